@@ -1,0 +1,161 @@
+"""`[tool.tffix]` in the nearest pyproject.toml, read into frozen Settings.
+
+Keys (Ruff's spelling, with `-` or `_`): select, extend-select, ignore, exclude, extend-exclude,
+per-file-ignores, unsafe-fixes. Unknown keys and malformed values are errors that name the file and the key,
+never silently ignored: a typo in `ignore` must not quietly turn a rule back on.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+import pathspec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used. The message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("TFX",)  # codes or code prefixes
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # gitignore-style patterns, relative to `root`
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    unsafe_fixes: bool = False
+    root: Path | None = None  # the folder of the pyproject.toml the settings came from
+    source: Path | None = None  # that pyproject.toml
+    _exclude_spec: pathspec.PathSpec | None = field(default=None, compare=False, repr=False)
+
+    def is_selected(self, code: str, path: str | None = None) -> bool:
+        selected = _most_specific(code, self.select)
+        ignored = _most_specific(code, self.ignore)
+        # As in Ruff: the more specific of select/ignore wins; an equally specific ignore wins.
+        if selected is None or (ignored is not None and len(ignored) >= len(selected)):
+            return False
+        if path is not None:
+            relative = self._relative(path)
+            for pattern, codes in self.per_file_ignores:
+                if pathspec.PathSpec.from_lines("gitignore", [pattern]).match_file(relative):
+                    if _most_specific(code, codes) is not None:
+                        return False
+        return True
+
+    def is_excluded(self, path: str | Path) -> bool:
+        if not self.exclude:
+            return False
+        spec = self._exclude_spec or pathspec.PathSpec.from_lines("gitignore", self.exclude)
+        return spec.match_file(self._relative(path))
+
+    def _relative(self, path: str | Path) -> str:
+        resolved = Path(path).resolve()
+        if self.root is not None:
+            try:
+                return PurePosixPath(resolved.relative_to(self.root.resolve())).as_posix()
+            except ValueError:
+                pass
+        return PurePosixPath(Path(path)).as_posix()
+
+
+def _most_specific(code: str, patterns: tuple[str, ...]) -> str | None:
+    matches = [p for p in patterns if p == "ALL" or code.startswith(p)]
+    return max(matches, key=lambda p: 0 if p == "ALL" else len(p), default=None)
+
+
+_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "unsafe-fixes"}
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` that has a [tool.tffix] table."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                return candidate  # let load_settings report it
+            if "tffix" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def load_settings(start: Path | None = None, *, config: Path | None = None) -> Settings:
+    """Settings from `config`, else from the nearest pyproject.toml above `start` (or the working directory)."""
+    path = config if config is not None else find_pyproject(start or Path.cwd())
+    if path is None:
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get("tffix", {}) if path.name == "pyproject.toml" else data
+    return settings_from_table(table, source=path)
+
+
+def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
+    where = f"{source}: [tool.tffix]" if source else "[tool.tffix]"
+    normalised = {}
+    for key, value in table.items():
+        canonical_key = key.replace("_", "-")
+        if canonical_key not in _KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(_KEYS))})")
+        normalised[canonical_key] = value
+
+    def codes(key: str) -> tuple[str, ...]:
+        value = normalised.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key!r} must be a list of rule codes, like [\"TFX301\"]")
+        for code in value:
+            if code != "ALL" and not _looks_like_code(code):
+                raise ConfigError(f"{where}: {key!r} has {code!r}, which is not a rule code or prefix (TFX...)")
+        return tuple(value)
+
+    def patterns(key: str) -> tuple[str, ...]:
+        value = normalised.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key!r} must be a list of path patterns")
+        return tuple(value)
+
+    per_file = normalised.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise ConfigError(f"{where}: 'per-file-ignores' must be a table of pattern = [codes]")
+    per_file_ignores = []
+    for pattern, value in per_file.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) and _looks_like_code(v) for v in value):
+            raise ConfigError(f"{where}: per-file-ignores[{pattern!r}] must be a list of rule codes")
+        per_file_ignores.append((pattern, tuple(value)))
+
+    unsafe = normalised.get("unsafe-fixes", False)
+    if not isinstance(unsafe, bool):
+        raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
+
+    select = codes("select") or ("TFX",)
+    exclude = patterns("exclude") + patterns("extend-exclude")
+    settings = Settings(
+        select=select + codes("extend-select"),
+        ignore=codes("ignore"),
+        exclude=exclude,
+        per_file_ignores=tuple(per_file_ignores),
+        unsafe_fixes=unsafe,
+        root=source.parent if source else None,
+        source=source,
+    )
+    if exclude:
+        settings = replace(settings, _exclude_spec=pathspec.PathSpec.from_lines("gitignore", exclude))
+    return settings
+
+
+def _looks_like_code(code: str) -> bool:
+    return code.startswith("TFX") and code[3:].isdigit() and len(code) <= 6

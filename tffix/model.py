@@ -1,0 +1,131 @@
+"""The values the engine hands to its callers (CLI, LSP server, bulk runner). No behaviour, no I/O."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Applicability(str, enum.Enum):
+    """Whether `tffix apply` may make a fix on its own (Ruff's safe/unsafe split)."""
+
+    SAFE = "safe"  # keeps the program's meaning except for curing the failure
+    UNSAFE = "unsafe"  # plausible, but may change what the program computes: needs --unsafe-fixes
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"  # the program raises under TensorFlow
+    WARNING = "warning"  # the program runs but silently computes the wrong thing
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """1-based line, 0-based column counted in code points (LibCST's convention)."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, order=True)
+class TextEdit:
+    """Replace source[start:end] (offsets in code points into the decoded text) with `text`."""
+
+    start: int
+    end: int
+    text: str
+
+    def overlaps(self, other: TextEdit) -> bool:
+        # Two insertions at the same point are ambiguous in order, so they count as overlapping too.
+        return (self.start < other.end and other.start < self.end) or self.start == other.start
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    applicability: Applicability
+    edits: tuple[TextEdit, ...]
+
+    def overlaps(self, other: Fix) -> bool:
+        return any(a.overlaps(b) for a in self.edits for b in other.edits)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    path: str
+    start: Position
+    end: Position
+    severity: Severity = Severity.ERROR
+    fix: Fix | None = None
+    cell: int | None = None  # notebook cell index, when the source came from a notebook
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+    def to_json(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "path": self.path,
+            "cell": self.cell,
+            "location": {"line": self.start.line, "column": self.start.column + 1},
+            "end_location": {"line": self.end.line, "column": self.end.column + 1},
+            "severity": self.severity.value,
+            "fix": None
+            if self.fix is None
+            else {
+                "title": self.fix.title,
+                "applicability": self.fix.applicability.value,
+                "edits": [{"start": e.start, "end": e.end, "content": e.text} for e in self.fix.edits],
+            },
+        }
+
+
+class ProblemKind(str, enum.Enum):
+    UNREADABLE = "unreadable"  # missing, not UTF-8, NUL bytes, too large
+    SYNTAX = "syntax"  # does not parse (Python 2 code, broken files)
+    INTERNAL = "internal"  # a rule crashed or a fix produced invalid code: a tffix bug, never the user's
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that stopped tffix from handling a file (or one rule on it) normally."""
+
+    kind: ProblemKind
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}:{(self.column or 0) + 1}"
+        return f"{where}: {self.kind.value} error: {self.message}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    path: str
+    findings: tuple[Finding, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """What fixing one source gives: the new text (equal to the old when nothing applied)."""
+
+    path: str
+    source: str
+    fixed_source: str
+    applied: tuple[Finding, ...] = ()  # findings whose fix was made (first seen occurrence)
+    remaining: tuple[Finding, ...] = ()  # findings still present in fixed_source
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed_source != self.source

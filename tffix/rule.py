@@ -1,0 +1,197 @@
+"""The base class every tffix rule derives from (in the spirit of Fixit's `LintRule`).
+
+A rule is a LibCST batchable visitor. It declares the metadata it needs, looks at nodes, and calls
+`self.report(node, message, rewrite=...)`. A `Rewrite` says which nodes become which, as values; the engine
+turns it into text edits, so rules never compute offsets or touch strings of the file.
+
+Each rule module carries its own documentation and examples: `VALID` snippets must give no finding and
+`INVALID` ones must give a finding whose fix yields `expected` exactly. The test suite runs them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Union
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import (
+    ParentNodeProvider,
+    PositionProvider,
+    ProviderT,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+from .model import Applicability, Severity
+from .names import canonical_all
+
+NodeReplacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
+# A replacement is a node, or a function of the *updated* node (so that edits nested inside it survive).
+Replacement = Union[NodeReplacement, Callable[[cst.CSTNode], NodeReplacement]]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A fix as a value: node replacements, plus imports the new code needs (added only if missing)."""
+
+    title: str
+    changes: tuple[tuple[cst.CSTNode, Replacement], ...]
+    applicability: Applicability = Applicability.SAFE
+    imports: tuple[str, ...] = ()  # module names for `import X`, e.g. ("os",)
+
+    @classmethod
+    def replace(
+        cls,
+        title: str,
+        changes: Mapping[cst.CSTNode, Replacement] | Iterable[tuple[cst.CSTNode, Replacement]],
+        *,
+        unsafe: bool = False,
+        imports: Iterable[str] = (),
+    ) -> Rewrite:
+        pairs = tuple(changes.items()) if isinstance(changes, Mapping) else tuple(changes)
+        return cls(
+            title=title,
+            changes=pairs,
+            applicability=Applicability.UNSAFE if unsafe else Applicability.SAFE,
+            imports=tuple(imports),
+        )
+
+
+@dataclass(frozen=True)
+class Valid:
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    code: str
+    expected: str | None = None  # the source after `apply` (with --unsafe-fixes when `unsafe`); None: no fix
+    unsafe: bool = False
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may know about the file besides its tree. Frozen: rules cannot leak state between files."""
+
+    path: str
+    source: str
+
+
+@dataclass
+class Report:
+    node: cst.CSTNode
+    message: str
+    rewrite: Rewrite | None = None
+
+
+class Rule(cst.BatchableCSTVisitor):
+    code: ClassVar[str]  # "TFX301"
+    name: ClassVar[str]  # "binary-head-with-two-units"
+    summary: ClassVar[str]  # one line, shown by `tffix rules`
+    severity: ClassVar[Severity] = Severity.ERROR
+    # Words of which at least one must occur in a file's text for this rule to possibly fire; the engine skips
+    # the rule (and the parse, when every rule is skipped) otherwise. Keep them exact API names.
+    triggers: ClassVar[tuple[str, ...]] = ()
+    VALID: ClassVar[tuple[Valid, ...]] = ()
+    INVALID: ClassVar[tuple[Invalid, ...]] = ()
+
+    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (
+        PositionProvider,
+        QualifiedNameProvider,
+        ParentNodeProvider,
+        ScopeProvider,
+    )
+
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__()
+        self.context = context
+        self.reports: list[Report] = []
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__ and not cls.__dict__.get("__doc__"):
+            raise TypeError(f"rule {cls.__name__} needs a docstring: it is the rule's documentation")
+
+    # --- reporting -------------------------------------------------------------------------------------------
+    def report(self, node: cst.CSTNode, message: str, *, rewrite: Rewrite | None = None) -> None:
+        self.reports.append(Report(node=node, message=message, rewrite=rewrite))
+
+    # --- name resolution -------------------------------------------------------------------------------------
+    def api_names(self, node: cst.CSTNode) -> frozenset[str]:
+        """Canonical TensorFlow/Keras names (see `tffix.names`) that `node` resolves to through imports."""
+        try:
+            qualified = self.get_metadata(QualifiedNameProvider, node, set())
+        except KeyError:
+            return frozenset()
+        return canonical_all(q.name for q in qualified)
+
+    def is_api(self, node: cst.CSTNode, *names: str) -> bool:
+        return not self.api_names(node).isdisjoint(names)
+
+    def is_call_to(self, node: cst.CSTNode, *names: str) -> bool:
+        return isinstance(node, cst.Call) and self.is_api(node.func, *names)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.get_metadata(ParentNodeProvider, node, None)
+
+    def ancestors(self, node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+        current = self.parent(node)
+        while current is not None:
+            yield current
+            current = self.parent(current)
+
+
+def argument(call: cst.Call, keyword: str, position: int | None = None) -> cst.Arg | None:
+    """The argument passed as `keyword=` or, when `position` is given, positionally at that index."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg
+    if position is not None:
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        if position < len(positional):
+            return positional[position]
+    return None
+
+
+def literal_int(node: cst.BaseExpression | None) -> int | None:
+    if m.matches(node, m.Integer()):
+        return int(node.evaluated_value)  # type: ignore[union-attr]
+    if m.matches(node, m.UnaryOperation(operator=m.Minus(), expression=m.Integer())):
+        return -int(node.expression.evaluated_value)  # type: ignore[union-attr]
+    return None
+
+
+def literal_shape(node: cst.BaseExpression | None) -> tuple[int | None, ...] | None:
+    """A shape written as a literal list/tuple of ints (None for a `None` dimension), else None."""
+    if not isinstance(node, (cst.List, cst.Tuple)):
+        return None
+    dims: list[int | None] = []
+    for element in node.elements:
+        if isinstance(element, cst.StarredElement):
+            return None
+        if m.matches(element.value, m.Name("None")):
+            dims.append(None)
+            continue
+        value = literal_int(element.value)
+        if value is None:
+            return None
+        dims.append(value)
+    return tuple(dims)
+
+
+# Re-exported for rule modules, so each of them imports what it needs from one place.
+__all__ = [
+    "Applicability",
+    "Invalid",
+    "Replacement",
+    "Rewrite",
+    "Rule",
+    "RuleContext",
+    "Severity",
+    "Valid",
+    "argument",
+    "literal_int",
+    "literal_shape",
+]
