@@ -17,6 +17,7 @@ from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .config import Settings
+from .grouping import keep_grouping
 from .edits import apply_edits, diff_edits, line_starts
 from .model import (
     Applicability,
@@ -110,7 +111,7 @@ class Engine:
             for rule in rules:
                 instance = rule(context)
                 try:
-                    wrapper.visit(instance)
+                    wrapper.visit_batched([instance])
                 except Exception as exc:  # a rule bug must never stop the file, let alone the batch
                     problems.append(_internal(path, f"rule {rule.code} crashed: {type(exc).__name__}: {exc}"))
                     continue
@@ -206,15 +207,26 @@ def materialize(module: cst.Module, source: str, rewrite: Rewrite) -> Fix | None
 
 
 class _Replacer(cst.CSTTransformer):
+    """Replaces nodes by identity; an expression put in place of another keeps the source's grouping."""
+
     def __init__(self, changes: dict) -> None:
         super().__init__()
         self._changes = changes
+        self._stack: list[cst.CSTNode] = []  # the original nodes from the root down to the current one
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self._stack.append(node)
+        return True
 
     def on_leave(self, original_node, updated_node):  # type: ignore[override]
+        self._stack.pop()
         replacement = self._changes.get(id(original_node))
         if replacement is None:
             return updated_node
-        return replacement(updated_node) if callable(replacement) else replacement
+        new = replacement(updated_node) if callable(replacement) else replacement
+        if isinstance(original_node, cst.BaseExpression) and isinstance(new, cst.BaseExpression):
+            new = keep_grouping(original_node, new, self._stack[-1] if self._stack else None)
+        return new
 
 
 def _compatible(findings: Iterable[Finding]) -> list[Finding]:

@@ -1,0 +1,141 @@
+"""The engine's contract, with small rules defined here so that it is tested apart from production rules."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from tffix.engine import Engine
+from tffix.model import ProblemKind
+from tffix.rule import Rewrite, Rule
+
+
+class UnwrapIdentity(Rule):
+    """Test rule: `tf.identity(x)` becomes `x` (exercises grouping and import resolution)."""
+
+    code = "TFX901"
+    name = "unwrap-identity"
+    summary = "test"
+    triggers = ("identity",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.is_call_to(node, "tf.identity"):
+            self.report(node, "identity", rewrite=Rewrite.replace("unwrap", {node: node.args[0].value}))
+
+
+class BreakSyntax(Rule):
+    """Test rule whose fix would produce code that does not parse."""
+
+    code = "TFX902"
+    name = "break-syntax"
+    summary = "test"
+    triggers = ("identity",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.is_call_to(node, "tf.identity"):
+            self.report(node, "bad", rewrite=Rewrite.replace("bad", {node: cst.Name("lambda")}))
+
+
+class Crash(Rule):
+    """Test rule that crashes on every call."""
+
+    code = "TFX903"
+    name = "crash"
+    summary = "test"
+    triggers = ("identity",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        raise RuntimeError("boom")
+
+
+def fix(source: str, *rules: type[Rule]) -> str:
+    return Engine(rules=rules or (UnwrapIdentity,)).fix(source, "t.py").fixed_source
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import tensorflow as tf\ny = tf.identity(a + b) * 2\n", "import tensorflow as tf\ny = (a + b) * 2\n"),
+        ("import tensorflow as tf\ny = tf.identity(a + b).shape\n", "import tensorflow as tf\ny = (a + b).shape\n"),
+        ("import tensorflow as tf\ny = -tf.identity(a - b)\n", "import tensorflow as tf\ny = -(a - b)\n"),
+        ("import tensorflow as tf\ny = f(tf.identity(a + b))\n", "import tensorflow as tf\ny = f(a + b)\n"),
+        ("import tensorflow as tf\ny = (tf.identity(a + b))\n", "import tensorflow as tf\ny = (a + b)\n"),
+        ("import tensorflow as tf\ny = tf.identity(a * b) + c\n", "import tensorflow as tf\ny = a * b + c\n"),
+    ],
+)
+def test_replacement_keeps_grouping(source, expected):
+    assert fix(source) == expected
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "import tensorflow as tf\ny = tf.identity(x)\n",
+        "import tensorflow.compat.v1 as tf\ny = tf.identity(x)\n",
+        "from tensorflow import identity\ny = identity(x)\n",
+        "import tensorflow\ny = tensorflow.identity(x)\n",
+    ],
+)
+def test_names_resolve_through_every_import_form(imports):
+    assert Engine(rules=[UnwrapIdentity]).check(imports, "t.py").findings
+
+
+def test_unrelated_identity_is_not_matched_by_spelling():
+    source = "import mylib as tf\ny = tf.identity(x)\n"
+    assert Engine(rules=[UnwrapIdentity]).check(source, "t.py").findings == ()
+
+
+def test_every_other_byte_survives_crlf_tabs_and_comments():
+    source = "import tensorflow as tf\r\nif x:\r\n\ty = tf.identity(z)  # keep\r\n\tw = 1\r\n"
+    assert fix(source) == "import tensorflow as tf\r\nif x:\r\n\ty = z  # keep\r\n\tw = 1\r\n"
+
+
+def test_fix_that_does_not_parse_is_dropped_and_reported():
+    source = "import tensorflow as tf\ny = tf.identity(x)\n"
+    result = Engine(rules=[BreakSyntax]).fix(source, "t.py")
+    assert result.fixed_source == source
+    assert [p.kind for p in result.problems] == [ProblemKind.INTERNAL]
+    assert "does not parse" in result.problems[0].message
+
+
+def test_a_crashing_rule_does_not_silence_the_others():
+    source = "import tensorflow as tf\ny = tf.identity(x)\n"
+    result = Engine(rules=[Crash, UnwrapIdentity]).check(source, "t.py")
+    assert [f.code for f in result.findings] == ["TFX901"]
+    assert [p.kind for p in result.problems] == [ProblemKind.INTERNAL]
+    assert "TFX903" in result.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("comment", "suppressed"),
+    [
+        ("# tffix: ignore", True),
+        ("# tffix: ignore[TFX901]", True),
+        ("# tffix: ignore[TFX301, TFX901]", True),
+        ("# tffix: ignore[TFX301]", False),
+        ("# a comment", False),
+    ],
+)
+def test_suppression_comments(comment, suppressed):
+    source = f"import tensorflow as tf\ny = tf.identity(x)  {comment}\n"
+    assert (Engine(rules=[UnwrapIdentity]).check(source, "t.py").findings == ()) is suppressed
+
+
+def test_file_level_suppression():
+    source = "# tffix: ignore-file\nimport tensorflow as tf\ny = tf.identity(x)\n"
+    assert Engine(rules=[UnwrapIdentity]).check(source, "t.py").findings == ()
+
+
+def test_fixes_settle_and_are_idempotent():
+    source = "import tensorflow as tf\ny = tf.identity(tf.identity(tf.identity(x)))\n"
+    result = Engine(rules=[UnwrapIdentity]).fix(source, "t.py")
+    assert result.fixed_source == "import tensorflow as tf\ny = x\n"
+    assert result.remaining == () and result.problems == ()
+    assert fix(result.fixed_source) == result.fixed_source
+
+
+def test_syntax_error_is_a_value_with_position_and_python2_hint():
+    result = Engine(rules=[UnwrapIdentity]).check('import tensorflow as tf\nprint "x", tf.identity(1)\n', "old.py")
+    (problem,) = result.problems
+    assert problem.kind is ProblemKind.SYNTAX and problem.line == 2
+    assert "Python 2" in problem.message

@@ -1,0 +1,285 @@
+"""The `tffix` command line: a thin layer that parses options, calls the engine and prints.
+
+Exit codes follow Ruff: 0 nothing to report, 1 findings remain (or, for --dry-run, there are changes),
+2 usage errors, unreadable or unparsable files, or internal errors.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import __version__
+from .config import ConfigError, Settings, load_settings
+from .registry import all_rules, rule_by_code
+from .reporting import json_document, summary_counts, text_lines
+from .runner import Mode, RunReport, run
+
+app = typer.Typer(
+    name="tffix",
+    help="Find and fix the code behind TensorFlow's InvalidArgumentError and silent training bugs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class OutputFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"tffix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """tffix: codemods for TensorFlow failures, proven by execution."""
+
+
+def _settings(paths: List[Path], config: Optional[Path], select, ignore, extend_select) -> Settings:
+    try:
+        start = paths[0] if paths else Path.cwd()
+        settings = load_settings(start if start.exists() else Path.cwd(), config=config)
+    except ConfigError as exc:
+        err.print(f"tffix: error: {escape(str(exc))}")
+        raise typer.Exit(EXIT_ERROR) from None
+    for codes in (select, ignore, extend_select):
+        for code in codes or ():
+            if not (code == "ALL" or (code.startswith("TFX") and code[3:].isdigit())):
+                err.print(f"tffix: error: {code!r} is not a rule code or prefix (TFX...)")
+                raise typer.Exit(EXIT_ERROR)
+    if select:
+        settings = replace(settings, select=tuple(select))
+    if extend_select:
+        settings = replace(settings, select=settings.select + tuple(extend_select))
+    if ignore:
+        settings = replace(settings, ignore=settings.ignore + tuple(ignore))
+    return settings
+
+
+def _report_problems(report: RunReport) -> None:
+    for problem in report.all_problems:
+        err.print(f"tffix: {escape(str(problem))}")
+
+
+PATHS = typer.Argument(..., help="Files or directories to analyse.", show_default=False)
+SELECT = typer.Option(None, "--select", help="Only these rule codes or prefixes (repeatable).")
+EXTEND_SELECT = typer.Option(None, "--extend-select", help="Rule codes or prefixes to add to the selection.")
+IGNORE = typer.Option(None, "--ignore", help="Rule codes or prefixes to leave out (repeatable).")
+CONFIG = typer.Option(None, "--config", help="A pyproject.toml (its [tool.tffix]) or a tffix TOML file.")
+FORMAT = typer.Option(OutputFormat.text, "--output-format", "--format", help="How to print findings.")
+
+
+@app.command()
+def check(
+    paths: List[Path] = PATHS,
+    output_format: OutputFormat = FORMAT,
+    select: Optional[List[str]] = SELECT,
+    extend_select: Optional[List[str]] = EXTEND_SELECT,
+    ignore: Optional[List[str]] = IGNORE,
+    config: Optional[Path] = CONFIG,
+) -> None:
+    """Report findings: one line each, path:line:col: CODE message."""
+    settings = _settings(paths, config, select, ignore, extend_select)
+    report = run(paths, settings, Mode.CHECK)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json_document(report) + "\n")
+    else:
+        for line in text_lines(report):
+            out.print(escape(line))
+        _print_check_summary(report)
+    _report_problems(report)
+    raise typer.Exit(_exit_code(report, changes=False))
+
+
+@app.command()
+def apply(
+    paths: List[Path] = PATHS,
+    dry_run: bool = typer.Option(False, "--dry-run", "--diff", help="Print unified diffs; write nothing."),
+    unsafe_fixes: Optional[bool] = typer.Option(
+        None, "--unsafe-fixes/--no-unsafe-fixes", help="Also make fixes that may change what the program computes."
+    ),
+    output_format: OutputFormat = FORMAT,
+    select: Optional[List[str]] = SELECT,
+    extend_select: Optional[List[str]] = EXTEND_SELECT,
+    ignore: Optional[List[str]] = IGNORE,
+    config: Optional[Path] = CONFIG,
+) -> None:
+    """Apply the fixes in place (atomically), or show them as diffs with --dry-run."""
+    settings = _settings(paths, config, select, ignore, extend_select)
+    report = run(paths, settings, Mode.DIFF if dry_run else Mode.FIX, unsafe=unsafe_fixes)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json_document(report) + "\n")
+    else:
+        for outcome in report.outcomes:
+            if outcome.diff:
+                sys.stdout.write(outcome.diff)  # raw: the diff must reach `git apply` byte for byte
+        sys.stdout.flush()
+        for line in text_lines(report):
+            err.print(escape(line))
+        _print_apply_summary(report, dry_run)
+    _report_problems(report)
+    raise typer.Exit(_exit_code(report, changes=dry_run and any(o.diff for o in report.outcomes)))
+
+
+def _exit_code(report: RunReport, *, changes: bool) -> int:
+    if report.all_problems:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if (report.findings or changes) else EXIT_CLEAN
+
+
+def _print_check_summary(report: RunReport) -> None:
+    counts = summary_counts(report)
+    if counts["findings"]:
+        fixable = f" ({counts['fixable']} fixable with `tffix apply`)" if counts["fixable"] else ""
+        err.print(f"Found {counts['findings']} finding{'s' * (counts['findings'] != 1)}{fixable}.")
+    elif not report.all_problems:
+        err.print("All checks passed!")
+
+
+def _print_apply_summary(report: RunReport, dry_run: bool) -> None:
+    counts = summary_counts(report)
+    verb = "Would fix" if dry_run else "Fixed"
+    err.print(
+        f"{verb} {counts['fixed']} finding{'s' * (counts['fixed'] != 1)}"
+        f" in {sum(bool(o.fixed) for o in report.outcomes)} file(s); "
+        f"{counts['findings']} remaining; {counts['failed']} file(s) failed."
+    )
+
+
+@app.command("rules")
+def list_rules(output_format: OutputFormat = FORMAT) -> None:
+    """List the rules."""
+    rules = all_rules()
+    if output_format is OutputFormat.json:
+        import json
+
+        rows = [{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value,
+                 "fix": _fix_kind(r)} for r in rules]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in ("code", "name", "fix", "summary"):
+        table.add_column(column)
+    for rule in rules:
+        table.add_row(rule.code, rule.name, _fix_kind(rule), escape(rule.summary))
+    out.print(table)
+
+
+def _fix_kind(rule) -> str:
+    kinds = {("unsafe" if example.unsafe else "safe") for example in rule.INVALID if example.expected is not None}
+    return "/".join(sorted(kinds)) or "report only"
+
+
+@app.command("rule")
+def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. TFX301.")) -> None:
+    """Print one rule's documentation and an example."""
+    rule = rule_by_code(code)
+    if rule is None:
+        err.print(f"tffix: error: no rule {code!r}; `tffix rules` lists them")
+        raise typer.Exit(EXIT_ERROR)
+    module_doc = sys.modules[rule.__module__].__doc__ or rule.__doc__ or ""
+    out.print(f"[bold]{rule.code}[/bold] {rule.name} ({rule.severity.value}; fix: {_fix_kind(rule)})\n")
+    out.print(escape(module_doc.strip()))
+    for example in rule.INVALID[:1]:
+        out.print("\n[bold]Example[/bold]\n")
+        sys.stdout.flush()
+        out.print(escape(example.code.rstrip()), markup=True)
+        if example.expected is not None:
+            from .diff import unified_diff
+
+            out.print(f"\n[bold]Fixed{' (with --unsafe-fixes)' if example.unsafe else ''}[/bold]\n")
+            out.print(escape(unified_diff(example.code, example.expected, "example.py").rstrip()))
+
+
+@app.command()
+def verify(
+    file: Path = typer.Argument(..., exists=False, help="The Python file to fix and prove."),
+    command: Optional[List[str]] = typer.Argument(None, help="After --: the command that runs the program."),
+    write: bool = typer.Option(False, "--write", help="Keep the fixes if the after-run succeeds."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Include unsafe fixes."),
+    timeout: float = typer.Option(300.0, "--timeout", help="Seconds each run may take."),
+    config: Optional[Path] = CONFIG,
+) -> None:
+    """Run the program before and after the fixes and show both outcomes side by side."""
+    from .engine import Engine
+    from .verify import SourceError, verify as run_verify
+
+    settings = _settings([file], config, None, None, None)
+    if not file.is_file():
+        err.print(f"tffix: error: {escape(str(file))}: no such file")
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        result = run_verify(file, Engine(settings), command=command or None, unsafe=unsafe_fixes,
+                            write=write, timeout=timeout)
+    except SourceError as exc:
+        err.print(f"tffix: error: {escape(str(file))}: {escape(str(exc))}")
+        raise typer.Exit(EXIT_ERROR) from None
+    if result.fix.problems and not result.fix.changed:
+        for problem in result.fix.problems:
+            err.print(f"tffix: {escape(str(problem))}")
+        raise typer.Exit(EXIT_ERROR)
+    if not result.fix.changed:
+        out.print(f"{escape(str(file))}: nothing to fix, nothing to verify.")
+        raise typer.Exit(EXIT_CLEAN)
+    for finding in result.fix.applied:
+        out.print(f"fix: {finding.code} {escape(finding.message)} (line {finding.start.line})")
+    table = Table(title=f"tffix verify {escape(str(file))}")
+    table.add_column("")
+    table.add_column("before")
+    table.add_column("after")
+    assert result.before is not None and result.after is not None
+    table.add_row("outcome", escape(result.before.summary()), escape(result.after.summary()))
+    table.add_row("exit code", str(result.before.exit_code), str(result.after.exit_code))
+    table.add_row("last output", escape(_tail(result.before)), escape(_tail(result.after)))
+    out.print(table)
+    if result.after.ok:
+        if result.written:
+            out.print(f"The after-run succeeded; fixes written to {escape(str(file))}.")
+        else:
+            out.print("The after-run succeeded. Nothing written; run again with --write to keep the fixes.")
+        raise typer.Exit(EXIT_CLEAN)
+    out.print("The after-run failed; nothing written.")
+    raise typer.Exit(EXIT_FINDINGS)
+
+
+def _tail(outcome, lines: int = 3) -> str:
+    text = (outcome.stdout.strip() or outcome.stderr.strip()).splitlines()
+    return "\n".join(text[-lines:])
+
+
+@app.command()
+def lsp() -> None:
+    """Start the language server on stdio (needs the 'lsp' extra)."""
+    try:
+        from .lsp import serve_stdio
+    except ImportError as exc:
+        err.print(f"tffix: error: the language server needs pygls: pip install 'tffix[lsp]' ({exc})")
+        raise typer.Exit(EXIT_ERROR) from None
+    serve_stdio()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
