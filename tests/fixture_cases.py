@@ -42,6 +42,11 @@ class Case:
         return (self.folder / "valid.py").exists()
 
     @property
+    def report_only(self) -> bool:
+        """The rule reports without a fix: after.py is the program corrected by hand as the message advises."""
+        return bool(self.expect.get("report_only", False))
+
+    @property
     def unsafe(self) -> bool:
         return bool(self.expect.get("unsafe", False))
 
@@ -97,7 +102,7 @@ def validate_case(case: Case) -> list[str]:
             if section not in case.expect:
                 errors.append(f"expect.toml has no [{section}]")
     for key in case.expect:
-        if key not in {"before", "after", "valid", "same_stdout", "unsafe", "run", "description", "codes"}:
+        if key not in {"before", "after", "valid", "same_stdout", "unsafe", "report_only", "run", "description", "codes"}:
             errors.append(f"unknown key {key!r} in expect.toml")
     for section in ("before", "after", "valid"):
         spec = case.expect.get(section)

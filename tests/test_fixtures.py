@@ -42,6 +42,11 @@ def test_rule_fires_and_fix_is_exact_and_idempotent(case):
 
     fixed = ENGINE.fix(before, "before.py", unsafe=case.unsafe)
     assert fixed.problems == ()
+    if case.report_only:
+        # No fix is offered; after.py is the hand-corrected program, on which the rule must be silent.
+        assert not fixed.changed, "a report-only rule changed the file"
+        assert case.code not in {f.code for f in ENGINE.check(after, "after.py").findings}
+        return
     assert fixed.fixed_source == after, "apply does not turn before.py into after.py"
     again = ENGINE.fix(after, "after.py", unsafe=case.unsafe)
     assert again.fixed_source == after, "apply on after.py changes it again"
