@@ -166,6 +166,7 @@ _SHAPE_PRESERVING = frozenset(
     )
 )
 _ACTIVATION_NAMES = {"softmax": "softmax", "sigmoid": "sigmoid", "linear": "linear", "log_softmax": "softmax"}
+_UNKNOWN_LAYER = Static(kind="layer", value="unknown")
 _MODEL_CLASSES = ("keras.Model", "keras.models.Model")
 _SEQUENTIAL = ("keras.Sequential", "keras.models.Sequential")
 
@@ -273,9 +274,10 @@ class StaticValues:
         scope = self.rule.get_metadata(ScopeProvider, name, None)
         if scope is None:
             return None
-        assignments = [a for a in scope[name.value] if isinstance(a.node, cst.CSTNode)]
         values: list[tuple[cst.CSTNode, cst.BaseExpression]] = []
-        for assignment in assignments:
+        for assignment in scope[name.value]:
+            if not isinstance(getattr(assignment, "node", None), cst.CSTNode):
+                return None  # a builtin
             value = self._assigned_by(assignment.node)
             if value is None:
                 return None  # bound by a loop, a parameter, an import, `with ... as`: unknown
@@ -509,25 +511,23 @@ class StaticValues:
         if arg is not None:
             if not isinstance(arg.value, (cst.List, cst.Tuple)):
                 return None
-            for element in arg.value.elements:
-                layer = self._layer_value(element.value)
-                if layer is None:
-                    return None
-                layers.append(layer)
+            layers.extend(self._layer_value(element.value) for element in arg.value.elements)
         added = self._added_layers(call)
         if added is None:
             return None
         layers.extend(added)
         return Static(kind="model", layers=tuple(layers), output=_fold(layers))
 
-    def _layer_value(self, expr: cst.BaseExpression) -> Static | None:
-        """A layer in a Sequential list; `keras.Input(...)` starts the chain with a known input."""
+    def _layer_value(self, expr: cst.BaseExpression) -> Static:
+        """A layer in a Sequential list; `keras.Input(...)` starts the chain with a known input. A layer of
+        unknown effect (Conv2D, Flatten, ...) gives an unknown tensor, after which a Dense still sets the last
+        dimension."""
         static = self.of(expr)
-        if static is None:
-            return None
-        if static.kind == "tensor":  # keras.Input: an "input layer"
+        if static is not None and static.kind == "tensor":  # keras.Input: an "input layer"
             return Static(kind="layer", value="input", output=static)
-        return static if static.kind in ("layer", "model") else None
+        if static is not None and static.kind in ("layer", "model"):
+            return static
+        return _UNKNOWN_LAYER
 
     def _added_layers(self, call: cst.Call) -> list[Static] | None:
         """Layers added with `name.add(layer)` to the Sequential `name = Sequential(...)` (in line order)."""
@@ -552,13 +552,7 @@ class StaticValues:
                 if not isinstance(add_call, cst.Call) or not add_call.args:
                     return None
                 added.append((self._line(add_call), add_call.args[0].value))
-        layers = []
-        for _, expr in sorted(added, key=lambda item: item[0]):
-            layer = self._layer_value(expr)
-            if layer is None:
-                return None
-            layers.append(layer)
-        return layers
+        return [self._layer_value(expr) for _, expr in sorted(added, key=lambda item: item[0])]
 
     def _subclassed_model(self, cls: cst.ClassDef) -> Static | None:
         """An instance of a class of this module with a `call` method: its output is what `call` returns."""
@@ -815,7 +809,7 @@ def _apply_layer(layer: Static, inputs: Static) -> Static | None:
         if layer.activation is not None:
             return replace(inputs, activation=layer.activation)
         return inputs
-    return None
+    return Static()  # a layer of unknown effect
 
 
 def _fold(layers: list[Static]) -> Static | None:
