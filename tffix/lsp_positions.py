@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from .edits import line_starts, offset_of
+from .edits import line_starts, offset_of, position_of
 from .model import Position, TextEdit
 
 UTF8 = types.PositionEncodingKind.Utf8
@@ -29,10 +29,6 @@ def code_units(text: str, encoding: str) -> int:
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
-def _units_of_char(char: str, encoding: str) -> int:
-    return code_units(char, encoding)
-
-
 @dataclass(frozen=True)
 class LineIndex:
     """One version of a document's text, for converting positions in both directions."""
@@ -40,9 +36,12 @@ class LineIndex:
     text: str
     encoding: str = UTF16
     starts: Sequence[int] = field(init=False, repr=False, compare=False)
+    # Columns of an all-ASCII text are the same in every encoding: the common case skips the counting.
+    ascii: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "starts", line_starts(self.text))
+        object.__setattr__(self, "ascii", self.text.isascii())
 
     @property
     def line_count(self) -> int:
@@ -60,7 +59,7 @@ class LineIndex:
     # --- engine to client --------------------------------------------------------------------------------------
     def position(self, offset: int) -> types.Position:
         offset = max(0, min(offset, len(self.text)))
-        line = self._line_of(offset)
+        line = position_of(self.starts, offset).line - 1
         start = self.starts[line]
         # An offset between '\r' and '\n' has no LSP position; it counts as the end of the line's content.
         offset = min(offset, self.content_end(line))
@@ -98,19 +97,14 @@ class LineIndex:
             return len(self.text)
         start = self.starts[position.line]
         end = self.content_end(position.line)
-        if self.encoding == UTF32 or self.text.isascii():
+        if self.encoding == UTF32 or self.ascii:
             return min(start + position.character, end)
         remaining = position.character
         offset = start
         while offset < end:
-            width = _units_of_char(self.text[offset], self.encoding)
+            width = code_units(self.text[offset], self.encoding)
             if width > remaining:
                 break
             remaining -= width
             offset += 1
         return offset
-
-    def _line_of(self, offset: int) -> int:
-        from bisect import bisect_right
-
-        return bisect_right(self.starts, offset) - 1

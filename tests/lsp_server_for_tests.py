@@ -1,0 +1,58 @@
+"""The tffix language server with two toy rules of its own, so that the LSP tests depend on the server and the
+engine only, never on which production rules exist. Run as a script: `python tests/lsp_server_for_tests.py`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.engine import Engine
+from tffix.lsp import serve_stdio
+from tffix.rule import Rewrite, Rule, Severity
+
+
+class RandomNormalRule(Rule):
+    """`tf.random_normal` is TensorFlow 1's name for `tf.random.normal`.
+
+    TensorFlow 2 dropped the alias, so the call raises
+    `AttributeError: module 'tensorflow' has no attribute 'random_normal'`.
+    """
+
+    code = "TFX901"
+    name = "tf1-random-normal"
+    summary = "tf.random_normal was removed in TensorFlow 2; use tf.random.normal"
+    triggers = ("random_normal",)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.is_api(node, "tf.random_normal"):
+            self.report(
+                node,
+                "tf.random_normal does not exist in TensorFlow 2",
+                rewrite=Rewrite.replace(
+                    "Use tf.random.normal",
+                    {node: node.with_changes(value=cst.Attribute(node.value, cst.Name("random")), attr=cst.Name("normal"))},
+                ),
+            )
+
+
+class DisableV2BehaviorRule(Rule):
+    """`tf.compat.v1.disable_v2_behavior()` switches the whole program to graph mode.
+
+    Every later eager-only call then fails or silently builds graph tensors instead of values.
+    """
+
+    code = "TFX902"
+    name = "disable-v2-behavior"
+    summary = "disable_v2_behavior() turns TensorFlow 2 off for the whole program"
+    severity = Severity.WARNING
+    triggers = ("disable_v2_behavior",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.is_call_to(node, "tf.disable_v2_behavior"):
+            self.report(node, "disable_v2_behavior() turns off eager execution everywhere")
+
+
+TOY_RULES = (RandomNormalRule, DisableV2BehaviorRule)
+
+
+if __name__ == "__main__":
+    serve_stdio(lambda settings: Engine(settings, rules=TOY_RULES))
