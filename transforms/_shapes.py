@@ -426,6 +426,12 @@ class StaticValues:
         func = call.func
         # Only a name or attribute callee names an API: `Dense(2)(h)` resolves to `Dense` for LibCST too.
         names = self._qualified(func) if isinstance(func, (cst.Name, cst.Attribute)) else set()
+        if isinstance(func, cst.Attribute) and func.attr.value in ("astype", "numpy"):  # a.astype("float32"), t.numpy()
+            source = self.of(func.value)
+            if source is None or source.kind != "tensor":
+                return None
+            dtype = self.dtype_name(argument(call, "dtype", 0)) if func.attr.value == "astype" else source.dtype
+            return replace(source, dtype=dtype, numpy=True, head=None, literal=False)
         for name in names:
             handler = _TF_CONSTRUCTORS.get(name)
             if handler is not None:
@@ -578,9 +584,15 @@ class StaticValues:
             return Static(kind="int", value=value) if value is not None else None
         scalar = (cst.Integer, cst.Float)
         if left is not None and left.kind == "tensor" and isinstance(expr.right, scalar):
-            return replace(left, head=None, value=None)
+            return replace(left, head=None, value=None, literal=False)
         if right is not None and right.kind == "tensor" and isinstance(expr.left, scalar):
-            return replace(right, head=None, value=None)
+            return replace(right, head=None, value=None, literal=False)
+        if left is None or right is None or left.kind != "tensor" or right.kind != "tensor":
+            return None
+        if isinstance(expr.operator, cst.MatrixMultiply):
+            return _matmul(left, right, False, False)
+        if isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
+            return _elementwise(left, right)
         return None
 
     def _numpy(self, name: str, call: cst.Call) -> Static | None:
@@ -722,6 +734,54 @@ def _tf_squeeze(values: StaticValues, call: cst.Call) -> Static | None:
     return _squeezed(values.of(argument(call, "input", 0)), argument(call, "axis", 1), values)
 
 
+def _tf_matmul(values: StaticValues, call: cst.Call) -> Static | None:  # tf.matmul(a, b, transpose_a, transpose_b)
+    flags = []
+    for keyword, position in (("transpose_a", 2), ("transpose_b", 3)):
+        arg = argument(call, keyword, position)
+        if arg is None or m.matches(arg.value, m.Name("False")):
+            flags.append(False)
+        elif m.matches(arg.value, m.Name("True")):
+            flags.append(True)
+        else:
+            return None
+    a, b = values.of(argument(call, "a", 0)), values.of(argument(call, "b", 1))
+    if a is None or b is None or a.kind != "tensor" or b.kind != "tensor":
+        return None
+    return _matmul(a, b, flags[0], flags[1])
+
+
+def _tf_binary(values: StaticValues, call: cst.Call) -> Static | None:  # tf.add(x, y), tf.multiply, ...
+    a, b = values.of(argument(call, "x", 0)), values.of(argument(call, "y", 1))
+    if a is None or b is None or a.kind != "tensor" or b.kind != "tensor":
+        return None
+    return _elementwise(a, b)
+
+
+def _tf_unary(values: StaticValues, call: cst.Call) -> Static | None:  # tf.nn.relu(x), tf.sigmoid(x), ...
+    source = values.of(call.args[0].value if call.args else None)
+    if source is None or source.kind != "tensor":
+        return None
+    names = values._qualified(call.func)
+    activation = next((a for name, a in _ACTIVATION_FUNCTIONS.items() if name in names), "other")
+    return replace(source, activation=activation, literal=False, value=None)
+
+
+def _get_variable(values: StaticValues, call: cst.Call) -> Static:  # tf.compat.v1.get_variable(name, shape, dtype)
+    return Static(shape=values._shape_arg(argument(call, "shape", 1)), dtype=_dtype_kw(values, call, 2) or "float32")
+
+
+_ACTIVATION_FUNCTIONS = {
+    "tf.nn.softmax": "softmax", "tf.math.softmax": "softmax", "tf.nn.log_softmax": "softmax",
+    "tf.nn.sigmoid": "sigmoid", "tf.sigmoid": "sigmoid", "tf.math.sigmoid": "sigmoid",
+}
+_ELEMENTWISE_UNARY = (
+    *_ACTIVATION_FUNCTIONS,
+    "tf.nn.relu", "tf.nn.relu6", "tf.nn.leaky_relu", "tf.nn.elu", "tf.nn.selu", "tf.nn.tanh", "tf.tanh",
+    "tf.math.tanh", "tf.nn.dropout", "tf.identity", "tf.stop_gradient", "tf.abs", "tf.math.abs", "tf.exp",
+    "tf.math.exp", "tf.math.log", "tf.log", "tf.square", "tf.math.square", "tf.sqrt", "tf.math.sqrt",
+    "tf.negative", "tf.math.negative", "tf.clip_by_value", "tf.nn.bias_add",
+)
+
 _TF_CONSTRUCTORS = {
     "tf.zeros": _filled,
     "tf.ones": _filled,
@@ -744,6 +804,16 @@ _TF_CONSTRUCTORS = {
     "tf.reshape": _tf_reshape,
     "tf.expand_dims": _tf_expand_dims,
     "tf.squeeze": _tf_squeeze,
+    "tf.matmul": _tf_matmul,
+    "tf.linalg.matmul": _tf_matmul,
+    "tf.add": _tf_binary,
+    "tf.math.add": _tf_binary,
+    "tf.subtract": _tf_binary,
+    "tf.math.subtract": _tf_binary,
+    "tf.multiply": _tf_binary,
+    "tf.math.multiply": _tf_binary,
+    "tf.get_variable": _get_variable,
+    **{name: _tf_unary for name in _ELEMENTWISE_UNARY},
 }
 
 
@@ -788,6 +858,47 @@ def _squeezed(source: Static | None, axis_arg: cst.Arg | None, values: StaticVal
         return None
     del dims[axis]
     return replace(source, shape=Shape.of(dims), head=None, value=None)
+
+
+def _matmul(a: Static, b: Static, transpose_a: bool, transpose_b: bool) -> Static | None:
+    """(..., n, k) @ (..., k, m) -> (..., n, m); None when a rank is unknown or below 2."""
+    if a.shape is None or b.shape is None or a.shape.dims is None or b.shape.dims is None:
+        return None
+    if len(a.shape.dims) < 2 or len(b.shape.dims) < 2:
+        return None
+    n = a.shape.dims[-1] if transpose_a else a.shape.dims[-2]
+    k_out = b.shape.dims[-2] if transpose_b else b.shape.dims[-1]
+    batch = a.shape.dims[:-2] if len(a.shape.dims) >= len(b.shape.dims) else b.shape.dims[:-2]
+    dtype = a.dtype if a.dtype == b.dtype else None
+    return Static(shape=Shape.of(batch + (n, k_out)), dtype=dtype)
+
+
+def broadcast(a: Shape, b: Shape) -> Shape | None:
+    """The broadcast of two shapes of known rank; None when unknown or known to be incompatible."""
+    if a.dims is None or b.dims is None:
+        return None
+    rank = max(len(a.dims), len(b.dims))
+    left = (1,) * (rank - len(a.dims)) + a.dims
+    right = (1,) * (rank - len(b.dims)) + b.dims
+    dims: list[int | None] = []
+    for x, y in zip(left, right):
+        if x == y or y == 1:
+            dims.append(x)
+        elif x == 1:
+            dims.append(y)
+        elif x is None or y is None:
+            dims.append(x if y is None else y)
+        else:
+            return None
+    return Shape.of(dims)
+
+
+def _elementwise(a: Static, b: Static) -> Static | None:
+    shape = broadcast(a.shape, b.shape) if a.shape is not None and b.shape is not None else None
+    dtype = a.dtype if a.dtype == b.dtype else None
+    if shape is None and dtype is None:
+        return None
+    return Static(shape=shape, dtype=dtype, numpy=a.numpy and b.numpy)
 
 
 def _apply_layer(layer: Static, inputs: Static) -> Static | None:
