@@ -7,6 +7,7 @@ batched LibCST traversal; fixes are applied as text edits, repeatedly, until not
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -87,28 +88,27 @@ class Engine:
 
     # --- checking --------------------------------------------------------------------------------------------
     def check(self, source: str, path: str) -> CheckResult:
+        analysis = self._analyse(source, path)
+        return CheckResult(path, tuple(r.finding for r in analysis.reports), tuple(analysis.problems))
+
+    def _analyse(self, source: str, path: str) -> _Analysis:
         active = self._active_rules(source, path)
         if not active:
-            return CheckResult(path)
+            return _Analysis(None, [], [])
         parsed = parse(source, path)
         if parsed.module is None:
-            return CheckResult(path, problems=(parsed.problem,))  # type: ignore[arg-type]
-        findings, problems = self._run_rules(parsed.module, source, path, active)
-        return CheckResult(path, tuple(findings), tuple(problems))
-
-    def _run_rules(
-        self, module: cst.Module, source: str, path: str, rules: Sequence[type[Rule]]
-    ) -> tuple[list[Finding], list[Problem]]:
+            return _Analysis(None, [], [parsed.problem])  # type: ignore[list-item]
+        module = parsed.module
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         context = RuleContext(path=path, source=source)
         problems: list[Problem] = []
-        instances = [rule(context) for rule in rules]
+        instances = [rule(context) for rule in active]
         try:
             wrapper.visit_batched(instances)
         except Exception:
             # One rule crashed the shared traversal: run each alone so the others still report.
             instances = []
-            for rule in rules:
+            for rule in active:
                 instance = rule(context)
                 try:
                     wrapper.visit_batched([instance])
@@ -119,91 +119,147 @@ class Engine:
 
         positions = wrapper.resolve(PositionProvider)
         lines = source.splitlines()
-        findings = []
+        reports: list[_Report] = []
+        seen: set[tuple] = set()
         for instance in instances:
             for report in instance.reports:
-                span = positions[report.node]
-                start = Position(span.start.line, span.start.column)
-                end = Position(span.end.line, span.end.column)
-                if _is_suppressed(lines, start.line, instance.code):
+                start, end = _span(positions, report.node)
+                key = (instance.code, start, end, report.message)
+                if key in seen or _is_suppressed(lines, start.line, instance.code):
                     continue
-                fix = None
+                seen.add(key)
+                fix, spans = None, ()
                 if report.rewrite is not None:
-                    try:
-                        fix = materialize(module, source, report.rewrite)
-                    except Exception as exc:
-                        problems.append(
-                            _internal(path, f"rule {instance.code} built a fix that failed: {type(exc).__name__}: {exc}")
-                        )
-                findings.append(
-                    Finding(instance.code, report.message, path, start, end, instance.severity, fix)
-                )
-        findings.sort(key=lambda f: (f.start, f.code, f.end))
-        return _deduplicate(findings), problems
+                    fix = Fix(
+                        report.rewrite.title,
+                        report.rewrite.applicability,
+                        compute=functools.partial(_lazy_edits, module, source, report.rewrite),
+                    )
+                    spans = tuple(_span(positions, node) for node, _ in report.rewrite.changes if node in positions)
+                finding = Finding(instance.code, report.message, path, start, end, instance.severity, fix)
+                reports.append(_Report(finding, report.rewrite, spans))
+        reports.sort(key=lambda r: (r.finding.start, r.finding.code, r.finding.end))
+        return _Analysis(module, reports, problems)
 
     # --- fixing ----------------------------------------------------------------------------------------------
     def fix(self, source: str, path: str, *, unsafe: bool | None = None) -> FixResult:
         """Apply every compatible fix, re-checking after each round, until none applies (bounded).
 
-        A round applies a set of non-overlapping fixes at once. A fix whose result does not parse is dropped,
-        reported as an internal error, and never tried again; the others still go in.
+        A round makes all fixes whose changed nodes do not overlap in one transform of the tree. When the
+        result does not parse, each fix of the round is tried alone: one that breaks the code is dropped,
+        reported as an internal error and never tried again; the others still go in.
         """
         allow_unsafe = self.settings.unsafe_fixes if unsafe is None else unsafe
         text = source
         applied: list[Finding] = []
         problems: list[Problem] = []
-        rejected: set[tuple[str, tuple[TextEdit, ...]]] = set()
+        rejected: set[tuple] = set()
         for _ in range(MAX_FIX_ITERATIONS):
-            result = self.check(text, path)
-            if text == source and any(p.kind is not ProblemKind.INTERNAL for p in result.problems):
-                return FixResult(path, source, source, problems=result.problems)
-            problems.extend(p for p in result.problems if p not in problems)
-            chosen = _compatible(
-                f
-                for f in result.findings
-                if f.fix is not None
-                and (allow_unsafe or f.fix.applicability is Applicability.SAFE)
-                and (f.code, f.fix.edits) not in rejected
-            )
+            analysis = self._analyse(text, path)
+            if analysis.module is None:
+                if text == source:
+                    return FixResult(path, source, source, problems=tuple(analysis.problems))
+                break
+            problems.extend(p for p in analysis.problems if p not in problems)
+            lines = text.splitlines()
+            candidates = [
+                r for r in analysis.reports
+                if r.rewrite is not None
+                and (allow_unsafe or r.rewrite.applicability is Applicability.SAFE)
+                and _rejection_key(r, lines) not in rejected
+            ]
+            chosen = _non_overlapping(candidates)
             if not chosen:
                 break
-            new_text = apply_edits(text, (e for f in chosen for e in f.fix.edits))  # type: ignore[union-attr]
-            if parse(new_text, path).module is None:
+            new_text = _render_or_none(analysis.module, [r.rewrite for r in chosen])  # type: ignore[misc]
+            if new_text is None or new_text == text or parse(new_text, path).module is None:
                 good = []
-                for finding in chosen:
-                    alone = apply_edits(text, finding.fix.edits)  # type: ignore[union-attr]
-                    if parse(alone, path).module is None:
-                        rejected.add((finding.code, finding.fix.edits))  # type: ignore[union-attr]
-                        problems.append(
-                            _internal(path, f"fix for {finding.code} yields code that does not parse; not applied",
-                                      finding.start)
-                        )
+                for report in chosen:
+                    alone = _render_or_none(analysis.module, [report.rewrite])  # type: ignore[list-item]
+                    if alone is None or alone == text or parse(alone, path).module is None:
+                        rejected.add(_rejection_key(report, lines))
+                        problems.append(_internal(
+                            path, f"fix for {report.finding.code} fails or yields code that does not parse; "
+                            "not applied", report.finding.start))
                     else:
-                        good.append(finding)
-                chosen = good[:1]  # fixes that parse alone may still clash together: take them one a round
-                if not chosen:
+                        good.append((report, alone))
+                if not good:
                     continue
-                new_text = apply_edits(text, chosen[0].fix.edits)  # type: ignore[union-attr]
-            applied.extend(chosen)
+                (report, new_text), chosen = good[0], [good[0][0]]  # fixes fine alone may clash together
+            applied.extend(r.finding for r in chosen)
             text = new_text
         else:
             problems.append(_internal(path, f"fixes did not settle after {MAX_FIX_ITERATIONS} rounds"))
-        remaining = self.check(text, path).findings if text != source else result.findings
+        remaining = self.check(text, path).findings
         return FixResult(path, source, text, tuple(applied), tuple(remaining), tuple(problems))
 
 
-def materialize(module: cst.Module, source: str, rewrite: Rewrite) -> Fix | None:
-    """Turn a rule's node replacements into text edits against `source`."""
-    changes = {id(node): replacement for node, replacement in rewrite.changes}
+@dataclass(frozen=True)
+class _Report:
+    """A finding with what the fixer needs: the rewrite as nodes, and the source spans those nodes cover."""
+
+    finding: Finding
+    rewrite: Rewrite | None
+    spans: tuple[tuple[Position, Position], ...]
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    module: cst.Module | None  # None when skipped by the prefilter or unparsable
+    reports: list[_Report]
+    problems: list[Problem]
+
+
+def _span(positions, node: cst.CSTNode) -> tuple[Position, Position]:
+    code_range = positions[node]
+    return (
+        Position(code_range.start.line, code_range.start.column),
+        Position(code_range.end.line, code_range.end.column),
+    )
+
+
+def _spans_overlap(a: tuple[Position, Position], b: tuple[Position, Position]) -> bool:
+    return (a[0] < b[1] and b[0] < a[1]) or a[0] == b[0]
+
+
+def _non_overlapping(reports: Iterable[_Report]) -> list[_Report]:
+    chosen: list[_Report] = []
+    taken: list[tuple[Position, Position]] = []
+    for report in sorted(reports, key=lambda r: (min(r.spans, default=(r.finding.start,))[0], r.finding.code)):
+        if any(_spans_overlap(a, b) for a in report.spans for b in taken):
+            continue
+        chosen.append(report)
+        taken.extend(report.spans)
+    return chosen
+
+
+def _rejection_key(report: _Report, lines: Sequence[str]) -> tuple:
+    line = lines[report.finding.start.line - 1] if report.finding.start.line <= len(lines) else ""
+    return (report.finding.code, report.finding.message, line.strip())
+
+
+def render(module: cst.Module, rewrites: Sequence[Rewrite]) -> str:
+    """The module's code with all `rewrites` made (their nodes must not overlap)."""
+    changes = {id(node): replacement for rewrite in rewrites for node, replacement in rewrite.changes}
     new_module = module.visit(_Replacer(changes))
-    if rewrite.imports:
+    imports = sorted({name for rewrite in rewrites for name in rewrite.imports})
+    if imports:
         new_module = AddImportsVisitor(
-            CodemodContext(), [ImportItem(name, None, None) for name in rewrite.imports]
+            CodemodContext(), [ImportItem(name, None, None) for name in imports]
         ).transform_module(new_module)
-    edits = diff_edits(source, new_module.code)
-    if not edits:
+    return new_module.code
+
+
+def _render_or_none(module: cst.Module, rewrites: Sequence[Rewrite]) -> str | None:
+    try:
+        return render(module, rewrites)
+    except Exception:  # a rule's replacement function failed: the caller reports it as internal
         return None
-    return Fix(rewrite.title, rewrite.applicability, edits)
+
+
+def _lazy_edits(module: cst.Module, source: str, rewrite: Rewrite) -> tuple[TextEdit, ...]:
+    new = _render_or_none(module, [rewrite])
+    return () if new is None else diff_edits(source, new)
 
 
 class _Replacer(cst.CSTTransformer):
@@ -227,25 +283,6 @@ class _Replacer(cst.CSTTransformer):
         if isinstance(original_node, cst.BaseExpression) and isinstance(new, cst.BaseExpression):
             new = keep_grouping(original_node, new, self._stack[-1] if self._stack else None)
         return new
-
-
-def _compatible(findings: Iterable[Finding]) -> list[Finding]:
-    chosen: list[Finding] = []
-    for finding in sorted(findings, key=lambda f: (f.fix.edits[0].start, f.code)):  # type: ignore[union-attr]
-        if not any(finding.fix.overlaps(other.fix) for other in chosen):  # type: ignore[union-attr,arg-type]
-            chosen.append(finding)
-    return chosen
-
-
-def _deduplicate(findings: list[Finding]) -> list[Finding]:
-    seen = set()
-    unique = []
-    for finding in findings:
-        key = (finding.code, finding.start, finding.end, finding.message)
-        if key not in seen:
-            seen.add(key)
-            unique.append(finding)
-    return unique
 
 
 def _is_suppressed(lines: Sequence[str], line: int, code: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -39,14 +40,50 @@ class TextEdit:
         return (self.start < other.end and other.start < self.end) or self.start == other.start
 
 
-@dataclass(frozen=True)
 class Fix:
-    title: str
-    applicability: Applicability
-    edits: tuple[TextEdit, ...]
+    """A fix: its title, its applicability and the text edits that make it.
+
+    The edits cost a code generation of the whole module, and most callers (`check`, diagnostics) never
+    need them, so they may be given as a function that computes them on first use. Immutable once computed.
+    """
+
+    __slots__ = ("title", "applicability", "_edits", "_compute")
+
+    def __init__(
+        self,
+        title: str,
+        applicability: Applicability,
+        edits: tuple[TextEdit, ...] | None = None,
+        *,
+        compute: Callable[[], tuple[TextEdit, ...]] | None = None,
+    ) -> None:
+        if (edits is None) == (compute is None):
+            raise ValueError("a Fix takes either its edits or a function computing them")
+        self.title = title
+        self.applicability = applicability
+        self._edits = edits
+        self._compute = compute
+
+    @property
+    def edits(self) -> tuple[TextEdit, ...]:
+        if self._edits is None:
+            assert self._compute is not None
+            self._edits, self._compute = self._compute(), None
+        return self._edits
 
     def overlaps(self, other: Fix) -> bool:
         return any(a.overlaps(b) for a in self.edits for b in other.edits)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fix):
+            return NotImplemented
+        return (self.title, self.applicability, self.edits) == (other.title, other.applicability, other.edits)
+
+    def __hash__(self) -> int:
+        return hash((self.title, self.applicability))
+
+    def __repr__(self) -> str:
+        return f"Fix({self.title!r}, {self.applicability.value})"
 
 
 @dataclass(frozen=True)
