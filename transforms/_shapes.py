@@ -995,3 +995,82 @@ def _walk(node: cst.CSTNode, kind: type, skip_nested: bool = False) -> Iterator:
 # =============================================================================================================
 # Additions by other rule families (TFX303/305/306/307) go below this line.
 # =============================================================================================================
+# --- dtypes (TFX303/305/306/307) ---
+# More constructors whose dtype (and shape) literal arguments decide: `tf.range`, transposes, `tf.eye`, and
+# the TF1 name of the truncated normal. Registered into `_TF_CONSTRUCTORS` so every rule sees them.
+
+
+def _tf_range(values: StaticValues, call: cst.Call) -> Static | None:  # tf.range(limit) / (start, limit, delta)
+    dtype = _dtype_kw(values, call)
+    bounds = [a.value for a in call.args if a.keyword is None] or [
+        a.value for a in call.args if a.keyword is not None and a.keyword.value in ("start", "limit", "delta")
+    ]
+    ints = [values.int_of(b) for b in bounds]
+    if dtype is None:
+        if any(isinstance(b, cst.Float) for b in bounds):
+            dtype = "float32"
+        elif ints and all(i is not None for i in ints):
+            dtype = "int32"
+    length = len(range(*ints)) if 1 <= len(ints) <= 3 and all(i is not None for i in ints) and ints[-1] != 0 else None  # type: ignore[arg-type]
+    if dtype is None and length is None:
+        return None
+    return Static(shape=Shape.of((length,)), dtype=dtype)
+
+
+def _tf_transpose(values: StaticValues, call: cst.Call) -> Static | None:  # tf.transpose(a, perm=None)
+    source = values.of(argument(call, "a", 0))
+    if source is None or source.kind != "tensor" or source.shape is None or source.shape.dims is None:
+        return None
+    dims = source.shape.dims
+    perm = argument(call, "perm", 1)
+    if perm is None or m.matches(perm.value, m.Name("None")):
+        order = tuple(reversed(range(len(dims))))
+    else:
+        static = values.of(perm.value)
+        order = static.value if static is not None and isinstance(static.value, tuple) else None  # type: ignore[assignment]
+        if order is None or sorted(order) != list(range(len(dims))):  # type: ignore[arg-type]
+            return None
+    return replace(source, shape=Shape.of(dims[i] for i in order), head=None, value=None, literal=False)  # type: ignore[union-attr]
+
+
+def _tf_matrix_transpose(values: StaticValues, call: cst.Call) -> Static | None:  # tf.linalg.matrix_transpose
+    source = values.of(argument(call, "a", 0))
+    if source is None or source.kind != "tensor" or source.shape is None or source.shape.dims is None:
+        return None
+    dims = source.shape.dims
+    if len(dims) < 2:
+        return None
+    return replace(source, shape=Shape.of(dims[:-2] + (dims[-1], dims[-2])), head=None, value=None, literal=False)
+
+
+def _tf_variable(values: StaticValues, call: cst.Call) -> Static | None:  # tf.Variable(0): a Python int is int32
+    known = _variable(values, call)
+    if known is not None:
+        return known
+    source = values.of(argument(call, "initial_value", 0))
+    if source is not None and source.kind == "int":
+        return Static(shape=Shape.of(()), dtype=_dtype_kw(values, call) or "int32")
+    return None
+
+
+def _tf_eye(values: StaticValues, call: cst.Call) -> Static:  # tf.eye(num_rows, num_columns=None, ..., dtype)
+    rows = values.int_of(argument(call, "num_rows", 0))
+    columns_arg = argument(call, "num_columns", 1)
+    columns = values.int_of(columns_arg) if columns_arg is not None else rows
+    shape = Shape.of((rows, columns)) if argument(call, "batch_shape", 2) is None else None
+    return Static(shape=shape, dtype=_dtype_kw(values, call, 3) or "float32")
+
+
+_TF_CONSTRUCTORS.update(
+    {
+        "tf.range": _tf_range,
+        "tf.Variable": _tf_variable,
+        "tf.transpose": _tf_transpose,
+        "tf.linalg.transpose": _tf_transpose,
+        "tf.linalg.matrix_transpose": _tf_matrix_transpose,
+        "tf.eye": _tf_eye,
+        "tf.truncated_normal": _random,
+        "tf.random.stateless_normal": _random,
+        "tf.random.stateless_uniform": _random,
+    }
+)
