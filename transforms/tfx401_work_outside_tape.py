@@ -1,0 +1,175 @@
+"""TFX401: the target of `tape.gradient` is computed after the `with tf.GradientTape()` block ended.
+
+A tape records the operations run while its `with` block is open. A loss computed after the block from values
+recorded inside it is not recorded: `tape.gradient(loss, variables)` returns None for every variable (measured:
+shared/tf-behaviour.md, GradientTape, "forward pass inside the tape, loss computed after the with block";
+probe tape_cases.py loss_outside), and a Keras optimizer given only None gradients raises
+`ValueError: No gradients provided for any variable`. The same holds inside `@tf.function`. Updating a
+variable inside the tape (`x.assign_add`) does NOT make the gradient None (probe assign_in_tape): only work done
+outside the block is lost.
+
+The fix moves into the end of the tape block exactly the statements the target depends on (transitively,
+through names assigned after the block), in their order, and leaves every other statement where it is: a step
+counter, a metric update or a print that the target does not read stays put. It is safe: the moved statements
+compute the same values, now recorded. It is offered only when the reordering cannot change what any statement
+sees (no statement left behind reads or writes what a moved one writes) and no moved statement itself takes a
+gradient of the tape; otherwise the finding comes without a fix.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rewrite, Severity, Valid
+
+from ._tape import (
+    Flow,
+    Gradient,
+    GRADIENT_METHODS,
+    Tape,
+    TapeRule,
+    any_touch,
+    appended_to_body,
+    blank_lines_above,
+    chain,
+    elements,
+    has_operation,
+    method_calls,
+    without_blank_lines,
+)
+
+
+class WorkOutsideTape(TapeRule):
+    """Statements after a `with tf.GradientTape() as tape:` block compute the target of `tape.gradient`.
+
+    They are not recorded, so the gradient is None. The fix moves them (and only them) into the block.
+    """
+
+    code = "TFX401"
+    name = "work-outside-tape"
+    summary = "The gradient target is computed after the GradientTape block, so its gradient is None"
+    severity = Severity.WARNING
+    triggers = ("GradientTape",)
+
+    VALID = (
+        Valid(
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    loss = tf.reduce_mean(model(x))\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n"
+            "optimizer.apply_gradients(zip(grads, model.trainable_variables))\n"
+            "step.assign_add(1)\n"
+        ),
+        Valid(  # nested tapes: the inner gradient is taken inside the outer block
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as outer:\n"
+            "    with tf.GradientTape() as inner:\n"
+            "        y = x * x\n"
+            "    dy = inner.gradient(y, x)\n"
+            "d2y = outer.gradient(dy, x)\n"
+        ),
+        Valid(  # a Python alias after the block records nothing new, and loses nothing
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    outputs = [model(x)]\n"
+            "loss = outputs[0]\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    logits = model(x)\n"
+            "loss = loss_fn(y, logits)\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n",
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    logits = model(x)\n"
+            "    loss = loss_fn(y, logits)\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n",
+        ),
+        Invalid(  # the step counter does not feed the loss and stays where it is
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    logits = model(x)\n"
+            "step.assign_add(1)\n"
+            "loss = loss_fn(y, logits)\n"
+            "loss += 1e-4 * tf.add_n([tf.nn.l2_loss(v) for v in model.trainable_variables])\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n",
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    logits = model(x)\n"
+            "    loss = loss_fn(y, logits)\n"
+            "    loss += 1e-4 * tf.add_n([tf.nn.l2_loss(v) for v in model.trainable_variables])\n"
+            "step.assign_add(1)\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n",
+        ),
+        Invalid(  # a statement left behind reads what would move: reported, not fixed
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    y = model(x)\n"
+            "print(loss)\n"
+            "loss = tf.reduce_mean(y)\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n",
+            None,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.flow = Flow(self)
+
+    def check_tape(self, tape: Tape) -> None:
+        for gradient in tape.gradients:
+            if gradient.index is not None:
+                self._check_gradient(tape, gradient)
+
+    def _check_gradient(self, tape: Tape, gradient: Gradient) -> None:
+        targets = [chain(e) for e in elements(gradient.target)]
+        if any(t is None for t in targets):
+            return  # an expression as target: not analysed here
+        between = tape.block[tape.index + 1 : gradient.index]
+        moved, _ = self.flow.backward_slice(between, set(targets))  # type: ignore[arg-type]
+        if not moved or not any(has_operation(between[i]) for i in moved):
+            return
+        shown = ", ".join(f"`{t}`" for t in targets)
+        message = (
+            f"{shown} is computed after the `with tf.GradientTape() as {tape.name}:` block ended: the tape did not "
+            f"record it, so `{tape.name}.{gradient.call.func.attr.value}(...)` is None"  # type: ignore[attr-defined]
+        )
+        rewrite = None
+        if self._can_move(tape, between, moved):
+            rewrite = self._move(tape, between, moved)
+        self.report(gradient.call, message, rewrite=rewrite)
+
+    def _can_move(self, tape: Tape, between, moved: list[int]) -> bool:
+        if not isinstance(tape.with_node.body, cst.IndentedBlock):
+            return False
+        for index in moved:
+            statement = between[index]
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                return False
+            if method_calls(statement, tape.name, GRADIENT_METHODS):
+                return False
+        for stay in (i for i in range(len(between)) if i not in moved):
+            touched = self.flow.reads(between[stay]) | self.flow.writes(between[stay])
+            later = [between[i] for i in moved if i > stay]
+            if any(any_touch(touched, self.flow.writes(s)) for s in later):
+                return False
+        return True
+
+    def _move(self, tape: Tape, between, moved: list[int]) -> Rewrite:
+        statements = [without_blank_lines(between[i]) for i in moved]
+        changes: dict[cst.CSTNode, object] = {
+            tape.with_node: lambda updated: appended_to_body(updated, statements)  # type: ignore[arg-type]
+        }
+        # The blank lines above a moved statement stay with the statement that now follows the tape block.
+        rest = [*between, tape.block[tape.index + len(between) + 1]]
+        for index in moved:
+            blank = blank_lines_above(between[index])
+            following = next(rest[i] for i in range(index + 1, len(rest)) if i not in moved)
+            changes[between[index]] = cst.RemovalSentinel.REMOVE
+            if blank and not blank_lines_above(following) and following not in changes:
+                changes[following] = following.with_changes(leading_lines=[*blank, *following.leading_lines])
+        return Rewrite.replace("Move the computation of the target into the tape block", changes)

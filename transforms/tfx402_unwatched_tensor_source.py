@@ -1,0 +1,202 @@
+"""TFX402: `tape.gradient(target, x)` with `x` a tensor (not a Variable) that the tape never watched.
+
+A tape watches trainable `tf.Variable`s it sees used, and nothing else. The gradient with respect to a
+`tf.constant` (or any other tensor: `tf.convert_to_tensor`, `tf.random.normal`, `tf.zeros`, arithmetic on those)
+is None unless the tape was told `tape.watch(x)` (measured: shared/tf-behaviour.md, GradientTape, "loss of a
+tf.constant that was never tape.watch-ed"; probe tape_cases.py tensor_not_watched). With nested tapes each tape
+must watch it: the outer gradient of an inner gradient is None when only the inner tape watched the constant.
+
+The fix inserts `tape.watch(x)` at the top of the block, after any `watch` calls already there, one for each
+unwatched tensor source (a list or tuple of sources gets one per constant). It is safe: watching only adds the
+gradient that was asked for. The rule fires only when every assignment of `x` is, before the `with`, a tensor
+made by one of those constructors and not known to be of an integer dtype (watching an integer tensor still
+gives None); a `tf.Variable`, `model.trainable_variables` or a value of unknown origin never fires.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+
+from ._shapes import FLOAT_DTYPES, StaticValues
+from ._tape import Gradient, Tape, TapeRule, assignments_of, elements, inserted_in_body, line_of, method_calls
+
+TENSOR_FACTORIES = frozenset(
+    f"tf.{name}"
+    for name in (
+        "constant", "convert_to_tensor", "zeros", "ones", "zeros_like", "ones_like", "fill", "eye", "linspace",
+        "random.normal", "random.uniform", "random.truncated_normal", "random.stateless_normal",
+        "random.stateless_uniform", "math.square", "square", "exp", "sin", "cos", "tanh", "sigmoid", "reshape",
+        "expand_dims", "stack", "concat",
+    )
+)
+
+
+class UnwatchedTensorSource(TapeRule):
+    """The gradient is asked with respect to a tensor that is not a Variable and was never `tape.watch`ed.
+
+    It is None. The fix adds `tape.watch(x)` at the top of the tape block.
+    """
+
+    code = "TFX402"
+    name = "unwatched-tensor-source"
+    summary = "A gradient with respect to an unwatched tensor (not a Variable) is None: tape.watch it"
+    severity = Severity.WARNING
+    triggers = ("GradientTape",)
+
+    VALID = (
+        Valid(
+            "import tensorflow as tf\n"
+            "x = tf.Variable([1.0, 2.0])\n"
+            "with tf.GradientTape() as tape:\n"
+            "    loss = tf.reduce_sum(x * x)\n"
+            "grad = tape.gradient(loss, x)\n"
+        ),
+        Valid(
+            "import tensorflow as tf\n"
+            "x = tf.constant([1.0, 2.0])\n"
+            "with tf.GradientTape() as tape:\n"
+            "    tape.watch(x)\n"
+            "    loss = tf.reduce_sum(x * x)\n"
+            "grad = tape.gradient(loss, x)\n"
+        ),
+        Valid(  # model variables are watched automatically
+            "import tensorflow as tf\n"
+            "x = tf.constant([[1.0, 2.0]])\n"
+            "with tf.GradientTape() as tape:\n"
+            "    loss = tf.reduce_sum(model(x))\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n"
+        ),
+        Valid(  # integer tensors have no gradient, watched or not
+            "import tensorflow as tf\n"
+            "i = tf.constant([1, 2])\n"
+            "with tf.GradientTape() as tape:\n"
+            "    loss = tf.reduce_sum(i * i)\n"
+            "grad = tape.gradient(loss, i)\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import tensorflow as tf\n"
+            "x = tf.constant([1.0, 2.0])\n"
+            "with tf.GradientTape() as tape:\n"
+            "    loss = tf.reduce_sum(x * x)\n"
+            "grad = tape.gradient(loss, x)\n",
+            "import tensorflow as tf\n"
+            "x = tf.constant([1.0, 2.0])\n"
+            "with tf.GradientTape() as tape:\n"
+            "    tape.watch(x)\n"
+            "    loss = tf.reduce_sum(x * x)\n"
+            "grad = tape.gradient(loss, x)\n",
+        ),
+        Invalid(
+            "import tensorflow as tf\n"
+            "a = tf.random.normal((3,))\n"
+            "b = a * 2.0 + 1.0\n"
+            "w = tf.Variable(1.0)\n"
+            "with tf.GradientTape() as g:\n"
+            "    g.watch(a)\n"
+            "    loss = tf.reduce_sum(a * b * w)\n"
+            "da, db, dw = g.gradient(loss, [a, b, w])\n",
+            "import tensorflow as tf\n"
+            "a = tf.random.normal((3,))\n"
+            "b = a * 2.0 + 1.0\n"
+            "w = tf.Variable(1.0)\n"
+            "with tf.GradientTape() as g:\n"
+            "    g.watch(a)\n"
+            "    g.watch(b)\n"
+            "    loss = tf.reduce_sum(a * b * w)\n"
+            "da, db, dw = g.gradient(loss, [a, b, w])\n",
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.values = StaticValues(self)
+
+    def check_tape(self, tape: Tape) -> None:
+        watched = tape.watched()
+        for gradient in tape.gradients:
+            if gradient.sources is None:
+                continue
+            unwatched = [
+                source
+                for source in elements(gradient.sources)
+                if isinstance(source, cst.Name) and source.value not in watched and self._is_float_tensor(source)
+            ]
+            if unwatched:
+                watched |= {s.value for s in unwatched}
+                self._report(tape, gradient, unwatched)
+
+    def _report(self, tape: Tape, gradient: Gradient, sources: list[cst.Name]) -> None:
+        names = ", ".join(f"`{s.value}`" for s in sources)
+        what, them = ("are tensors, not Variables,", "them") if len(sources) > 1 else ("is a tensor, not a Variable,", "it")
+        message = (
+            f"{names} {what} and `{tape.name}` never watches {them}: "
+            f"`{tape.name}.{gradient.call.func.attr.value}(...)` with respect to {them} is None; "  # type: ignore[attr-defined]
+            f"call `{tape.name}.watch(...)` at the top of the block"
+        )
+        with_line = line_of(self, tape.with_node)
+        made_before = all(
+            line_of(self, a.node) < with_line for s in sources for a in assignments_of(self, s)
+        )
+        rewrite = None
+        if made_before and isinstance(tape.with_node.body, cst.IndentedBlock):
+            at = _after_leading_watches(tape)
+            statements = [cst.parse_statement(f"{tape.name}.watch({s.value})\n") for s in sources]
+            rewrite = Rewrite.replace(
+                f"Watch {names} on the tape",
+                {tape.with_node: lambda updated: inserted_in_body(updated, at, statements)},
+            )
+        self.report(gradient.call, message, rewrite=rewrite)
+
+    def _is_float_tensor(self, name: cst.Name, seen: frozenset[int] = frozenset()) -> bool:
+        """Every assignment of `name` makes a tensor (not a Variable) of a float or unknown dtype."""
+        assignments = assignments_of(self, name)
+        if not assignments:
+            return False
+        for assignment in assignments:
+            value = _assigned_value(self, assignment.node)
+            if value is None or not self._tensor_expression(value, seen | {id(name)}):
+                return False
+            dtype = self.values.dtype_of(value)
+            if dtype is not None and dtype not in FLOAT_DTYPES:
+                return False
+        return True
+
+    def _tensor_expression(self, expr: cst.BaseExpression, seen: frozenset[int]) -> bool:
+        if isinstance(expr, cst.Call):
+            return self.is_api(expr.func, *TENSOR_FACTORIES)
+        if isinstance(expr, cst.BinaryOperation):
+            sides = [expr.left, expr.right]
+            tensors = [s for s in sides if self._tensor_expression(s, seen)]
+            return bool(tensors) and all(s in tensors or isinstance(s, (cst.Float, cst.Integer)) for s in sides)
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+            return self._tensor_expression(expr.expression, seen)
+        if isinstance(expr, cst.Name) and id(expr) not in seen:
+            return self._is_float_tensor(expr, seen)
+        return False
+
+
+def _assigned_value(rule: Rule, target: cst.CSTNode) -> cst.BaseExpression | None:
+    """The value of `name = value` for a plain single-name assignment target, else None."""
+    if not isinstance(target, cst.Name):
+        return None
+    assign_target = rule.parent(target)
+    statement = rule.parent(assign_target) if assign_target is not None else None
+    if isinstance(assign_target, cst.AssignTarget) and isinstance(statement, cst.Assign):
+        if assign_target.target is target:
+            return statement.value
+    return None
+
+
+def _after_leading_watches(tape: Tape) -> int:
+    """The index in the block after the `tape.watch(...)` statements it starts with."""
+    at = 0
+    for statement in tape.body:
+        if isinstance(statement, cst.SimpleStatementLine) and method_calls(statement, tape.name, {"watch"}):
+            at += 1
+        else:
+            break
+    return at
