@@ -31,6 +31,7 @@ from .model import (
     ProblemKind,
     TextEdit,
 )
+from .prefilter import imports_user_api, nesting_problem
 from .registry import all_rules
 from .rule import Rewrite, Rule, RuleContext
 
@@ -47,6 +48,9 @@ class ParseOutcome:
 
 
 def parse(source: str, path: str) -> ParseOutcome:
+    nested = nesting_problem(source)
+    if nested is not None:  # LibCST would take minutes, then its visitors would overflow the stack
+        return ParseOutcome(None, Problem(ProblemKind.SYNTAX, path, f"too deeply nested to analyse: {nested}"))
     try:
         return ParseOutcome(cst.parse_module(source), None)
     except cst.ParserSyntaxError as exc:
@@ -78,13 +82,18 @@ class Engine:
         return tuple(rule for rule in self.rules if self.settings.is_selected(rule.code, path))
 
     def could_match(self, source: str, path: str) -> bool:
-        """The cheap text prefilter: False means no selected rule can fire, so the file need not be parsed."""
+        """The cheap text prefilter: False means no selected rule can fire, so the file need not be parsed.
+
+        A rule fires only where one of its trigger words occurs and where some name can resolve to a
+        TensorFlow/Keras user-API name, which needs an import of (or a binding named) `tensorflow`/`keras`
+        that is not TensorFlow's or Keras' own internals: see `tffix.prefilter`."""
         return bool(self._active_rules(source, path))
 
     def _active_rules(self, source: str, path: str) -> list[type[Rule]]:
         if _FILE_SUPPRESSION.search(source):
             return []
-        return [r for r in self.rules_for(path) if not r.triggers or any(t in source for t in r.triggers)]
+        rules = [r for r in self.rules_for(path) if not r.triggers or any(t in source for t in r.triggers)]
+        return rules if rules and imports_user_api(source) else []
 
     # --- checking --------------------------------------------------------------------------------------------
     def check(self, source: str, path: str) -> CheckResult:
