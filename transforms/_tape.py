@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import Assignment, PositionProvider, ScopeProvider
+from libcst.metadata import Assignment, PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from tffix.rule import Rule, argument
 
@@ -113,7 +113,10 @@ class Tape:
 class TapeRule(Rule):
     """A rule that looks at each `with tf.GradientTape() as tape:` of every block, once."""
 
+    module: cst.Module | None = None
+
     def visit_Module(self, node: cst.Module) -> None:
+        self.module = node
         for tape in tapes_in(self, node):
             self.check_tape(tape)
 
@@ -423,6 +426,15 @@ def assignments_of(rule: Rule, name: cst.Name) -> list[Assignment]:
     return [a for a in found if isinstance(a, Assignment)]
 
 
+def assigned_value(rule: Rule, target: cst.CSTNode) -> cst.BaseExpression | None:
+    """The value of `name = value` when `target` is that plain name target (also in `a = name = value`)."""
+    assign_target = rule.parent(target)
+    statement = rule.parent(assign_target) if isinstance(assign_target, cst.AssignTarget) else None
+    if isinstance(statement, cst.Assign) and assign_target.target is target:  # type: ignore[union-attr]
+        return statement.value
+    return None
+
+
 def line_of(rule: Rule, node: cst.CSTNode) -> int:
     return rule.get_metadata(PositionProvider, node).start.line
 
@@ -468,3 +480,36 @@ def inserted_in_body(with_node: cst.With, at: int, statements: Sequence[cst.Base
     body = with_node.body
     assert isinstance(body, cst.IndentedBlock)
     return with_node.with_changes(body=body.with_changes(body=[*body.body[:at], *statements, *body.body[at:]]))
+
+
+# --- names the fixes write ----------------------------------------------------------------------------------
+def tensorflow_alias(module: cst.Module | None) -> str | None:
+    """The name a module binds to TensorFlow (`tf` for `import tensorflow as tf`), or None."""
+    if module is None:
+        return None
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Import):
+                continue
+            for alias in small.names:
+                name = chain(alias.name)
+                if name in ("tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2"):
+                    if alias.asname is not None:
+                        return chain(alias.asname.name)
+                    if name == "tensorflow":
+                        return name
+    return None
+
+
+def numpy_name(rule: Rule, func: cst.CSTNode) -> str | None:
+    """`square` for `np.square` (whatever NumPy was imported as), else None."""
+    try:
+        qualified = rule.get_metadata(QualifiedNameProvider, func, set())
+    except KeyError:
+        return None
+    for q in qualified:
+        if q.name.startswith("numpy."):
+            return q.name[len("numpy."):]
+    return None

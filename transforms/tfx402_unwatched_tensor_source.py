@@ -17,10 +17,20 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import Invalid, Rewrite, Severity, Valid
 
 from ._shapes import FLOAT_DTYPES, StaticValues
-from ._tape import Gradient, Tape, TapeRule, assignments_of, elements, inserted_in_body, line_of, method_calls
+from ._tape import (
+    Gradient,
+    Tape,
+    TapeRule,
+    assigned_value,
+    assignments_of,
+    elements,
+    inserted_in_body,
+    line_of,
+    method_calls,
+)
 
 TENSOR_FACTORIES = frozenset(
     f"tf.{name}"
@@ -157,7 +167,7 @@ class UnwatchedTensorSource(TapeRule):
         if not assignments:
             return False
         for assignment in assignments:
-            value = _assigned_value(self, assignment.node)
+            value = assigned_value(self, assignment.node)
             if value is None or not self._tensor_expression(value, seen | {id(name)}):
                 return False
             dtype = self.values.dtype_of(value)
@@ -177,18 +187,6 @@ class UnwatchedTensorSource(TapeRule):
         if isinstance(expr, cst.Name) and id(expr) not in seen:
             return self._is_float_tensor(expr, seen)
         return False
-
-
-def _assigned_value(rule: Rule, target: cst.CSTNode) -> cst.BaseExpression | None:
-    """The value of `name = value` for a plain single-name assignment target, else None."""
-    if not isinstance(target, cst.Name):
-        return None
-    assign_target = rule.parent(target)
-    statement = rule.parent(assign_target) if assign_target is not None else None
-    if isinstance(assign_target, cst.AssignTarget) and isinstance(statement, cst.Assign):
-        if assign_target.target is target:
-            return statement.value
-    return None
 
 
 def _after_leading_watches(tape: Tape) -> int:

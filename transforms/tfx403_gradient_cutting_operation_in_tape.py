@@ -1,0 +1,290 @@
+"""TFX403: inside a GradientTape block, the path from the sources to the target leaves TensorFlow.
+
+A tape records TensorFlow operations only. On the way from the sources to the target, each of these cuts the
+gradient (measured: shared/tf-behaviour.md, GradientTape, and probe tape_cases.py numpy_in_tape and
+int_cast_tape):
+
+- `x.numpy()`: a NumPy array; whatever is computed from it, even when turned back into a tensor, is not
+  connected to `x`: the gradient is None;
+- a NumPy function on a tensor (`np.square`, `np.mean`, `np.sum`, `np.exp`, ...): it converts the tensor to an
+  array; the gradient is None, and when the target itself is a NumPy value `tape.gradient` raises
+  `AttributeError: 'numpy.float32' object has no attribute '_id'`;
+- a cast to an integer dtype (`tf.cast(x, tf.int32)`): integers carry no gradient, so it is None.
+
+The rule fires only on operations whose input depends on the sources (a name in the sources, or a model whose
+`trainable_variables` are the sources, followed through the block's assignments) and whose result feeds the
+target. The fix, offered where TensorFlow has the same operation, is unsafe: `np.square` -> `tf.square`,
+`np.mean` -> `tf.reduce_mean`, `np.sum` -> `tf.reduce_sum`, ..., and `x.numpy()` -> `x` where the result only
+feeds TensorFlow operations. The values are the same up to dtype and float rounding (NumPy computes in float64
+where TensorFlow keeps float32), which is why the fix needs --unsafe-fixes. An integer cast is reported without
+a fix (rounding may be the point); an integer cast cast back to float is TFX304's and is not reported here.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rewrite, Severity, Valid, argument
+
+from ._shapes import INT_DTYPES, StaticValues
+from ._tape import (
+    Flow,
+    Tape,
+    TapeRule,
+    any_touch,
+    assigned_value,
+    assignments_of,
+    numpy_name,
+    source_owners,
+    tensorflow_alias,
+)
+
+# NumPy function -> the TensorFlow function computing the same (None: reported without a fix).
+NUMPY_TO_TF: dict[str, str | None] = {
+    "square": "square", "sqrt": "sqrt", "exp": "exp", "log": "math.log", "log1p": "math.log1p",
+    "abs": "abs", "absolute": "abs", "tanh": "tanh", "sin": "sin", "cos": "cos", "sign": "sign",
+    "maximum": "maximum", "minimum": "minimum", "power": "pow", "matmul": "matmul", "dot": "tensordot",
+    "mean": "reduce_mean", "sum": "reduce_sum", "max": "reduce_max", "min": "reduce_min", "amax": "reduce_max",
+    "amin": "reduce_min", "prod": "reduce_prod", "std": "math.reduce_std", "var": "math.reduce_variance",
+    "clip": "clip_by_value", "array": None, "asarray": None, "round": None, "argmax": None, "concatenate": None,
+    "linalg.norm": None, "multiply": "multiply", "add": "add", "subtract": "subtract", "divide": "divide",
+}
+REDUCTIONS = frozenset({"mean", "sum", "max", "min", "amax", "amin", "prod", "std", "var"})
+REDUCTION_KEYWORDS = frozenset({"axis", "keepdims"})
+
+
+class GradientCuttingOperationInTape(TapeRule):
+    """`.numpy()`, a NumPy function or an integer cast between the sources and the target inside a tape.
+
+    The tape records none of them, so the gradient is None. The unsafe fix uses the TensorFlow equivalent.
+    """
+
+    code = "TFX403"
+    name = "gradient-cutting-operation-in-tape"
+    summary = "`.numpy()`, NumPy or an integer cast on the way to the target cuts the gradient"
+    severity = Severity.WARNING
+    triggers = ("GradientTape",)
+
+    VALID = (
+        Valid(  # NumPy for logging only, an integer cast of labels: neither is between sources and target
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    logits = model(x)\n"
+            "    labels = tf.cast(y, tf.int32)\n"
+            "    loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(labels, logits, True))\n"
+            "    print('mean logit', np.mean(logits.numpy()))\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n"
+        ),
+        Valid(  # the round trip through an integer is TFX304's finding
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    y = tf.cast(tf.cast(w * 10, tf.int32), tf.float32)\n"
+            "    loss = tf.reduce_sum(y)\n"
+            "grad = tape.gradient(loss, w)\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    pred = model(x)\n"
+            "    loss = np.mean(np.square(pred - y))\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n",
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    pred = model(x)\n"
+            "    loss = tf.reduce_mean(tf.square(pred - y))\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n",
+            unsafe=True,
+        ),
+        Invalid(
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    h = w.numpy()\n"
+            "    loss = tf.reduce_sum(h * h)\n"
+            "grad = tape.gradient(loss, w)\n",
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    h = w\n"
+            "    loss = tf.reduce_sum(h * h)\n"
+            "grad = tape.gradient(loss, w)\n",
+            unsafe=True,
+        ),
+        Invalid(
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    loss = tf.reduce_sum(tf.cast(w * 10, tf.int32))\n"
+            "grad = tape.gradient(loss, w)\n",
+            None,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.flow = Flow(self)
+        self.values = StaticValues(self)
+
+    def check_tape(self, tape: Tape) -> None:
+        if not tape.gradients or not tape.body:
+            return
+        needed: set[str] = set()
+        seeds: set[str] = set()
+        for gradient in tape.gradients:
+            needed |= self.flow.reads(gradient.target)
+            seeds |= source_owners(gradient.sources)
+            seeds |= self._listed_sources(gradient.sources)
+        if not seeds:
+            return
+        on_path, _ = self.flow.backward_slice(tape.body, needed)
+        tainted = self.flow.forward_taint(tape.body, seeds)
+        targets = ", ".join(f"`{self.module.code_for_node(g.target)}`" for g in tape.gradients)  # type: ignore[union-attr]
+        for index in on_path:
+            for call in _calls(tape.body[index]):
+                self._check_call(call, tainted, targets)
+
+    def _listed_sources(self, sources: cst.BaseExpression | None) -> set[str]:
+        """The elements of a list bound to a name used as sources: `params` for `params = [w, b]`."""
+        found: set[str] = set()
+        if isinstance(sources, cst.Name):
+            for assignment in assignments_of(self, sources):
+                value = assigned_value(self, assignment.node)
+                if isinstance(value, (cst.List, cst.Tuple)):
+                    found |= source_owners(value)
+        return found
+
+    def _tainted(self, expr: cst.CSTNode, tainted: set[str]) -> bool:
+        return any_touch(self.flow.reads(expr), tainted)
+
+    def _check_call(self, call: cst.Call, tainted: set[str], targets: str) -> None:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "numpy" and not call.args:
+            if self._tainted(func.value, tainted):
+                self._report_numpy_method(call, targets)
+            return
+        name = numpy_name(self, func)
+        if name is not None and name in NUMPY_TO_TF:
+            if any(self._tainted(arg.value, tainted) for arg in call.args):
+                self._report_numpy_call(call, name, targets)
+            return
+        if self.is_call_to(call, "tf.cast", "tf.dtypes.cast"):
+            value, dtype = argument(call, "x", 0), argument(call, "dtype", 1)
+            if value is None or dtype is None or self.values.dtype_name(dtype.value) not in INT_DTYPES:
+                return
+            if self._tainted(value.value, tainted) and not self._cast_back(call):
+                self.report(
+                    call,
+                    f"cast to `{self.values.dtype_name(dtype.value)}` inside the tape: integer tensors carry no "
+                    f"gradient, so the gradient of {targets} through this value is None",
+                )
+
+    def _report_numpy_method(self, call: cst.Call, targets: str) -> None:
+        receiver = call.func.value  # type: ignore[attr-defined]
+        message = (
+            "`.numpy()` inside the tape leaves TensorFlow: nothing computed from it is recorded, so the gradient "
+            f"of {targets} is None"
+        )
+        rewrite = None
+        if self._feeds_tensorflow(call):
+            message += "; use the tensor itself"
+            rewrite = Rewrite.replace("Use the tensor instead of `.numpy()`", {call: receiver}, unsafe=True)
+        self.report(call, message, rewrite=rewrite)
+
+    def _report_numpy_call(self, call: cst.Call, name: str, targets: str) -> None:
+        replacement = NUMPY_TO_TF[name]
+        message = (
+            f"NumPy `{name}` on a tensor inside the tape returns a NumPy value the tape does not record, so the "
+            f"gradient of {targets} is None"
+        )
+        rewrite = None
+        if replacement is not None and self._convertible(call, name):
+            alias = tensorflow_alias(self.module)
+            func = cst.parse_expression(f"{alias or 'tensorflow'}.{replacement}")
+            message += f"; use `tf.{replacement}`"
+
+            def converted(updated: cst.Call) -> cst.Call:
+                args = list(updated.args)
+                if name == "dot":  # np.dot of matrices and vectors contracts one axis
+                    args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                    args.append(cst.Arg(cst.Integer("1"), keyword=cst.Name("axes"),
+                                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+                return updated.with_changes(func=func, args=args)
+
+            rewrite = Rewrite.replace(
+                f"Use `tf.{replacement}`", {call: converted}, unsafe=True, imports=() if alias else ("tensorflow",)
+            )
+        self.report(call, message, rewrite=rewrite)
+
+    def _convertible(self, call: cst.Call, name: str) -> bool:
+        keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+        if any(arg.star for arg in call.args):
+            return False
+        if name in REDUCTIONS:
+            return keywords <= REDUCTION_KEYWORDS
+        return not keywords
+
+    def _feeds_tensorflow(self, node: cst.CSTNode, follow_names: bool = True) -> bool:
+        """The value of `node` goes straight into TensorFlow: an argument of a tf/Keras call or of a NumPy
+        function this rule converts, an operand of an arithmetic operator, or a name only used so."""
+        parent = self.parent(node)
+        if isinstance(parent, cst.Arg):
+            call = self.parent(parent)
+            if isinstance(call, cst.Call):
+                name = numpy_name(self, call.func)
+                return self._tensorflow_callable(call.func) or (name is not None and NUMPY_TO_TF.get(name) is not None)
+            return False
+        if isinstance(parent, cst.BinaryOperation):
+            return True
+        if follow_names and isinstance(parent, cst.Assign):
+            uses = self._uses_of_name_bound_to(node)
+            return bool(uses) and all(self._feeds_tensorflow(use, follow_names=False) for use in uses)
+        return False
+
+    def _tensorflow_callable(self, func: cst.BaseExpression) -> bool:
+        """A tf/Keras function, or a name bound to a tf/Keras object (`loss_fn = keras.losses.MSE()`, a model)."""
+        if self.api_names(func):
+            return True
+        if not isinstance(func, cst.Name):
+            return False
+        values = [assigned_value(self, a.node) for a in assignments_of(self, func)]
+        return bool(values) and all(isinstance(v, cst.Call) and self.api_names(v.func) for v in values)
+
+    def _cast_back(self, call: cst.Call) -> bool:
+        """The integer cast is cast back to float (TFX304 reports that round trip)."""
+        for node in (call, *self._uses_of_name_bound_to(call)):
+            parent = self.parent(node)
+            outer = self.parent(parent) if isinstance(parent, cst.Arg) else None
+            if isinstance(outer, cst.Call) and self.is_call_to(outer, "tf.cast", "tf.dtypes.cast"):
+                return True
+        return False
+
+    def _uses_of_name_bound_to(self, value: cst.CSTNode) -> list[cst.CSTNode]:
+        """Where the name of `name = value` is read, for a single-name assignment; else []."""
+        parent = self.parent(value)
+        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1):
+            return []
+        target = parent.targets[0].target
+        if not isinstance(target, cst.Name):
+            return []
+        return [
+            access.node
+            for assignment in assignments_of(self, target)
+            if assignment.node is target
+            for access in assignment.references
+        ]
+
+
+def _calls(statement: cst.CSTNode) -> list[cst.Call]:
+    found: list[cst.Call] = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_Call(self, node: cst.Call) -> None:
+            found.append(node)
+
+    statement.visit(_Finder())
+    return found
