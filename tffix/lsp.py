@@ -138,12 +138,12 @@ class Engines:
 
 
 def analyze(document: Document, engines: Engines, encoding: str) -> Analysis:
+    """Check one version of a document. `exclude` does not apply: like a path named on the command line, a file
+    the user opened is always checked."""
     index = LineIndex(document.text, encoding)
     engine = engines.for_document(document)
     if isinstance(engine, ConfigError):
         return Analysis(document, index, None, CheckResult(document.path), config_error=str(engine))
-    if document.file is not None and engine.settings.is_excluded(document.file):
-        return Analysis(document, index, engine, CheckResult(document.path))
     result = engine.check(document.text, document.path)
     for problem in result.problems:
         if problem.kind is ProblemKind.INTERNAL:  # a tffix bug, not the user's: for the log, not the editor
