@@ -439,7 +439,7 @@ class StaticValues:
         numpy = self._numpy_name(func)
         if numpy is not None:
             return self._numpy(numpy, call)
-        if names & {f"keras.layers.{n}" for n in ("Dense",)} or names & _SHAPE_PRESERVING:
+        if names & {"keras.layers.Dense", "keras.layers.Flatten"} or names & _SHAPE_PRESERVING:
             return self._layer(call, names)
         if names & set(_SEQUENTIAL):
             return self._sequential(call)
@@ -470,6 +470,8 @@ class StaticValues:
             activation = self._activation(argument(call, "activation", 1))
             return Static(kind="layer", output=Static(shape=Shape.ending_in(units), dtype="float32", head=call,
                                                        activation=activation), value="dense")
+        if "keras.layers.Flatten" in names:
+            return Static(kind="layer", value="flatten")
         activation = None
         if "keras.layers.Softmax" in names:
             activation = "softmax"
@@ -916,6 +918,12 @@ def _apply_layer(layer: Static, inputs: Static) -> Static | None:
         out = layer.output
         shape = inputs.shape.with_last(out.shape.last) if inputs.shape is not None else out.shape  # type: ignore[union-attr]
         return replace(out, shape=shape)  # type: ignore[arg-type]
+    if layer.value == "flatten":  # (N, ...) -> (N, product of the rest)
+        dims = inputs.shape.dims if inputs.shape is not None else None
+        if not dims:
+            return Static(shape=Shape.of((None, None)), dtype=inputs.dtype)
+        rest = Shape.of(dims[1:]).size if len(dims) > 1 else 1
+        return Static(shape=Shape.of((dims[0], rest)), dtype=inputs.dtype)
     if layer.value == "preserve":
         if layer.activation is not None:
             return replace(inputs, activation=layer.activation)

@@ -120,24 +120,24 @@ class BinaryHeadWithTwoUnits(Rule):
         self._compiled_binary: dict[int, cst.Call] = {}
 
     # --- what is a binary loss ---------------------------------------------------------------------------------
-    def _is_binary_loss_object(self, expr: cst.BaseExpression | None, depth: int = 0) -> bool:
-        """`BinaryCrossentropy(...)`, or a name/attribute bound to one (a few levels of aliasing)."""
+    def _is_binary_loss(self, expr: cst.BaseExpression | None, depth: int = 0) -> bool:
+        """`BinaryCrossentropy(...)`, the `binary_crossentropy` function, or a name/attribute bound to either
+        (a few levels of aliasing)."""
         if expr is None or depth > 3:
             return False
         if isinstance(expr, cst.Call) and isinstance(expr.func, (cst.Name, cst.Attribute)):
             return self.is_api(expr.func, *BINARY_LOSS_CLASSES)
         if isinstance(expr, (cst.Name, cst.Attribute)):
-            return self._is_binary_loss_object(self.values.assigned_value(expr), depth + 1)
+            if self.is_api(expr, *BINARY_LOSS_FUNCTIONS):
+                return True
+            return self._is_binary_loss(self.values.assigned_value(expr), depth + 1)
         return False
-
-    def _is_binary_loss_function(self, expr: cst.BaseExpression) -> bool:
-        return isinstance(expr, (cst.Name, cst.Attribute)) and self.is_api(expr, *BINARY_LOSS_FUNCTIONS)
 
     def _is_binary_loss_spec(self, expr: cst.BaseExpression) -> bool:
         """A `loss=` argument of `compile`: the string, the function, or a loss object."""
         if isinstance(expr, cst.SimpleString):
             return expr.evaluated_value in BINARY_LOSS_STRINGS
-        return self._is_binary_loss_function(expr) or self._is_binary_loss_object(expr)
+        return self._is_binary_loss(expr)
 
     # --- loss sites --------------------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
@@ -145,7 +145,7 @@ class BinaryHeadWithTwoUnits(Rule):
         if isinstance(func, (cst.Name, cst.Attribute)) and self.is_api(func, *SIGMOID_CE):
             self._check(node, argument(node, "labels", 0), argument(node, "logits", 1), "sigmoid_cross_entropy_with_logits")
             return
-        if self._is_binary_loss_function(func) or self._is_binary_loss_object(func):
+        if isinstance(func, (cst.Name, cst.Attribute, cst.Call)) and self._is_binary_loss(func):
             self._check(node, argument(node, "y_true", 0), argument(node, "y_pred", 1), "the binary cross-entropy")
             return
         if m.matches(func, m.Attribute(attr=m.Name("compile"))):
