@@ -192,7 +192,8 @@ class StaticValues:
         self._busy.add(key)
         try:
             result = self._infer(expr)
-        except (KeyError, ValueError, TypeError):  # metadata missing for synthesized nodes, odd literals
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError):
+            # metadata missing for synthesized nodes, odd literals, code shapes not foreseen: unknown, never a crash
             result = None
         finally:
             self._busy.discard(key)
