@@ -287,36 +287,69 @@ RAISING = _raising_cases()
 
 
 def _warm(warm_runner, program: Path, case=None):
+    """Runs `program` in the warm worker; a fixture's copy runs in the fixture's folder (its prelude's paths)."""
     options = case.run_options() if case is not None else {}
-    return lambda: warm_runner.run(program, cwd=program.parent, **options)
+    cwd = case.folder if case is not None else program.parent
+    return lambda: warm_runner.run(program, cwd=cwd, **options)
+
+
+def _copy_before(case, tmp_path: Path) -> tuple[Path, set[str], set[int]]:
+    """before.py copied to tmp_path, the codes the case expects, and the lines of their findings in it."""
+    program = tmp_path / "train.py"
+    shutil.copyfile(case.program("before"), program)
+    wanted = set(case.expect.get("codes", [case.code]))
+    source = program.read_bytes().decode("utf-8")
+    lines = {f.start.line for f in Engine().check(source, "train.py").findings if f.code in wanted}
+    return program, wanted, lines
 
 
 @pytest.mark.execution
 @pytest.mark.parametrize("case", RAISING, ids=lambda c: c.id)
-def test_run_fix_on_a_fixture_explains_the_real_traceback_and_ends_with_after_py(case, warm_runner, tmp_path):
-    program = tmp_path / "train.py"
-    shutil.copyfile(case.program("before"), program)
-    before = program.read_bytes()
-    wanted = set(case.expect.get("codes", [case.code]))
-    lines = {f.start.line for f in Engine().check(before.decode(), "train.py").findings if f.code in wanted}
+def test_explain_names_the_rule_and_line_from_the_real_traceback_of_each_raising_fixture(case, warm_runner, tmp_path):
+    program, wanted, lines = _copy_before(case, tmp_path)
+    outcome = _warm(warm_runner, program, case)()
+    assert not outcome.ok, outcome.summary()
+    explanation = explain_text(outcome.stderr, tmp_path, unsafe=case.unsafe)
+    assert explanation.family is not None, f"unrecognised failure:\n{outcome.stderr[-2500:]}"
+    assert case.code in explanation.family.codes, f"{explanation.family.key} does not list {case.code}"
+    top = explanation.finding
+    assert top is not None, f"no finding; frames {explanation.frames}\n{outcome.stderr[-2500:]}"
+    assert top.finding.code in wanted and top.finding.start.line in lines, render_text(explanation)
+    assert explanation.status == ("finding" if case.expect.get("report_only") else "fixed")
 
-    result = run_and_fix(["train.py"], cwd=tmp_path, fix=True, unsafe=case.unsafe,
+
+def _first_fixable_case_per_code():
+    chosen = {}
+    for case in RAISING:
+        if not case.expect.get("report_only"):
+            chosen.setdefault(case.code, case)
+    return list(chosen.values())
+
+
+@pytest.mark.execution
+@pytest.mark.parametrize("case", _first_fixable_case_per_code(), ids=lambda c: c.id)
+def test_run_fix_on_a_fixture_ends_with_a_passing_run_and_after_py(case, warm_runner, tmp_path):
+    program, wanted, _ = _copy_before(case, tmp_path)
+
+    result = run_and_fix(["python", "train.py"], cwd=tmp_path, fix=True, unsafe=case.unsafe,
                          execute=_warm(warm_runner, program, case))
 
-    assert not result.first.ok, result.first.summary()
-    explanation = result.explanation
-    assert explanation is not None and explanation.family is not None, result.first.stderr[-2000:]
-    top = explanation.finding
-    assert top is not None, f"no finding; frames {explanation.frames}\n{result.first.stderr[-2000:]}"
-    assert top.finding.code in wanted and top.finding.start.line in lines, render_text(explanation)
-    if case.expect.get("report_only"):
-        assert result.kept == () and program.read_bytes() == before
-        assert result.exit_code == 1
-        return
-    assert result.attempts and result.attempts[-1].outcome.ok, result.attempts[-1].outcome.stderr[-2000:]
-    assert result.kept == ("train.py",) or result.kept == (str(program),) or len(result.kept) == 1
+    assert not result.first.ok and result.explanation.finding.finding.code in wanted
+    assert result.attempts and result.attempts[-1].outcome.ok, result.attempts[-1].outcome.stderr[-2500:]
+    assert result.kept == ("train.py",) or len(result.kept) == 1
     assert program.read_bytes() == case.program("after").read_bytes()
     assert result.exit_code == 0
+
+
+@pytest.mark.execution
+def test_run_fix_leaves_a_report_only_finding_alone(warm_runner, tmp_path):
+    cases = [c for c in RAISING if c.expect.get("report_only")]
+    assert cases, "no report-only raising fixture"
+    program, _, _ = _copy_before(cases[0], tmp_path)
+    before = program.read_bytes()
+    result = run_and_fix(["python", "train.py"], cwd=tmp_path, fix=True, execute=_warm(warm_runner, program, cases[0]))
+    assert result.explanation.status == "finding" and result.attempts == () and result.kept == ()
+    assert program.read_bytes() == before and result.exit_code == 1
 
 
 CRASH_LATER = (PROGRAMS / "gan_step_quantised.py").read_text(encoding="utf-8").replace(

@@ -378,7 +378,7 @@ def _distance(finding: Finding, line: int | None) -> int:
 
 
 # --- presenting ------------------------------------------------------------------------------------------
-def render_text(explanation: Explanation, *, width: int = 100) -> str:
+def render_text(explanation: Explanation, *, width: int = 100, fix_hint: bool = True) -> str:
     """The explanation for a terminal: plain text, the diff last and raw (so it can be piped to `git apply`)."""
     lines: list[str] = []
     status = explanation.status
@@ -416,7 +416,8 @@ def render_text(explanation: Explanation, *, width: int = 100) -> str:
         for located in explanation.located:
             lines.append(f"  {_finding_line(located)}")
     if explanation.diff:
-        lines.append("the fix (`tffix apply` makes it; `tffix run --fix -- COMMAND` proves it):")
+        hint = " (`tffix apply` makes it; `tffix run --fix -- COMMAND` proves it)" if fix_hint else ""
+        lines.append(f"the fix{hint}:")
         return "\n".join(lines) + "\n" + explanation.diff
     if explanation.located:
         lines.append("no automatic fix for this finding; its message says what to change.")
@@ -645,7 +646,7 @@ def run_cli(command: Sequence[str], *, fix: bool, timeout: float | None, unsafe:
 
     def show(explanation: Explanation) -> None:
         say("\n" + "-" * 30 + " tffix " + "-" * 30)
-        say(render_text(explanation))
+        say(render_text(explanation, fix_hint=not fix))
 
     if not command:
         say("tffix: error: no command to run (tffix run -- python train.py ...)")
@@ -661,10 +662,24 @@ def run_cli(command: Sequence[str], *, fix: bool, timeout: float | None, unsafe:
     if result.kept:
         say(f"tffix: the command succeeded with the fixes; written to {', '.join(result.kept)}.")
     elif result.restored:
-        last = result.attempts[-1].outcome if result.attempts else None
-        why = f"it still fails ({last.summary()})" if last is not None else "no fix changed anything"
+        why = _why_not_cured(result)
         say(f"tffix: the fixes did not make the command succeed: {why}. "
             f"Restored {', '.join(result.restored)} byte for byte; nothing changed.")
     elif fix and result.explanation is not None and result.explanation.status != "fixed":
         say("tffix: no fix to try.")
     return result.exit_code
+
+
+def _why_not_cured(result: RunResult) -> str:
+    if not result.attempts:
+        return "no fix changed anything"
+    last = result.attempts[-1]
+    first = result.explanation
+    again = last.explanation
+    same = (
+        first is not None and again is not None and first.error is not None and again.error is not None
+        and (first.family, first.error.headline) == (again.family, again.error.headline)
+    )
+    if same:
+        return f"it still fails the same way ({last.outcome.summary()})"
+    return f"the first failure is gone, but then it fails with another ({last.outcome.summary()})"
