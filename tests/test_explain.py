@@ -211,6 +211,13 @@ LOG_FIXES = {
     "raw_sigmoid_ce_rank": ("TFX302", 6, None),
     "no_gradients": ("TFX401", 10, "    loss = tf.reduce_mean(y)"),
     "gan_step_quantised": ("TFX304", 14, "    fake = generator(z) * 255.0"),
+    "graph_matmul_int_float": ("TFX303", 8, None),
+    # TF1 graph: the traceback's frames are the op's definition (line 7) and sess.run (line 11); the finding
+    # is the Session without soft placement, one line above the run.
+    "device_graph_gpu": ("TFX101", 10, "with tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:"),
+    "device_graph_colocated": ("TFX101", 9, None),
+    "colab_tpu_addr": ("TFX202", 6, "resolver = tf.distribute.cluster_resolver.TPUClusterResolver()"),
+    "tpu_strategy_no_init": ("TFX201", 5, "    strategy = tf.distribute.TPUStrategy(resolver)"),
 }
 
 
@@ -226,6 +233,16 @@ def test_explain_names_the_rule_at_the_users_line_and_shows_the_fix(name):
         assert f"\n+{fixed_line}\n" in explanation.diff
     text = render_text(explanation)
     assert f"{code} " in text and text.endswith(explanation.diff)
+
+
+def test_an_unsafe_fix_is_named_and_shown_only_with_unsafe_fixes():
+    safe_only = explain_text(_log("device_eager_no_soft"), PROGRAMS)
+    assert safe_only.status == "finding" and safe_only.exit_code == 1
+    assert (safe_only.finding.finding.code, safe_only.finding.finding.start.line) == ("TFX102", 4)
+    assert "--unsafe-fixes shows and makes it" in render_text(safe_only)
+    unsafe = explain_text(_log("device_eager_no_soft"), PROGRAMS, unsafe=True)
+    assert unsafe.status == "fixed" and "+tf.config.set_soft_device_placement(True)" in unsafe.diff
+    assert "tffix apply --unsafe-fixes" in render_text(unsafe)
 
 
 def test_explain_prefers_the_finding_on_the_traceback_line(tmp_path):

@@ -327,8 +327,6 @@ def explain_text(
             fixed = engine.fix(source.text, shown, unsafe=allow_unsafe)
             if fixed.changed:
                 fixes.append(FileFix(file, shown, source, fixed, unified_diff(fixed.source, fixed.fixed_source, shown)))
-            elif any(f.fix is not None and f.fix.applicability is Applicability.UNSAFE for f in result.findings):
-                notes.append(f"{shown}: an unsafe fix is available; --unsafe-fixes makes it")
     rank = {frame: index for index, frame in enumerate(frames)}
     order = {code: index for index, code in enumerate(family.codes)}
     located.sort(key=lambda l: (l.distance, rank[l.frame], order.get(l.finding.code, 99), l.finding.start))
@@ -416,10 +414,15 @@ def render_text(explanation: Explanation, *, width: int = 100, fix_hint: bool = 
         for located in explanation.located:
             lines.append(f"  {_finding_line(located)}")
     if explanation.diff:
-        hint = " (`tffix apply` makes it; `tffix run --fix -- COMMAND` proves it)" if fix_hint else ""
+        unsafe = any(f.fix is not None and f.fix.applicability is Applicability.UNSAFE
+                     for fix in explanation.fixes for f in fix.result.applied)
+        flag = " --unsafe-fixes" if unsafe else ""
+        hint = f" (`tffix apply{flag}` makes it; `tffix run --fix{flag} -- COMMAND` proves it)" if fix_hint else ""
         lines.append(f"the fix{hint}:")
         return "\n".join(lines) + "\n" + explanation.diff
-    if explanation.located:
+    if any(l.finding.fix is not None for l in explanation.located):
+        lines.append("its fix is unsafe (it may change what the program computes): --unsafe-fixes shows and makes it.")
+    elif explanation.located:
         lines.append("no automatic fix for this finding; its message says what to change.")
     return "\n".join(lines) + "\n"
 
