@@ -648,6 +648,8 @@ def run_cli(command: Sequence[str], *, fix: bool, timeout: float | None, unsafe:
         sys.stderr.flush()
 
     def show(explanation: Explanation) -> None:
+        if explanation.status == "no-failure":
+            return  # said below, with the command's outcome
         say("\n" + "-" * 30 + " tffix " + "-" * 30)
         say(render_text(explanation, fix_hint=not fix))
 
@@ -657,11 +659,14 @@ def run_cli(command: Sequence[str], *, fix: bool, timeout: float | None, unsafe:
     result = run_and_fix(
         command, cwd=Path.cwd(), timeout=timeout, fix=fix, unsafe=unsafe, on_explanation=show, notify=say,
     )
-    for note in result.notes:
-        say(f"tffix: {note}")
     if result.first.exit_code == 127 and result.first.stderr.startswith("cannot run"):
         say(f"tffix: error: {result.first.stderr.strip()}")
         return 127
+    for note in result.notes:
+        say(f"tffix: {note}")
+    if result.explanation is not None and result.explanation.status == "no-failure":
+        say(f"tffix: the command {result.first.summary()}; its output shows no Python traceback or "
+            "TensorFlow error to explain.")
     if result.kept:
         say(f"tffix: the command succeeded with the fixes; written to {', '.join(result.kept)}.")
     elif result.restored:
