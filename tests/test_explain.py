@@ -290,6 +290,20 @@ def test_explain_cli_exit_codes_and_json():
     assert runner.invoke(app, ["explain", str(LOGS / "no-such.log")]).exit_code == 2
 
 
+def test_run_cli_exits_with_the_commands_code():
+    runner = CliRunner()
+    exit_3 = runner.invoke(app, ["run", "--", sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"])
+    assert exit_3.exit_code == 3 and "hi" in exit_3.stdout
+    assert "no Python traceback or TensorFlow error" in exit_3.stderr
+    fine = runner.invoke(app, ["run", "--fix", sys.executable, "-c", "print('fine')"])  # `--` is optional
+    assert fine.exit_code == 0 and fine.stderr == ""
+    unknown = runner.invoke(app, ["run", "--", sys.executable, "-c", "raise KeyError('x')"])
+    assert unknown.exit_code == 1 and "tffix does not know this failure" in unknown.stderr
+    assert runner.invoke(app, ["run", "--", "no-such-command-tffix"]).exit_code == 127
+    slow = runner.invoke(app, ["run", "--timeout", "0.5", "--", sys.executable, "-c", "import time; time.sleep(30)"])
+    assert slow.exit_code == 124 and "timed out" in slow.stderr
+
+
 # --- 3. executed: real tracebacks from the fixtures, run --fix, restoration ------------------------------
 def _raising_cases():
     codes = {code for family in FAMILIES for code in family.codes}
