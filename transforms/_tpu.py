@@ -1,0 +1,285 @@
+"""Shared helpers for the TPU set-up rules (TFX201, TFX202, TFX203).
+
+The one correct TPU set-up that still runs where there is no TPU is the detect-or-fall-back block:
+
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        strategy = tf.distribute.TPUStrategy(resolver)
+    except ValueError:
+        strategy = tf.distribute.get_strategy()
+
+What each step raises on a machine without a TPU (measured, shared/tf-behaviour.md "TPU setup", probes
+tpu_setup.py and tpu_local_and_soft.py):
+
+- `TPUClusterResolver()`, `TPUClusterResolver(tpu='')` (and `TPUStrategy()`, which makes one): `ValueError:
+  Please provide a TPU Name to connect to.`, at the resolver;
+- `TPUClusterResolver(tpu='local')`: the resolver and the connect succeed, `initialize_tpu_system` raises
+  `NotFoundError: TPUs not found in the cluster`; without connect/initialize `TPUStrategy` raises `IndexError`;
+- a named TPU (`tpu='my-tpu'`) asks the GCE metadata server: `URLError` with no network;
+- an explicit `grpc://host:port` address: connecting hangs (over 200 s): no fallback can help there.
+
+So the `except` clause catches `ValueError` when the resolver is built without a TPU name (or from the Colab
+address, which TFX202 turns into exactly that), and `(ValueError, tf.errors.NotFoundError)` otherwise.
+`make_setup_fix` builds that block from the statements of a block for both TFX201 and TFX202, so that
+whichever fix is made first, the other one completes the same result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import QualifiedNameProvider
+
+from tffix.rule import Rule, argument
+
+from ._tape import (
+    Flow,
+    assigned_value,
+    assignments_of,
+    blank_lines_above,
+    block_statements,
+    chain,
+    line_of,
+    tensorflow_alias,
+    without_blank_lines,
+)
+
+RESOLVER = ("tf.distribute.cluster_resolver.TPUClusterResolver",)
+STRATEGIES = ("tf.distribute.TPUStrategy", "tf.distribute.experimental.TPUStrategy")
+CONNECT = ("tf.config.experimental_connect_to_cluster",)
+INITIALIZE = ("tf.tpu.experimental.initialize_tpu_system",)
+COLAB_VARIABLE = "COLAB_TPU_ADDR"
+_TPU_DEVICE = re.compile(r"(^|/)(device:)?tpu:\d+", re.IGNORECASE)
+
+
+def is_tpu_device(text: str) -> bool:
+    return bool(_TPU_DEVICE.search(text))
+
+
+def is_colab_address(rule: Rule, node: cst.CSTNode) -> bool:
+    """`os.environ['COLAB_TPU_ADDR']` (whatever `os` or `environ` was imported as)."""
+    if not isinstance(node, cst.Subscript) or len(node.slice) != 1:
+        return False
+    index = node.slice[0].slice
+    if not (isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString)):
+        return False
+    if index.value.evaluated_value != COLAB_VARIABLE:
+        return False
+    return any(q.name == "os.environ" for q in rule.get_metadata(QualifiedNameProvider, node.value, set()))
+
+
+def resolver_argument(call: cst.Call) -> cst.Arg | None:
+    return argument(call, "tpu", 0)
+
+
+def falls_back_on_value_error(rule: Rule, resolver: cst.Call | None, default: bool = False) -> bool:
+    """True when the resolver raises ValueError (no TPU name given), so `except ValueError` is enough;
+    `default` when the resolver is not known (True for `TPUStrategy()`, which makes a default resolver)."""
+    if resolver is None:
+        return default
+    arg = resolver_argument(resolver)
+    if arg is None or m.matches(arg.value, m.Name("None")):
+        return True
+    if isinstance(arg.value, cst.SimpleString) and arg.value.evaluated_value == "":
+        return True
+    return any(is_colab_address(rule, s) for s in m.findall(arg.value, m.Subscript()))
+
+
+def statement_in_block(rule: Rule, node: cst.CSTNode) -> tuple[cst.BaseStatement, cst.CSTNode] | None:
+    """The statement holding `node` that is directly in a block, and that block (Module or IndentedBlock)."""
+    current = node
+    parent = rule.parent(current)
+    while parent is not None and not isinstance(parent, (cst.Module, cst.IndentedBlock)):
+        if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return None
+        current, parent = parent, rule.parent(parent)
+    if parent is None:
+        return None
+    return current, parent  # type: ignore[return-value]
+
+
+def handler_catches(rule: Rule, handler: cst.ExceptHandler, names: Sequence[str]) -> bool:
+    if handler.type is None:
+        return True
+    wanted = {*names, "Exception", "BaseException"}
+    for element in (handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]):
+        expr = element.value if isinstance(element, cst.Element) else element
+        text = chain(expr)
+        if text is not None and (text.split(".")[-1] in wanted):
+            return True
+    return False
+
+
+def guarded(rule: Rule, node: cst.CSTNode, exceptions: Sequence[str], resolver_name: str | None = None) -> bool:
+    """`node` runs inside a `try` that catches one of `exceptions`, or under `if <resolver>:` /
+    `if 'COLAB_TPU_ADDR' in os.environ:` (up to the enclosing function)."""
+    child, current = node, rule.parent(node)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Module)):
+        if isinstance(current, cst.Try) and child is current.body:
+            if any(handler_catches(rule, h, exceptions) for h in current.handlers):
+                return True
+        if isinstance(current, cst.If) and child is current.body:
+            test = current.test
+            if resolver_name is not None and resolver_name in {chain(n) for n in _names(test)}:
+                return True
+            if any(s.evaluated_value == COLAB_VARIABLE for s in m.findall(test, m.SimpleString())):
+                return True
+        child, current = current, rule.parent(current)
+    return False
+
+
+def _names(node: cst.CSTNode) -> list[cst.CSTNode]:
+    return list(m.findall(node, m.Name() | m.Attribute()))
+
+
+def calls_before(rule: Rule, module: cst.Module, names: Sequence[str], line: int) -> list[cst.Call]:
+    """Calls to `names` in the module that start before `line`."""
+    return [
+        call
+        for call in m.findall(module, m.Call())
+        if rule.is_call_to(call, *names) and line_of(rule, call) < line  # type: ignore[arg-type]
+    ]
+
+
+def free_name(module: cst.Module, preferred: Sequence[str]) -> str:
+    """The first of `preferred` that no name in the module uses, else `tpu_resolver_<n>`."""
+    used = {node.value for node in m.findall(module, m.Name())}  # type: ignore[union-attr]
+    candidates = [*preferred, *(f"tpu_resolver_{i}" for i in range(1, len(used) + 2))]
+    return next(name for name in candidates if name not in used)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A TPU set-up found in a block: the strategy statement and, when it is in the same block, the resolver's."""
+
+    block: Sequence[cst.BaseStatement]
+    strategy_index: int
+    resolver_index: int | None  # `r = TPUClusterResolver(...)` in the same block, before the strategy
+    resolver_name: str
+
+    @property
+    def strategy_statement(self) -> cst.BaseStatement:
+        return self.block[self.strategy_index]
+
+
+def find_setup(rule: Rule, strategy_statement: cst.BaseStatement, owner: cst.CSTNode, resolver_name: str) -> Setup:
+    """The set-up around `strategy_statement`: the resolver's index is that of the last statement before it
+    that binds `resolver_name`, when that is a plain `resolver_name = TPUClusterResolver(...)`."""
+    block = block_statements(owner)
+    index = next(i for i, s in enumerate(block) if s is strategy_statement)
+    flow = Flow(rule)
+    for i in range(index - 1, -1, -1):
+        statement = block[i]
+        if resolver_name in flow.writes(statement):
+            single = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(m.Name(resolver_name))])])
+            if m.matches(statement, single) and rule.is_call_to(statement.body[0].value, *RESOLVER):  # type: ignore[attr-defined]
+                return Setup(block, index, i, resolver_name)
+            break
+    return Setup(block, index, None, resolver_name)
+
+
+def strategy_fallback(statement: cst.BaseStatement, tf: str) -> str | None:
+    """The statement the `except` branch runs: `<target> = tf.distribute.get_strategy()` or a `return` of it."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target = chain(small.targets[0].target)
+        return f"{target} = {tf}.distribute.get_strategy()" if target is not None else None
+    if isinstance(small, cst.Return) and small.value is not None:
+        return f"return {tf}.distribute.get_strategy()"
+    return None
+
+
+def make_setup_fix(
+    rule: Rule,
+    module: cst.Module,
+    setup: Setup,
+    *,
+    inserted: Sequence[cst.BaseStatement] = (),
+    new_strategy: cst.BaseStatement | None = None,
+    value_error_only: bool,
+    wrap: bool,
+    rewritten: Mapping[cst.CSTNode, cst.BaseStatement] | None = None,
+) -> tuple[dict, tuple[str, ...]] | None:
+    """Node changes (and imports) that put `inserted` (resolver, connect, initialize) before the strategy
+    statement, replaced by `new_strategy` when given, and, when `wrap`, make the detect-or-fall-back `try`.
+
+    The `try` holds, in their order, the resolver's assignment (when in the same block; as given in
+    `rewritten`, when there), the statements between it and the strategy that define no name, the inserted
+    ones and the strategy, and takes the strategy's place. A statement between that defines a name would be
+    skipped by the fallback branch: it stays before the `try` when it neither uses the resolver nor follows a
+    connect/initialize (so it sees what it saw), and otherwise there is no fix (None). None too when the
+    strategy is neither assigned nor returned.
+    """
+    alias = tensorflow_alias(module)
+    imports: tuple[str, ...] = () if alias else ("tensorflow",)
+    tf = alias or "tensorflow"
+    original = setup.strategy_statement
+    strategy = new_strategy if new_strategy is not None else original
+    if not wrap:
+        statements = [*inserted, strategy]
+        statements = [s.with_changes(leading_lines=()) for s in statements]
+        statements[0] = statements[0].with_changes(leading_lines=original.leading_lines)
+        return {original: cst.FlattenSentinel(statements)}, imports
+    fallback = strategy_fallback(original, tf)
+    if fallback is None:
+        return None
+    flow = Flow(rule)
+    moved: list[int] = []
+    if setup.resolver_index is not None:
+        moved.append(setup.resolver_index)
+        touched_tpu = False
+        for index in range(setup.resolver_index + 1, setup.strategy_index):
+            statement = setup.block[index]
+            if not flow.writes(statement) - {setup.resolver_name}:
+                moved.append(index)
+                touched_tpu = touched_tpu or _calls_any(rule, statement, (*CONNECT, *INITIALIZE))
+            elif touched_tpu or any(_reads(r, setup.resolver_name) for r in flow.reads(statement)):
+                return None
+    rewritten = rewritten or {}
+    statements = [rewritten.get(setup.block[i], setup.block[i]) for i in moved]
+    inside = [without_blank_lines(s) for s in (*statements, *inserted, strategy)]
+    inside[0] = inside[0].with_changes(leading_lines=())
+    handler = "ValueError" if value_error_only else f"(ValueError, {tf}.errors.NotFoundError)"
+    template = cst.parse_statement(f"try:\n    pass\nexcept {handler}:\n    {fallback}\n")
+    assert isinstance(template, cst.Try)
+    first = setup.block[moved[0]] if moved else original
+    changes: dict = {index_node: cst.RemovalSentinel.REMOVE for index_node in (setup.block[i] for i in moved)}
+    changes[original] = template.with_changes(
+        body=template.body.with_changes(body=inside), leading_lines=first.leading_lines
+    )
+    kept = [i for i in range(moved[0], setup.strategy_index) if i not in moved] if moved else []
+    if kept:
+        # The statements that stay take the resolver's place, and its blank lines; the `try` after them takes
+        # their blank lines and the resolver's comments.
+        statement = setup.block[kept[0]]
+        changes[statement] = without_blank_lines(statement).with_changes(
+            leading_lines=[*blank_lines_above(first), *without_blank_lines(statement).leading_lines]
+        )
+        changes[original] = changes[original].with_changes(
+            leading_lines=[*blank_lines_above(statement), *without_blank_lines(first).leading_lines]
+        )
+    return changes, imports
+
+
+def _calls_any(rule: Rule, node: cst.CSTNode, names: Sequence[str]) -> bool:
+    return any(rule.is_call_to(call, *names) for call in m.findall(node, m.Call()))  # type: ignore[arg-type]
+
+
+def _reads(read: str, name: str) -> bool:
+    return read == name or read.startswith(name + ".")
+
+
+def resolver_call_of(rule: Rule, name: cst.Name) -> cst.Call | None:
+    """The `TPUClusterResolver(...)` call `name` is bound to, when it is bound to exactly one."""
+    values = [assigned_value(rule, a.node) for a in assignments_of(rule, name)]
+    if len(values) == 1 and isinstance(values[0], cst.Call) and rule.is_call_to(values[0], *RESOLVER):
+        return values[0]
+    return None

@@ -1,0 +1,103 @@
+"""TFX203: `with tf.device('/TPU:0'):` in TF2 eager code with no TPU set up: it silently runs on the CPU.
+
+In TF2, eager execution places ops with soft placement on: a device that does not exist is ignored and the ops
+run on the CPU, with no error and no warning (measured: shared/tf-behaviour.md "Device placement", TF2 eager
+`tf.device('/TPU:0')` with no such device runs on CPU; probe tpu_setup.py tpu_device prints
+`/job:localhost/replica:0/task:0/device:CPU:0`). A TPU is only there once the program connected to it and
+initialized it (`TPUClusterResolver`, `experimental_connect_to_cluster`, `initialize_tpu_system`), and the way
+to use it is a `tf.distribute.TPUStrategy`: build the model under `strategy.scope()` and run steps with
+`strategy.run` (or Keras `fit`). So code that pins work to a TPU with `tf.device` while the file sets up no
+TPU at all believes it uses a TPU and does not.
+
+The rule reports (WARNING, no fix: what to build under the strategy's scope is the author's call) a
+`tf.device(...)` whose literal device names a TPU, in a file that creates no TPUStrategy and initializes no
+TPU system. TF1 graph code (a `Session`, `disable_eager_execution`, `disable_v2_behavior`) is left to the
+device-placement rules: there the missing device is an error, not a silent fallback.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rule, Severity, Valid, argument
+
+from ._tpu import INITIALIZE, STRATEGIES, is_tpu_device
+
+# compat.v1 names fold to `tf.X` (tffix.names), whichever way they were imported.
+GRAPH_MODE = ("tf.Session", "tf.InteractiveSession", "tf.disable_eager_execution", "tf.disable_v2_behavior")
+
+
+class TpuDeviceWithoutStrategy(Rule):
+    """`with tf.device('/TPU:0'):` where no TPU is connected or initialized: eager soft placement runs it on
+    the CPU without a word. Use a TPUStrategy's `scope()` to run on a TPU."""
+
+    code = "TFX203"
+    name = "tpu-device-without-strategy"
+    summary = "tf.device('/TPU:0') without a TPU strategy silently runs on the CPU"
+    severity = Severity.WARNING
+    triggers = ("TPU", "tpu")
+
+    VALID = (
+        Valid(
+            "import tensorflow as tf\n"
+            "with tf.device('/CPU:0'):\n"
+            "    x = tf.ones((2, 2))\n"
+        ),
+        Valid(
+            "import tensorflow as tf\n"
+            "resolver = tf.distribute.cluster_resolver.TPUClusterResolver()\n"
+            "tf.config.experimental_connect_to_cluster(resolver)\n"
+            "tf.tpu.experimental.initialize_tpu_system(resolver)\n"
+            "with tf.device('/TPU:0'):\n"
+            "    c = tf.matmul(a, b)\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import tensorflow as tf\n"
+            "with tf.device('/TPU:0'):\n"
+            "    c = tf.matmul(a, b)\n",
+            None,
+        ),
+        Invalid(
+            "import tensorflow as tf\n"
+            "def step(x):\n"
+            "    with tf.device('/job:localhost/replica:0/task:0/device:TPU:0'):\n"
+            "        return model(x)\n",
+            None,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._devices: list[tuple[cst.Call, str]] = []
+        self._tpu_set_up = False
+        self._graph_mode = False
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        item = node.item
+        if not self.is_call_to(item, "tf.device"):
+            return
+        arg = argument(item, "device_name", 0)  # type: ignore[arg-type]
+        if arg is not None and isinstance(arg.value, cst.SimpleString):
+            text = arg.value.evaluated_value
+            if isinstance(text, str) and is_tpu_device(text):
+                self._devices.append((item, text))  # type: ignore[arg-type]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.is_call_to(node, *STRATEGIES, *INITIALIZE):
+            self._tpu_set_up = True
+        elif self.is_call_to(node, *GRAPH_MODE):
+            self._graph_mode = True
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        if self._tpu_set_up or self._graph_mode:
+            return
+        for call, device in self._devices:
+            self.report(
+                call,
+                f"`tf.device({device!r})` with no TPU set up: TF2 eager soft placement runs this block on the CPU, "
+                "silently. To run on a TPU, connect and initialize it (TPUClusterResolver, "
+                "experimental_connect_to_cluster, initialize_tpu_system) and build and run the model under "
+                "`strategy.scope()` of a `tf.distribute.TPUStrategy`",
+            )
