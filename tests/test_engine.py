@@ -139,3 +139,21 @@ def test_syntax_error_is_a_value_with_position_and_python2_hint():
     (problem,) = result.problems
     assert problem.kind is ProblemKind.SYNTAX and problem.line == 2
     assert "Python 2" in problem.message
+
+
+def test_calling_a_layer_is_not_calling_its_class():
+    class FindDenseCalls(Rule):
+        """Test rule: reports calls of keras.layers.Dense itself."""
+
+        code = "TFX904"
+        name = "find-dense"
+        summary = "test"
+        triggers = ("Dense",)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if self.is_call_to(node, "keras.layers.Dense"):
+                self.report(node, "Dense")
+
+    source = "from tensorflow.keras.layers import Dense\nh = Dense(2)(x)\n"
+    (finding,) = Engine(rules=[FindDenseCalls]).check(source, "t.py").findings
+    assert (finding.start.column, finding.end.column) == (4, 12)

@@ -131,7 +131,13 @@ class Rule(cst.BatchableCSTVisitor):
         return not self.api_names(node).isdisjoint(names)
 
     def is_call_to(self, node: cst.CSTNode, *names: str) -> bool:
-        return isinstance(node, cst.Call) and self.is_api(node.func, *names)
+        """`node` calls one of `names` itself. `Dense(2)(h)` calls the layer, not `Dense`: LibCST gives the
+        inner call the qualified name of `Dense`, so the callee must be a plain name or attribute."""
+        return (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, (cst.Name, cst.Attribute))
+            and self.is_api(node.func, *names)
+        )
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.get_metadata(ParentNodeProvider, node, None)
