@@ -186,11 +186,13 @@ def test_whose_file_is_it(tmp_path):
     assert user_file(str(mine), tmp_path) == (mine.resolve(), False)
     assert user_file("train.py", tmp_path) == (mine.resolve(), False)  # relative to the root
     assert user_file("/content/drive/MyDrive/train.py", tmp_path) == (mine.resolve(), True)  # another machine's
+    assert user_file(r"C:\Users\me\gan\train.py", tmp_path) == (mine.resolve(), True)  # a Windows log
     assert user_file("/content/missing.py", tmp_path) is None
     for path, reason in [
         ("/usr/local/lib/python3.10/dist-packages/keras/src/losses/loss.py", "library"),
         ("/root/.venv/lib/python3.11/site-packages/tensorflow/python/ops/nn_impl.py", "library"),
         ("/usr/lib/python3.10/os.py", "stdlib"),
+        (r"C:\Users\me\AppData\Local\Programs\Python\Python311\Lib\os.py", "stdlib"),
         ("<frozen os>", "not a file"),
         ("Cell In[3]", "not a file"),
         ("/tmp/__autograph_generated_filey1y9vsk8.py", "generated"),

@@ -224,7 +224,8 @@ def loose_failure(text: str, pattern: re.Pattern) -> Failure | None:
 
 # --- whose file is it? -----------------------------------------------------------------------------------
 _LIBRARY_PARTS = frozenset({"site-packages", "dist-packages"})
-_STDLIB_PATTERN = re.compile(r"(^|[/\\])(lib|Lib)[/\\]python\d+(\.\d+)?[/\\]")
+# POSIX `lib/python3.10/`, Windows `Python311\Lib\` (another machine's standard library).
+_STDLIB_PATTERN = re.compile(r"(^|[/\\])(lib|Lib)[/\\]python\d+(\.\d+)?[/\\]|(^|[/\\])Python\d*[/\\]Lib[/\\]")
 _OWN_PACKAGE = Path(__file__).resolve().parent
 
 
@@ -270,7 +271,8 @@ def user_file(path: str, root: Path) -> tuple[Path, bool] | None:
         if _is_ours(resolved):
             return None
         return resolved, False
-    parts = given.parts[1:] if given.is_absolute() else given.parts
+    # Another machine's path, POSIX or Windows (C:\Users\me\gan\train.py): try its tails under root.
+    parts = [p for p in re.split(r"[/\\]", path) if p not in ("", ".", "..") and not re.fullmatch(r"[A-Za-z]:", p)]
     for start in range(len(parts)):
         tail = root.joinpath(*parts[start:])
         if tail.is_file():
