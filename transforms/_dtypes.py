@@ -194,20 +194,57 @@ def loss_object(values: StaticValues, expr: cst.BaseExpression | None, classes: 
     return None
 
 
+@dataclass(frozen=True)
+class LossFamily:
+    """The spellings of one loss: `compile(loss="...")` strings, classes (called as objects), functions."""
+
+    strings: tuple[str, ...]
+    classes: tuple[str, ...]
+    functions: tuple[str, ...]
+
+    def is_function(self, values: StaticValues, expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, (cst.Name, cst.Attribute)) and values.rule.is_api(expr, *self.functions)
+
+    def compiled(self, values: StaticValues, model: cst.BaseExpression) -> tuple[bool, cst.Call | None]:
+        """Whether `model.compile(loss=...)` set this loss, and the loss object's constructor when it is one."""
+        loss = compiled_loss(values, model)
+        if loss is None:
+            return False, None
+        if isinstance(loss, cst.SimpleString):
+            return loss.evaluated_value in self.strings, None
+        constructor = loss_object(values, loss, self.classes)
+        return constructor is not None or self.is_function(values, loss), constructor
+
+
 def compiled_loss(values: StaticValues, model: cst.BaseExpression) -> cst.BaseExpression | None:
     """The `loss=` given to `model.compile(...)`, when the model's name is bound once and compiled once."""
-    if not isinstance(model, cst.Name):
+    if not isinstance(model, cst.Name) or values.assigned_value(model) is None:
         return None
-    bound = values.assigned_value(model)
-    if bound is None:
-        return None
-    losses = [
-        argument(call, "loss", 1)
-        for call in _method_calls(values, model, "compile")
-    ]
+    losses = [argument(call, "loss", 1) for call in _method_calls(values, model, "compile")]
     if len(losses) != 1 or losses[0] is None:
         return None
     return losses[0].value
+
+
+def passed_as_argument(rule: Rule, expr: cst.BaseExpression) -> Iterator[cst.Arg]:
+    """The arguments `expr`'s value is passed as: `f(expr)` itself, or `f(name)` after `name = expr`."""
+    parent = rule.parent(expr)
+    if isinstance(parent, cst.Arg):
+        yield parent
+        return
+    if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
+        return
+    target = parent.targets[0].target
+    scope = rule.get_metadata(ScopeProvider, target, None)
+    if scope is None:
+        return
+    for assignment in scope[target.value]:
+        if assignment.node is not target:
+            continue
+        for access in assignment.references:
+            arg = rule.parent(access.node)
+            if isinstance(arg, cst.Arg):
+                yield arg
 
 
 def _method_calls(values: StaticValues, name: cst.Name, method: str) -> Iterator[cst.Call]:

@@ -24,17 +24,19 @@ import libcst.matchers as m
 
 from tffix.rule import Invalid, Rule, Severity, Valid, argument, literal_int
 
-from ._dtypes import compiled_loss, describe, literal_ints, loss_object, model_output
+from ._dtypes import LossFamily, describe, literal_ints, loss_object, model_output
 from ._shapes import Static, StaticValues
 
-LOSS_CLASSES = ("keras.losses.SparseCategoricalCrossentropy",)
-LOSS_FUNCTIONS = (
-    "keras.losses.sparse_categorical_crossentropy",
-    "keras.metrics.sparse_categorical_crossentropy",
-    "keras.backend.sparse_categorical_crossentropy",
+SPARSE_CE = LossFamily(
+    strings=("sparse_categorical_crossentropy",),
+    classes=("keras.losses.SparseCategoricalCrossentropy",),
+    functions=(
+        "keras.losses.sparse_categorical_crossentropy",
+        "keras.metrics.sparse_categorical_crossentropy",
+        "keras.backend.sparse_categorical_crossentropy",
+    ),
 )
 RAW_OPS = ("tf.nn.sparse_softmax_cross_entropy_with_logits", "tf.losses.sparse_softmax_cross_entropy")
-LOSS_STRINGS = ("sparse_categorical_crossentropy",)
 
 
 class SparseLabelOutOfRange(Rule):
@@ -99,28 +101,20 @@ class SparseLabelOutOfRange(Rule):
         named = isinstance(func, (cst.Name, cst.Attribute))
         if named and self.is_api(func, *RAW_OPS):
             self._check(node, argument(node, "labels", 0), self.values.of(_value(argument(node, "logits", 1))), None)
-        elif named and self.is_api(func, *LOSS_FUNCTIONS):
+        elif SPARSE_CE.is_function(self.values, func):
             self._check(node, argument(node, "y_true", 0), self.values.of(_value(argument(node, "y_pred", 1))),
                         _ignored(argument(node, "ignore_class")))
-        elif (constructor := loss_object(self.values, func, LOSS_CLASSES)) is not None:
+        elif (constructor := loss_object(self.values, func, SPARSE_CE.classes)) is not None:
             self._check(node, argument(node, "y_true", 0), self.values.of(_value(argument(node, "y_pred", 1))),
                         _ignored(argument(constructor, "ignore_class")))
         elif m.matches(func, m.Attribute(attr=m.Name("fit") | m.Name("train_on_batch"))):
             self._fit(node, func.value)  # type: ignore[union-attr]
 
     def _fit(self, node: cst.Call, model: cst.BaseExpression) -> None:
-        loss = compiled_loss(self.values, model)
-        if loss is None:
-            return
-        ignored = None
-        if isinstance(loss, cst.SimpleString):
-            if loss.evaluated_value not in LOSS_STRINGS:
-                return
-        elif (constructor := loss_object(self.values, loss, LOSS_CLASSES)) is not None:
-            ignored = _ignored(argument(constructor, "ignore_class"))
-        elif not (isinstance(loss, (cst.Name, cst.Attribute)) and self.is_api(loss, *LOSS_FUNCTIONS)):
-            return
-        self._check(node, argument(node, "y", 1), model_output(self.values, model), ignored, compiled=True)
+        compiled, constructor = SPARSE_CE.compiled(self.values, model)
+        if compiled:
+            ignored = _ignored(argument(constructor, "ignore_class")) if constructor is not None else None
+            self._check(node, argument(node, "y", 1), model_output(self.values, model), ignored, compiled=True)
 
     def _check(
         self, node: cst.Call, labels: cst.Arg | None, logits: Static | None, ignored: int | None,
