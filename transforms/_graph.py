@@ -1,0 +1,825 @@
+"""Shared analysis for the device-placement and TF1 variable rules (TFX101-TFX103, TFX501-TFX502).
+
+What a rule of this family asks about a module, answered from its code alone:
+
+- `GraphFacts.of(rule, module)`: is this TF1 graph code (the only code where device pins fail and where
+  variable scopes share variables), which alias spells TF1 APIs here (`tf`, `tf.compat.v1`, ...), which
+  `tf.device(...)` calls pin an accelerator, which sessions run the graph, and whether soft placement was
+  switched on or off with `tf.config.set_soft_device_placement`.
+- `Device` / `device_of(rule, expr)`: a device string as TensorFlow reads it (`/gpu:0`, `/device:GPU:0`,
+  `/job:localhost/replica:0/task:0/device:GPU:1`, any case), also when part of it is computed
+  (`'/gpu:%d' % i`, `f'/gpu:{i}'`, `'/gpu:{}'.format(i)`, `'/gpu:' + str(i)`): the computed part is unknown.
+- `device_at(rule, node)`: the device the enclosing `with tf.device(...)` blocks put ops created at `node`
+  on (nested blocks merge field by field, as in graph mode), within the node's own function.
+- small builders used by the fixes: inserting statements before or after one (keywords are added with
+  `_dtypes.with_keyword`, shared with the dtype rules).
+
+The TF1 variable helpers (variable scopes, `tf.Variable` to `tf.get_variable` conversion) are at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
+
+from tffix.rule import Rule, argument
+
+# Stands for a computed part of a device string ('/gpu:%d' % i): the field it lands in is unknown.
+_HOLE = "\x00"
+
+# --------------------------------------------------------------------------------------------------------------
+# Device strings
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device specification as written; a field is None when not given and contains _HOLE when computed."""
+
+    job: str | None = None
+    replica: str | None = None
+    task: str | None = None
+    kind: str | None = None  # upper case: "GPU", "TPU", "CPU", "XLA_GPU"
+    index: str | None = None
+    source: str = ""  # the expression's code, which identifies a computed device within one block
+
+    @property
+    def dynamic(self) -> bool:
+        return any(_HOLE in (f or "") for f in (self.job, self.replica, self.task, self.kind, self.index))
+
+    @property
+    def accelerator(self) -> bool:
+        """Pins a GPU/TPU (or other non-CPU) device, which a CPU-only machine does not have."""
+        return self.kind is not None and _HOLE not in self.kind and self.kind != "CPU"
+
+    @property
+    def local(self) -> bool:
+        """In this process: soft placement can only move ops between local devices."""
+        return self.job is None or self.job == "localhost"
+
+    @property
+    def tag(self) -> str:
+        """A short name for identifiers: gpu1, cpu0, or gpu when the index is computed."""
+        kind = (self.kind or "device").lower()
+        index = self.index if self.index is not None and _HOLE not in self.index and self.index != "*" else ""
+        return f"{kind}{index}"
+
+    @property
+    def pretty(self) -> str:
+        parts = []
+        for key, value in (("job", self.job), ("replica", self.replica), ("task", self.task)):
+            if value is not None:
+                parts.append(f"/{key}:{value.replace(_HOLE, '?')}")
+        if self.kind is not None:
+            parts.append(f"/device:{self.kind.replace(_HOLE, '?')}:{(self.index or '0').replace(_HOLE, '?')}")
+        return "".join(parts) or "''"
+
+    def inside(self, outer: Device | None) -> Device:
+        """This device nested in `outer`: fields given here win, as in graph-mode `tf.device` merging."""
+        if outer is None:
+            return self
+        merged = {
+            name: getattr(self, name) if getattr(self, name) is not None else getattr(outer, name)
+            for name in ("job", "replica", "task", "kind", "index")
+        }
+        if self.kind is not None and self.index is None:
+            merged["index"] = None  # a new device type without an index means "any of that type"
+        return Device(**merged, source=" ".join(s for s in (outer.source, self.source) if s))
+
+    def _normal(self, name: str) -> str | None:
+        value = getattr(self, name)
+        if value is None:
+            return {"job": "localhost", "replica": "0", "task": "0", "index": "0"}.get(name)
+        return value
+
+    def relation(self, other: Device) -> str:
+        """"same", "different" or "unknown" (a computed field that static analysis cannot settle)."""
+        if self.kind is None or other.kind is None:
+            return "unknown"
+        undecided = False
+        for name in ("kind", "index", "job", "replica", "task"):
+            a, b = self._normal(name), other._normal(name)
+            if a is None or b is None or _HOLE in a or _HOLE in b or "*" in (a, b):
+                undecided = True
+            elif a != b:
+                return "different"
+        if not undecided:
+            return "same"
+        return "same" if self.source and self.source == other.source else "unknown"
+
+
+_DEVICE_PART = re.compile(r"^(?:device:)?(?P<kind>[A-Za-z_\x00]+):(?P<index>[0-9*\x00]+)$", re.IGNORECASE)
+_FIELD_PART = re.compile(r"^(?P<key>job|replica|task):(?P<value>[\w\x00-]+)$", re.IGNORECASE)
+
+
+def parse_device(text: str, source: str = "") -> Device | None:
+    """A device string with _HOLE standing for computed parts; None when it is not one TensorFlow accepts."""
+    fields: dict[str, str] = {}
+    for part in (p for p in text.strip().split("/") if p):
+        match = _FIELD_PART.match(part)
+        if match:
+            fields[match["key"].lower()] = match["value"]
+            continue
+        match = _DEVICE_PART.match(part)
+        if match is None:
+            return None
+        fields["kind"] = match["kind"].upper()
+        fields["index"] = match["index"]
+    return Device(**fields, source=source)
+
+
+def _template(rule: Rule, expr: cst.BaseExpression, depth: int = 0) -> str | None:
+    """The text of a string expression, with _HOLE for each computed piece; None when it is not a string."""
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = _template(rule, expr.left, depth), _template(rule, expr.right, depth)
+        return None if left is None or right is None else left + right
+    if isinstance(expr, cst.FormattedString):
+        return "".join(p.value if isinstance(p, cst.FormattedStringText) else _HOLE for p in expr.parts)
+    if isinstance(expr, cst.BinaryOperation):
+        if isinstance(expr.operator, cst.Modulo):  # '/gpu:%d' % i
+            left = _template(rule, expr.left, depth)
+            return None if left is None else re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]", _HOLE, left)
+        if isinstance(expr.operator, cst.Add):  # '/gpu:' + str(i)
+            parts = [_template(rule, side, depth) for side in (expr.left, expr.right)]
+            if all(p is None for p in parts):
+                return None
+            return "".join(_HOLE if p is None else p for p in parts)
+    if (
+        isinstance(expr, cst.Call)
+        and m.matches(expr.func, m.Attribute(attr=m.Name("format")))
+        and isinstance(expr.func.value, (cst.SimpleString, cst.ConcatenatedString))  # type: ignore[union-attr]
+    ):
+        text = _template(rule, expr.func.value, depth)  # type: ignore[union-attr]
+        return None if text is None else re.sub(r"\{[^{}]*\}", _HOLE, text)
+    if isinstance(expr, cst.Name) and depth < 3:  # DEVICE = '/gpu:0' assigned once
+        value = single_assigned_value(rule, expr)
+        if value is not None:
+            return _template(rule, value, depth + 1)
+    return None
+
+
+def device_of(rule: Rule, expr: cst.BaseExpression | None) -> Device | None:
+    """The device an argument of `tf.device(...)` names, or None when it cannot be read from the code."""
+    if expr is None:
+        return None
+    source = _code(expr)
+    if rule.is_call_to(expr, "tf.DeviceSpec"):
+        kind, index = argument(expr, "device_type"), argument(expr, "device_index")  # type: ignore[arg-type]
+        job = argument(expr, "job", 0)  # type: ignore[arg-type]
+        kind_text = _template(rule, kind.value) if kind else None
+        if kind_text is None:
+            return None
+        index_text = (
+            str(index.value.evaluated_value)
+            if index is not None and isinstance(index.value, cst.Integer)
+            else (_HOLE if index is not None else None)
+        )
+        job_text = _template(rule, job.value) if job is not None else None
+        return Device(job=job_text, kind=kind_text.upper(), index=index_text, source=source)
+    text = _template(rule, expr)
+    return None if text is None else parse_device(text, source)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=()).code_for_node(node)
+
+
+def single_assigned_value(rule: Rule, name: cst.Name) -> cst.BaseExpression | None:
+    """The value of `name` when its scope assigns it exactly once, by a plain `name = value`."""
+    try:
+        scope = rule.get_metadata(ScopeProvider, name, None)
+    except KeyError:
+        return None
+    if scope is None:
+        return None
+    assignments = list(scope.assignments[name.value])
+    if len(assignments) != 1:
+        return None
+    node = getattr(assignments[0], "node", None)
+    parent = rule.parent(node) if node is not None else None
+    if isinstance(parent, cst.AssignTarget):
+        statement = rule.parent(parent)
+        if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+            return statement.value
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Where a node sits
+
+_BARRIERS = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def enclosing_function(rule: Rule, node: cst.CSTNode) -> cst.FunctionDef | None:
+    for ancestor in rule.ancestors(node):
+        if isinstance(ancestor, cst.FunctionDef):
+            return ancestor
+        if isinstance(ancestor, (cst.Lambda, cst.ClassDef)):
+            return None
+    return None
+
+
+def enclosing_withs(rule: Rule, node: cst.CSTNode) -> Iterator[tuple[cst.With, cst.WithItem]]:
+    """The `with` items around `node`, innermost first, up to its function. Only blocks whose body holds
+    `node` count (the items of a `with` are not inside it)."""
+    child = node
+    for ancestor in rule.ancestors(node):
+        if isinstance(ancestor, _BARRIERS):
+            return
+        if isinstance(ancestor, cst.With) and child is ancestor.body:
+            for item in reversed(ancestor.items):
+                yield ancestor, item
+        child = ancestor
+
+
+RESET = Device(kind=None, source="None")
+
+
+def device_item(rule: Rule, item: cst.WithItem) -> Device | None:
+    """The device a `with` item sets: a Device, RESET for `tf.device(None)`, None when not `tf.device`."""
+    call = item.item
+    if not rule.is_call_to(call, "tf.device"):
+        return None
+    arg = argument(call, "device_name", 0) or argument(call, "device_name_or_function", 0)  # type: ignore[arg-type]
+    if arg is None or m.matches(arg.value, m.Name("None")):
+        return RESET
+    device = device_of(rule, arg.value)
+    return device if device is not None else Device(kind=_HOLE, source=_code(arg.value))
+
+
+def device_at(rule: Rule, node: cst.CSTNode) -> tuple[Device | None, cst.With | None]:
+    """The device ops made at `node` are pinned to by the enclosing device blocks of its function, and the
+    innermost such block; (None, None) where no block pins anything."""
+    devices: list[Device] = []
+    innermost: cst.With | None = None
+    for with_node, item in enclosing_withs(rule, node):
+        device = device_item(rule, item)
+        if device is None:
+            continue
+        innermost = innermost or with_node
+        if device is RESET:
+            break
+        devices.append(device)
+    result: Device | None = None
+    for device in reversed(devices):
+        result = device.inside(result)
+    return result, innermost
+
+
+def in_loop_below(rule: Rule, node: cst.CSTNode, top: cst.CSTNode) -> bool:
+    """`node` sits in a loop or comprehension that is itself inside `top`."""
+    for ancestor in rule.ancestors(node):
+        if ancestor is top:
+            return False
+        if isinstance(ancestor, _LOOPS):
+            return True
+    return False
+
+
+def statement_of(rule: Rule, node: cst.CSTNode) -> cst.BaseStatement | None:
+    """The statement, directly in a block, that holds `node` (where new statements can go before it)."""
+    for ancestor in (node, *rule.ancestors(node)):
+        if isinstance(ancestor, (cst.Lambda,)):
+            return None
+        if isinstance(ancestor, cst.BaseStatement) and isinstance(rule.parent(ancestor), (cst.IndentedBlock, cst.Module)):
+            return ancestor
+    return None
+
+
+def is_guarded_by_device_check(rule: Rule, node: cst.CSTNode) -> bool:
+    """`node` runs only where a GPU was found: under `if tf.config.list_physical_devices('GPU'):`,
+    `if tf.test.is_gpu_available():`, `if use_gpu:`, `if FLAGS.num_gpus > 0:` and the like."""
+    for ancestor in rule.ancestors(node):
+        test = ancestor.test if isinstance(ancestor, (cst.If, cst.IfExp, cst.While)) else None
+        if test is not None and _mentions_device_check(rule, test):
+            return True
+    return False
+
+
+_DEVICE_CHECKS = (
+    "tf.config.list_physical_devices", "tf.config.experimental.list_physical_devices",
+    "tf.config.list_logical_devices", "tf.config.experimental.list_logical_devices",
+    "tf.test.is_gpu_available", "tf.test.is_built_with_cuda", "tf.test.gpu_device_name",
+)
+
+
+def _mentions_device_check(rule: Rule, test: cst.BaseExpression) -> bool:
+    for node in _walk(test):
+        if isinstance(node, cst.Call) and rule.is_call_to(node, *_DEVICE_CHECKS):
+            return True
+        if isinstance(node, cst.Name) and re.search(r"gpu|tpu|cuda|device", node.value, re.IGNORECASE):
+            return True
+    return False
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def pin_text(pin: cst.Call) -> str:
+    """The device argument of a `tf.device(...)` call as written, for messages."""
+    return _code(pin.args[0].value) if pin.args else "?"
+
+
+def line_of(rule: Rule, node: cst.CSTNode) -> int:
+    return rule.get_metadata(PositionProvider, node).start.line
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The module as a whole
+
+SESSIONS = ("tf.Session", "tf.InteractiveSession", "tf.train.MonitoredTrainingSession")
+# Sessions made by helpers that take no ConfigProto here: only the context's soft placement reaches them.
+HIDDEN_SESSIONS = ("tf.train.MonitoredSession", "tf.train.SingularMonitoredSession", "tf.train.Supervisor")
+_GRAPH_APIS = (
+    "tf.disable_v2_behavior", "tf.disable_eager_execution", "tf.placeholder", "tf.global_variables_initializer",
+    "tf.initialize_all_variables", "tf.get_variable", "tf.variable_scope", *SESSIONS, *HIDDEN_SESSIONS,
+)
+_EAGER_APIS = ("tf.enable_eager_execution", "tf.enable_v2_behavior")
+
+
+@dataclass
+class GraphFacts:
+    module: cst.Module
+    tf1_graph: bool = False
+    v1_prefix: str | None = None  # how this module spells the TF1 namespace: "tf", "tf.compat.v1", ...
+    pins: list[tuple[cst.Call, Device]] = field(default_factory=list)  # tf.device(...) pinning GPU/TPU
+    sessions: list[cst.Call] = field(default_factory=list)
+    hidden_sessions: list[cst.Call] = field(default_factory=list)
+    soft_on: list[cst.Call] = field(default_factory=list)  # tf.config.set_soft_device_placement(True)
+    soft_off: list[cst.Call] = field(default_factory=list)  # ... (False)
+    graph_switches: list[cst.Call] = field(default_factory=list)  # disable_v2_behavior() / disable_eager...
+    tf_imports: list[cst.CSTNode] = field(default_factory=list)  # module-level statements importing TF
+
+    @classmethod
+    def of(cls, rule: Rule, module: cst.Module) -> GraphFacts:
+        facts = cls(module)
+        v1_alias, tf_alias, spells_compat = None, None, False
+        eager = False
+        for node in _walk(module):
+            if isinstance(node, cst.Call):
+                names = rule.api_names(node.func)
+                if names & set(_GRAPH_APIS):
+                    facts.tf1_graph = True
+                if names & set(_EAGER_APIS):
+                    eager = True
+                if "tf.device" in names and node.args:
+                    device = device_of(rule, node.args[0].value)
+                    if device is not None and device.accelerator and device.local:
+                        if not is_guarded_by_device_check(rule, node):
+                            facts.pins.append((node, device))
+                if names & set(SESSIONS):
+                    facts.sessions.append(node)
+                if names & set(HIDDEN_SESSIONS):
+                    facts.hidden_sessions.append(node)
+                if names & {"tf.disable_v2_behavior", "tf.disable_eager_execution"}:
+                    facts.graph_switches.append(node)
+                if "tf.config.set_soft_device_placement" in names and node.args:
+                    value = node.args[0].value
+                    if m.matches(value, m.Name("True")):
+                        facts.soft_on.append(node)
+                    elif m.matches(value, m.Name("False")):
+                        facts.soft_off.append(node)
+            elif isinstance(node, cst.Attribute) and not spells_compat:
+                spells_compat = m.matches(node, m.Attribute(value=m.Attribute(attr=m.Name("compat")), attr=m.Name("v1")))
+            elif isinstance(node, cst.Import):
+                for alias in node.names:
+                    dotted = _code(alias.name)
+                    bound = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
+                    if dotted == "tensorflow.compat.v1" and bound:
+                        v1_alias = v1_alias or bound
+                    elif dotted == "tensorflow":
+                        tf_alias = tf_alias or bound or "tensorflow"
+                    if dotted.startswith("tensorflow") and isinstance(rule.parent(rule.parent(node)), cst.Module):
+                        facts.tf_imports.append(rule.parent(node))
+            elif isinstance(node, cst.ImportFrom) and node.module is not None and not isinstance(node.names, cst.ImportStar):
+                source_module = _code(node.module)
+                for alias in node.names:
+                    if source_module == "tensorflow.compat" and alias.name.value == "v1":  # type: ignore[union-attr]
+                        v1_alias = v1_alias or (alias.asname.name.value if alias.asname else "v1")  # type: ignore[union-attr]
+                if source_module.startswith("tensorflow") and isinstance(rule.parent(rule.parent(node)), cst.Module):
+                    facts.tf_imports.append(rule.parent(node))
+        if v1_alias is not None:
+            facts.v1_prefix = v1_alias
+            facts.tf1_graph = facts.tf1_graph or not eager
+        elif tf_alias is not None:
+            facts.v1_prefix = f"{tf_alias}.compat.v1" if spells_compat else tf_alias
+        if eager:
+            facts.tf1_graph = bool(facts.graph_switches)
+        return facts
+
+    def parse_expression(self, code: str) -> cst.BaseExpression:
+        return cst.parse_expression(code, config=self.module.config_for_parsing)
+
+    def parse_statement(self, code: str) -> cst.BaseStatement:
+        return cst.parse_statement(code, config=self.module.config_for_parsing)
+
+    def string(self, text: str) -> str:
+        """`text` as a string literal in the quote style this module uses most."""
+        double = self.module.code.count('"')
+        single = self.module.code.count("'")
+        quote = "'" if single > double else '"'
+        return quote + text.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Building fixes
+
+
+def insert_before(statements: list[cst.BaseStatement]):
+    """A replacement for a statement that puts `statements` before it; comments above it stay on top."""
+
+    def build(updated: cst.CSTNode) -> cst.FlattenSentinel:
+        leading = getattr(updated, "leading_lines", ())
+        first = statements[0].with_changes(leading_lines=leading)
+        return cst.FlattenSentinel([first, *statements[1:], updated.with_changes(leading_lines=())])
+
+    return build
+
+
+def insert_after(statements: list[cst.BaseStatement]):
+    def build(updated: cst.CSTNode) -> cst.FlattenSentinel:
+        return cst.FlattenSentinel([updated, *statements])
+
+    return build
+
+
+# --------------------------------------------------------------------------------------------------------------
+# TF1 variables: variable scopes, sharing, and `tf.Variable` -> `tf.get_variable`
+
+_KERAS_OR_MODULE = ("tf.Module", "keras.layers.Layer", "keras.Layer", "keras.Model", "keras.Sequential")
+
+
+def scope_call(rule: Rule, item: cst.WithItem) -> cst.Call | None:
+    """The `tf.variable_scope(...)` call of a `with` item, if it is one."""
+    return item.item if rule.is_call_to(item.item, "tf.variable_scope") else None  # type: ignore[return-value]
+
+
+def _is_false_or_none(node: cst.BaseExpression) -> bool:
+    return m.matches(node, m.Name("False") | m.Name("None"))
+
+
+def reuses_variables(rule: Rule, module: cst.Module) -> bool:
+    """Does the module ask for variable sharing anywhere: `reuse=...` (not False/None), `tf.AUTO_REUSE`,
+    `scope.reuse_variables()`?"""
+    for node in _walk(module):
+        if isinstance(node, cst.Call):
+            if rule.is_call_to(node, "tf.variable_scope"):
+                reuse = argument(node, "reuse", 2)
+                if reuse is not None and not _is_false_or_none(reuse.value):
+                    return True
+            if m.matches(node.func, m.Attribute(attr=m.Name("reuse_variables"))):
+                return True
+        elif isinstance(node, (cst.Attribute, cst.Name)) and rule.is_api(node, "tf.AUTO_REUSE"):
+            return True
+    return False
+
+
+def in_keras_or_module_class(rule: Rule, node: cst.CSTNode) -> bool:
+    """Inside a class deriving from tf.Module or a Keras layer/model: TF2 object-oriented code."""
+    for ancestor in rule.ancestors(node):
+        if isinstance(ancestor, cst.ClassDef) and any(
+            any(n == api or n.startswith("keras.") for api in _KERAS_OR_MODULE for n in rule.api_names(base.value))
+            for base in ancestor.bases
+        ):
+            return True
+    return False
+
+
+def scope_region(rule: Rule, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The innermost `with tf.variable_scope(...)` around `node` in its function, else that function (or the
+    module); None inside a lambda or class body."""
+    child = node
+    for ancestor in rule.ancestors(node):
+        if isinstance(ancestor, cst.With) and child is ancestor.body and any(scope_call(rule, i) for i in ancestor.items):
+            return ancestor
+        if isinstance(ancestor, (cst.FunctionDef, cst.Module)):
+            return ancestor
+        if isinstance(ancestor, (cst.Lambda, cst.ClassDef)):
+            return None
+        child = ancestor
+    return None
+
+
+def calls_of(module: cst.Module, function: cst.FunctionDef) -> list[cst.Call]:
+    name = function.name.value
+    return [
+        c for c in m.findall(module, m.Call(func=m.Name(name) | m.Attribute(value=m.Name("self"), attr=m.Name(name))))
+        if isinstance(c, cst.Call)
+    ]
+
+
+def scoped_functions(rule: Rule, module: cst.Module) -> set[cst.FunctionDef]:
+    """Functions of the module that run under a variable scope: called inside a `with tf.variable_scope`
+    block, or from such a function (by name, or as `self.name`)."""
+    functions = [f for f in m.findall(module, m.FunctionDef()) if isinstance(f, cst.FunctionDef)]
+    scoped: set[cst.FunctionDef] = set()
+    changed = True
+    while changed:
+        changed = False
+        for function in functions:
+            if function in scoped:
+                continue
+            for call in calls_of(module, function):
+                region = scope_region(rule, call)
+                if isinstance(region, cst.With) or (isinstance(region, cst.FunctionDef) and region in scoped):
+                    scoped.add(function)
+                    changed = True
+                    break
+    return scoped
+
+
+def under_variable_scope(rule: Rule, node: cst.CSTNode, scoped: set[cst.FunctionDef]) -> bool:
+    region = scope_region(rule, node)
+    return isinstance(region, cst.With) or (isinstance(region, cst.FunctionDef) and region in scoped)
+
+
+def assigned_name(rule: Rule, value: cst.CSTNode) -> str | None:
+    """The name a value is stored under: `w = v`, `self.w = v`, `weights['h1'] = v`, `{'h1': v}`."""
+    parent = rule.parent(value)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        if isinstance(target, cst.Name):
+            return target.value
+        if isinstance(target, cst.Attribute):
+            return target.attr.value
+        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+            index = target.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+                return index.value.evaluated_value  # type: ignore[return-value]
+    if isinstance(parent, cst.DictElement) and isinstance(parent.key, cst.SimpleString):
+        return parent.key.evaluated_value  # type: ignore[return-value]
+    return None
+
+
+def variable_name(rule: Rule, call: cst.Call) -> tuple[str | None, cst.BaseExpression | None]:
+    """A variable's name as text (None when computed) and its `name=` expression (None when derived from the
+    assignment target)."""
+    name = argument(call, "name")
+    if name is not None:
+        text = name.value.evaluated_value if isinstance(name.value, cst.SimpleString) else None
+        return text, name.value  # type: ignore[return-value]
+    return assigned_name(rule, call), None
+
+
+_RANDOM = {  # op -> (initializer, the op's (parameter, position) pairs kept by the initializer)
+    "tf.random.normal": ("random_normal_initializer", (("mean", 1), ("stddev", 2), ("seed", 4))),
+    "tf.random_normal": ("random_normal_initializer", (("mean", 1), ("stddev", 2), ("seed", 4))),
+    "tf.random.truncated_normal": ("truncated_normal_initializer", (("mean", 1), ("stddev", 2), ("seed", 4))),
+    "tf.truncated_normal": ("truncated_normal_initializer", (("mean", 1), ("stddev", 2), ("seed", 4))),
+    "tf.random.uniform": ("random_uniform_initializer", (("minval", 1), ("maxval", 2), ("seed", 4))),
+    "tf.random_uniform": ("random_uniform_initializer", (("minval", 1), ("maxval", 2), ("seed", 4))),
+}
+_KEPT_VARIABLE_ARGS = ("trainable", "collections", "validate_shape", "caching_device", "constraint",
+                       "synchronization", "aggregation", "use_resource")
+_NUMPY_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
+
+
+def _literal_dims(node: cst.BaseExpression) -> list[int] | None:
+    """The shape of a nested literal list/tuple of numbers ([] for a number)."""
+    if isinstance(node, (cst.Integer, cst.Float)) or (
+        isinstance(node, cst.UnaryOperation) and isinstance(node.expression, (cst.Integer, cst.Float))
+    ):
+        return []
+    if isinstance(node, (cst.List, cst.Tuple)) and node.elements:
+        inner = [_literal_dims(e.value) for e in node.elements]
+        if any(i is None or i != inner[0] for i in inner):
+            return None
+        return [len(node.elements), *inner[0]]  # type: ignore[misc]
+    return None
+
+
+def _literal_kind(node: cst.BaseExpression) -> str | None:
+    """'float', 'int' or 'bool' for literal numbers and lists of them."""
+    kinds = set()
+    for found in _walk(node):
+        if isinstance(found, cst.Float):
+            kinds.add("float")
+        elif isinstance(found, cst.Integer):
+            kinds.add("int")
+        elif m.matches(found, m.Name("True") | m.Name("False")):
+            kinds.add("bool")
+    if "float" in kinds:
+        return "float"
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+@dataclass
+class Conversion:
+    """`tf.get_variable(...)` in place of a `tf.Variable(...)`: the new call's code, or why there is none."""
+
+    code: str | None
+    reason: str = ""
+
+
+def convert_variable(rule: Rule, facts: GraphFacts, call: cst.Call) -> Conversion:
+    v1 = facts.v1_prefix
+    if v1 is None:
+        return Conversion(None, "no TensorFlow alias to spell tf.get_variable with")
+    positional = [a for a in call.args if a.keyword is None]
+    if len(positional) > 1 or any(a.star for a in call.args):
+        return Conversion(None, "arguments passed by position")
+    initial = argument(call, "initial_value", 0)
+    if initial is None:
+        return Conversion(None, "no initial value")
+    others = [a for a in call.args if a.keyword is not None and a.keyword.value not in ("initial_value", "name", "dtype")]
+    if any(a.keyword.value not in _KEPT_VARIABLE_ARGS for a in others):  # type: ignore[union-attr]
+        return Conversion(None, "arguments tf.get_variable does not take")
+    text, name_expr = variable_name(rule, call)
+    if name_expr is None and text is None:
+        return Conversion(None, "no name to give the variable (pass name=...)")
+    name_code = _code(name_expr) if name_expr is not None else facts.string(text)  # type: ignore[arg-type]
+    mapped = _initializer(rule, v1, initial.value)
+    if mapped is None:
+        return Conversion(None, "an initial value that cannot be made an initializer")
+    parts = [name_code, *mapped]
+    explicit_dtype = argument(call, "dtype")
+    if explicit_dtype is not None:
+        parts = [p for p in parts if not p.startswith("dtype=")] + [f"dtype={_code(explicit_dtype.value)}"]
+    parts += [f"{a.keyword.value}={_code(a.value)}" for a in others]  # type: ignore[union-attr]
+    return Conversion(f"{v1}.get_variable({', '.join(parts)})")
+
+
+def _initializer(rule: Rule, v1: str, value: cst.BaseExpression) -> list[str] | None:
+    """`shape=..., initializer=..., dtype=...` arguments that make what `value` made, or None."""
+    if isinstance(value, cst.Lambda):
+        return None  # tf.get_variable would call it as an initializer(shape, dtype, partition_info)
+    mapped = _mapped_initializer(rule, v1, value) if isinstance(value, cst.Call) else None
+    # Otherwise a tensor, array or number: tf.get_variable takes shape and dtype from it (measured).
+    return mapped if mapped is not None else [f"initializer={_code(value)}"]
+
+
+def _mapped_initializer(rule: Rule, v1: str, value: cst.Call) -> list[str] | None:
+    names = rule.api_names(value.func)
+    for op, (initializer, params) in _RANDOM.items():
+        if op in names:
+            return _random_args(v1, value, initializer, params)
+    if names & {"tf.zeros", "tf.ones"}:
+        shape, dtype = argument(value, "shape", 0), argument(value, "dtype", 1)
+        if shape is None:
+            return None
+        kind = "zeros" if "tf.zeros" in names else "ones"
+        return _args(shape=_code(shape.value), initializer=f"{v1}.{kind}_initializer()", dtype=_opt(dtype))
+    if "tf.constant" in names or "tf.fill" in names:
+        return _constant_args(v1, value, fill="tf.fill" in names)
+    numpy = _numpy_name(rule, value.func)
+    if numpy in ("numpy.zeros", "numpy.ones"):
+        shape, dtype = argument(value, "shape", 0), argument(value, "dtype", 1)
+        if shape is None:
+            return None
+        kind = numpy.split(".")[-1]
+        return _args(shape=_code(shape.value), initializer=f"{v1}.{kind}_initializer()",
+                     dtype=_numpy_dtype(v1, dtype.value if dtype else None, "float"))
+    if numpy in ("numpy.array", "numpy.asarray"):
+        data, dtype = argument(value, "object", 0) or argument(value, "a", 0), argument(value, "dtype", 1)
+        dims = _literal_dims(data.value) if data is not None else None
+        if dims is not None:
+            return _args(shape=str(dims), initializer=f"{v1}.constant_initializer({_code(value)})",
+                         dtype=_numpy_dtype(v1, dtype.value if dtype else None, _literal_kind(data.value)))  # type: ignore[union-attr]
+    return None
+
+
+def _args(**values: str | None) -> list[str]:
+    return [f"{key}={value}" for key, value in values.items() if value is not None]
+
+
+def _opt(arg: cst.Arg | None) -> str | None:
+    return _code(arg.value) if arg is not None else None
+
+
+def _random_args(v1: str, op: cst.Call, initializer: str, params: tuple[tuple[str, int], ...]) -> list[str] | None:
+    shape, dtype = argument(op, "shape", 0), argument(op, "dtype", 3)
+    if shape is None:
+        return None
+    kept = [f"{name}={_code(arg.value)}" for name, position in params if (arg := argument(op, name, position))]
+    return _args(shape=_code(shape.value), initializer=f"{v1}.{initializer}({', '.join(kept)})", dtype=_opt(dtype))
+
+
+def _constant_args(v1: str, op: cst.Call, fill: bool) -> list[str] | None:
+    if fill:
+        shape_arg, value, dtype = argument(op, "dims", 0), argument(op, "value", 1), None
+        shape = _code(shape_arg.value) if shape_arg is not None else None
+    else:
+        value, dtype, shape_arg = argument(op, "value", 0), argument(op, "dtype", 1), argument(op, "shape", 2)
+        dims = _literal_dims(value.value) if value is not None else None
+        shape = _code(shape_arg.value) if shape_arg is not None else (str(dims) if dims is not None else None)
+    if value is None or shape is None:
+        return None
+    dtype_code = _opt(dtype)
+    if dtype_code is None:  # tf.constant(0) is int32: keep that
+        kind = _literal_kind(value.value)
+        if kind is None and not isinstance(value.value, (cst.Name, cst.Attribute)):
+            return None
+        dtype_code = {"int": f"{v1}.int32", "bool": f"{v1}.bool"}.get(kind or "")
+    return _args(shape=shape, initializer=f"{v1}.constant_initializer({_code(value.value)})", dtype=dtype_code)
+
+
+def _numpy_name(rule: Rule, func: cst.BaseExpression) -> str | None:
+    try:
+        qualified = rule.get_metadata(QualifiedNameProvider, func, set())
+    except KeyError:
+        return None
+    return next((q.name for q in qualified if q.name.startswith("numpy.")), None)
+
+
+def _numpy_dtype(v1: str, dtype: cst.BaseExpression | None, kind: str | None) -> str | None:
+    """The TensorFlow dtype of a NumPy array: its dtype= (np.float32 -> tf.float32), else NumPy's default."""
+    if dtype is not None:
+        name = dtype.attr.value if isinstance(dtype, cst.Attribute) else (
+            dtype.evaluated_value if isinstance(dtype, cst.SimpleString) else None
+        )
+        return f"{v1}.{name}" if name in _NUMPY_DTYPES else None
+    return {"float": f"{v1}.float64", "int": f"{v1}.int64", "bool": f"{v1}.bool"}.get(kind or "")
+
+
+@dataclass(frozen=True)
+class Creation:
+    call: cst.Call
+    by_variable: bool  # made by tf.Variable (else by tf.get_variable)
+    full_name: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """`tf.get_variable("scope/name")` with no shape and no initializer: it can only find an existing variable."""
+
+    call: cst.Call
+    full_name: str
+    creation: Creation
+    reuse: bool  # a reusing variable scope is in effect where the lookup runs
+
+
+def _scope_prefix(rule: Rule, node: cst.CSTNode, scoped: set[cst.FunctionDef], name_scopes: bool) -> list[str] | None:
+    """The literal variable-scope names (and name-scope names, for tf.Variable) around `node`, outermost
+    first; None when one is computed or the function runs under a caller's scope."""
+    names: list[str] = []
+    for _, item in enclosing_withs(rule, node):
+        call = scope_call(rule, item)
+        if call is None and name_scopes and rule.is_call_to(item.item, "tf.name_scope"):
+            call = item.item  # type: ignore[assignment]
+        if call is None:
+            continue
+        first = argument(call, "name_or_scope", 0) or argument(call, "name", 0)
+        if first is not None and rule.is_call_to(first.value, "tf.get_variable_scope"):
+            continue  # re-entering the current scope adds nothing
+        if first is None or not isinstance(first.value, cst.SimpleString):
+            return None
+        names.insert(0, first.value.evaluated_value)  # type: ignore[arg-type]
+    function = enclosing_function(rule, node)
+    if function is not None and function in scoped:
+        return None
+    return names
+
+
+def _reuse_at(rule: Rule, node: cst.CSTNode, reuse_calls: list[cst.Call]) -> bool:
+    for _, item in enclosing_withs(rule, node):
+        call = scope_call(rule, item)
+        reuse = argument(call, "reuse", 2) if call is not None else None
+        if reuse is not None and not _is_false_or_none(reuse.value):
+            return True
+    ancestors = set(map(id, rule.ancestors(node)))
+    for call in reuse_calls:
+        statement = statement_of(rule, call)
+        if statement is not None and id(rule.parent(statement)) in ancestors and line_of(rule, call) < line_of(rule, node):
+            return True
+    return False
+
+
+def variable_lookups(rule: Rule, module: cst.Module, scoped: set[cst.FunctionDef]) -> list[Lookup]:
+    """Name-only `tf.get_variable` calls that find a variable this module makes, with how it was made."""
+    creations: dict[str, Creation] = {}
+    lookups: list[tuple[cst.Call, str]] = []
+    reuse_calls: list[cst.Call] = []
+    for call in (c for c in _walk(module) if isinstance(c, cst.Call)):
+        if m.matches(call.func, m.Attribute(attr=m.Name("reuse_variables"))):
+            reuse_calls.append(call)
+        if rule.is_call_to(call, "tf.Variable") and not in_keras_or_module_class(rule, call):
+            text, _ = variable_name(rule, call)
+            prefix = _scope_prefix(rule, call, scoped, name_scopes=True)
+            if text is not None and prefix is not None:
+                creations.setdefault("/".join([*prefix, text]), Creation(call, True, "/".join([*prefix, text])))
+        elif rule.is_call_to(call, "tf.get_variable"):
+            name = argument(call, "name", 0)
+            prefix = _scope_prefix(rule, call, scoped, name_scopes=False)
+            if name is None or not isinstance(name.value, cst.SimpleString) or prefix is None:
+                continue
+            full = "/".join([*prefix, name.value.evaluated_value])  # type: ignore[list-item]
+            if argument(call, "shape", 1) is None and argument(call, "initializer", 3) is None:
+                lookups.append((call, full))
+            else:
+                creations.setdefault(full, Creation(call, False, full))
+    return [
+        Lookup(call, full, creations[full], _reuse_at(rule, call, reuse_calls))
+        for call, full in lookups
+        if full in creations and line_of(rule, creations[full].call) < line_of(rule, call)
+    ]
