@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from lsprotocol import types
 from pygls.protocol import default_converter
@@ -27,6 +29,7 @@ CLIENTS = {
 _UNIT_BYTES = {"utf-8": 1, "utf-16": 2, "utf-32": 4}
 _CODECS = {"utf-8": "utf-8", "utf-16": "utf-16-le", "utf-32": "utf-32-le"}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+T = TypeVar("T")
 
 
 class RecordingClient(LanguageClient):
@@ -65,17 +68,24 @@ async def start_session(client: RecordingClient, preset: str, root: Path) -> Non
     client.root = root
 
 
-async def published(client: RecordingClient, uri: str, version: int | None = None, *, count: int = 1,
-                    timeout: float = 15.0) -> types.PublishDiagnosticsParams:
-    """The `count`-th publication for `uri` (at `version`, if given), waiting for it to arrive."""
-    async def arrived() -> types.PublishDiagnosticsParams:
-        while True:
-            matching = [p for p in client.publications.get(uri, []) if version is None or p.version == version]
-            if len(matching) >= count:
-                return matching[count - 1]
+async def eventually(value: Callable[[], T | None], timeout: float = 15.0) -> T:
+    """The first non-None result of `value`, which is asked again until the server's messages make it so."""
+    async def arrived() -> T:
+        while (result := value()) is None:
             await asyncio.sleep(0.01)
+        return result
 
     return await asyncio.wait_for(arrived(), timeout)
+
+
+async def published(client: RecordingClient, uri: str, version: int | None = None, *,
+                    count: int = 1) -> types.PublishDiagnosticsParams:
+    """The `count`-th publication for `uri` (at `version`, if given), waiting for it to arrive."""
+    def nth() -> types.PublishDiagnosticsParams | None:
+        matching = [p for p in client.publications.get(uri, []) if version is None or p.version == version]
+        return matching[count - 1] if len(matching) >= count else None
+
+    return await eventually(nth)
 
 
 # --- positions and edits, computed from encoded bytes ------------------------------------------------------------
