@@ -157,3 +157,25 @@ def test_calling_a_layer_is_not_calling_its_class():
     source = "from tensorflow.keras.layers import Dense\nh = Dense(2)(x)\n"
     (finding,) = Engine(rules=[FindDenseCalls]).check(source, "t.py").findings
     assert (finding.start.column, finding.end.column) == (4, 12)
+
+
+def test_a_report_may_override_the_rule_severity():
+    from tffix.model import Severity
+
+    class Mixed(Rule):
+        """Test rule: a warning by default, an error for identity of a literal."""
+
+        code = "TFX905"
+        name = "mixed"
+        summary = "test"
+        severity = Severity.WARNING
+        triggers = ("identity",)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if self.is_call_to(node, "tf.identity"):
+                literal = isinstance(node.args[0].value, cst.Integer)
+                self.report(node, "identity", severity=Severity.ERROR if literal else None)
+
+    source = "import tensorflow as tf\na = tf.identity(1)\nb = tf.identity(x)\n"
+    findings = Engine(rules=[Mixed]).check(source, "t.py").findings
+    assert [f.severity for f in findings] == [Severity.ERROR, Severity.WARNING]

@@ -145,7 +145,9 @@ class Engine:
                         compute=functools.partial(_lazy_edits, module, source, report.rewrite),
                     )
                     spans = tuple(_span(positions, node) for node, _ in report.rewrite.changes if node in positions)
-                finding = Finding(instance.code, report.message, path, start, end, instance.severity, fix)
+                finding = Finding(
+                    instance.code, report.message, path, start, end, report.severity or instance.severity, fix
+                )
                 reports.append(_Report(finding, report.rewrite, spans))
         reports.sort(key=lambda r: (r.finding.start, r.finding.code, r.finding.end))
         return _Analysis(module, reports, problems)

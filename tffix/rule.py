@@ -84,6 +84,7 @@ class Report:
     node: cst.CSTNode
     message: str
     rewrite: Rewrite | None = None
+    severity: Severity | None = None  # None: the rule's own severity
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -115,8 +116,12 @@ class Rule(cst.BatchableCSTVisitor):
             raise TypeError(f"rule {cls.__name__} needs a docstring: it is the rule's documentation")
 
     # --- reporting -------------------------------------------------------------------------------------------
-    def report(self, node: cst.CSTNode, message: str, *, rewrite: Rewrite | None = None) -> None:
-        self.reports.append(Report(node=node, message=message, rewrite=rewrite))
+    def report(
+        self, node: cst.CSTNode, message: str, *, rewrite: Rewrite | None = None, severity: Severity | None = None
+    ) -> None:
+        """Report `message` at `node`. `severity` overrides the rule's own where this case differs (a pattern
+        that is usually silent but raises in this shape of code, say)."""
+        self.reports.append(Report(node=node, message=message, rewrite=rewrite, severity=severity))
 
     # --- name resolution -------------------------------------------------------------------------------------
     def api_names(self, node: cst.CSTNode) -> frozenset[str]:
