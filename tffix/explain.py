@@ -75,14 +75,16 @@ FAMILIES: tuple[Family, ...] = (
         """An op asks for a device (a GPU or TPU) that this machine does not have, and soft device placement
         was switched off (`tf.config.set_soft_device_placement(False)`, or a session config with
         `allow_soft_placement=False`), so TensorFlow does not fall back to a device it has.""",
-        ("TFX102", "TFX101", "TFX203"), r"Could not satisfy (?:explicit )?device specification",
+        ("TFX102", "TFX101", "TFX203"),
+        r"Could not satisfy (?:explicit )?device specification|Unable to find any devices for spec",
     ),
     _family(
         "target-output-shape", "The loss got targets and model outputs of different shapes",
         """A Keras loss compares each model output with a target of the same shape. Most often a binary
         classifier's last layer has 2 units (`Dense(2)`) while its labels have one column: a binary head
-        trained with a binary cross-entropy has 1 unit.""",
-        ("TFX301", "TFX302"), r"Arguments `?target`? and `?output`? must have the same (?:shape|rank)",
+        trained with a binary cross-entropy has 1 unit; or one-hot targets were made with a `tf.one_hot` depth
+        other than the number of classes the model outputs.""",
+        ("TFX301", "TFX307", "TFX302"), r"Arguments `?target`? and `?output`? must have the same (?:shape|rank)",
     ),
     _family(
         "logits-labels-shape", "Logits and labels have different shapes",
@@ -329,7 +331,11 @@ def explain_text(
                 fixes.append(FileFix(file, shown, source, fixed, unified_diff(fixed.source, fixed.fixed_source, shown)))
     rank = {frame: index for index, frame in enumerate(frames)}
     order = {code: index for index, code in enumerate(family.codes)}
-    located.sort(key=lambda l: (l.distance, rank[l.frame], order.get(l.finding.code, 99), l.finding.start))
+    # Findings with a fix first (explain leads to a fix; the others are listed after it); then those on the
+    # traceback's line; then the rule that most directly causes this failure (the family's order), nearest
+    # first: a silent-bug warning one line away must not hide the rule that makes the program raise.
+    located.sort(key=lambda l: (l.finding.fix is None, l.distance > 0, order.get(l.finding.code, 99), l.distance,
+                                rank[l.frame], l.finding.start))
     return Explanation(failure, error, family, frames, tuple(located), tuple(fixes), tuple(notes))
 
 
