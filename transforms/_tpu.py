@@ -138,7 +138,7 @@ def _names(node: cst.CSTNode) -> list[cst.CSTNode]:
     return list(m.findall(node, m.Name() | m.Attribute()))
 
 
-def calls_before(rule: Rule, module: cst.Module, names: Sequence[str], line: int) -> list[cst.Call]:
+def calls_before(rule: Rule, module: cst.Module, names: Sequence[str], line: float) -> list[cst.Call]:
     """Calls to `names` in the module that start before `line`."""
     return [
         call

@@ -145,11 +145,16 @@ class TpuStrategyBeforeInitialization(Rule):
         arg = argument(node, "tpu_cluster_resolver", 0)
         if arg is not None and isinstance(arg.value, cst.Name):
             name = arg.value
-            param = any(isinstance(a.node, cst.Param) for a in assignments_of(self, name))
+            if any(isinstance(a.node, cst.Param) for a in assignments_of(self, name)):
+                # A resolver passed in: set up by the caller when the module sets a TPU up anywhere.
+                connects = calls_before(self, self.module, CONNECT, float("inf"))
+                initializes = calls_before(self, self.module, INITIALIZE, float("inf"))
+                if connects and initializes:
+                    return
             missing = [
                 label
                 for label, calls in (("connect", connects), ("initialize", initializes))
-                if not any(param or _first_argument_is(call, name.value) for call in calls)
+                if not any(_first_argument_is(call, name.value) for call in calls)
             ]
             resolver_call = resolver_call_of(self, name)
             value_error_only = falls_back_on_value_error(self, resolver_call)

@@ -1,0 +1,294 @@
+"""Matching and fix details of the TPU (TFX2xx) and GradientTape (TFX4xx) rules that the fixtures do not pin."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper
+
+from tffix.engine import Engine
+from tffix.registry import rule_by_code
+from tffix.rule import Rule, RuleContext
+from tffix.transforms._tape import Flow, tapes_in
+
+ALL = Engine()
+
+
+def findings(source: str, engine: Engine = ALL) -> list[tuple[str, bool]]:
+    return [(f.code, f.fix is not None) for f in engine.check(textwrap.dedent(source), "x.py").findings]
+
+
+def fixed(source: str, *codes: str, unsafe: bool = False) -> str:
+    engine = Engine(rules=[rule_by_code(c) for c in codes]) if codes else ALL
+    return engine.fix(textwrap.dedent(source), "x.py", unsafe=unsafe).fixed_source
+
+
+# --- shared analysis -----------------------------------------------------------------------------------------
+class _Probe(Rule):
+    """Collects tapes and a flow for the tests."""
+
+    code = "TFX999"
+    name = "probe"
+    summary = "test probe"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        flow = Flow(self)
+        self.tapes = tapes_in(self, node)
+        self.writes = [flow.writes(s) for s in node.body]  # metadata is there during the visit only
+        self.reads = [flow.reads(s) for s in node.body]
+
+
+def probe(source: str) -> _Probe:
+    source = textwrap.dedent(source)
+    rule = _Probe(RuleContext("x.py", source))
+    MetadataWrapper(cst.parse_module(source)).visit_batched([rule])
+    return rule
+
+
+def test_flow_counts_mutating_calls_as_writes_but_not_calls_on_modules():
+    rule = probe(
+        """
+        import tensorflow as tf
+        x.assign_add(1)
+        tf.print(x)
+        z = y.assign_sub(2)
+        self.metric.update_state(loss)
+        """
+    )
+    assert rule.writes[1:] == [{"x"}, set(), {"z", "y"}, {"self.metric"}]
+    assert rule.reads[2] == {"tf.print", "x"}
+
+
+def test_gradient_calls_stop_where_the_tape_name_is_rebound():
+    rule = probe(
+        """
+        import tensorflow as tf
+        with tf.GradientTape(persistent=True) as tape:
+            y = x * x
+            inner = tape.gradient(y, x)
+        a = tape.gradient(y, x)
+        with tf.GradientTape() as tape:
+            z = x * 3
+        b = tape.gradient(z, x)
+        """
+    )
+    first, second = rule.tapes
+    assert first.persistent and not second.persistent
+    assert [g.index for g in first.gradients] == [None, 2]
+    assert [g.index for g in second.gradients] == [4]
+
+
+# --- TFX401 --------------------------------------------------------------------------------------------------
+def test_tfx401_through_from_imports_and_in_loops_leaves_unrelated_statements():
+    source = """
+        from tensorflow import GradientTape, reduce_mean
+        for step in range(3):
+            with GradientTape() as tape:
+                y = model(x)
+            if step == 0:
+                print('first')
+            loss = reduce_mean(y)
+            metric.update_state(loss)
+            g = tape.gradient(loss, model.trainable_variables)
+        """
+    assert fixed(source, "TFX401") == textwrap.dedent(
+        """
+        from tensorflow import GradientTape, reduce_mean
+        for step in range(3):
+            with GradientTape() as tape:
+                y = model(x)
+                loss = reduce_mean(y)
+            if step == 0:
+                print('first')
+            metric.update_state(loss)
+            g = tape.gradient(loss, model.trainable_variables)
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a statement left behind writes what the moved one reads... and reads what it writes
+        """
+        import tensorflow as tf
+        with tf.GradientTape() as tape:
+            y = model(x)
+        loss = 0.0
+        print(loss)
+        loss = tf.reduce_mean(y)
+        g = tape.gradient(loss, model.trainable_variables)
+        """,
+        # a one-line tape block
+        """
+        import tensorflow as tf
+        with tf.GradientTape() as tape: y = model(x)
+        loss = tf.reduce_mean(y)
+        g = tape.gradient(loss, model.trainable_variables)
+        """,
+    ],
+)
+def test_tfx401_reports_without_fix_when_moving_is_not_safe(source):
+    assert ("TFX401", False) in findings(source)
+
+
+def test_tfx401_silent_when_the_name_is_a_new_tape():
+    source = """
+        import tensorflow as tf
+        with tf.GradientTape() as tape:
+            y = model(x)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(model(x))
+        other = tf.reduce_mean(y)
+        g = tape.gradient(loss, model.trainable_variables)
+        """
+    assert "TFX401" not in {code for code, _ in findings(source)}
+
+
+# --- TFX402 --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def f(x):\n    with tf.GradientTape() as tape:\n        y = x * x\n    return tape.gradient(y, x)\n",
+        "x = tf.Variable(tf.constant(1.0))\nwith tf.GradientTape() as tape:\n    y = x * x\ng = tape.gradient(y, x)\n",
+        "x = tf.constant(1.0)\nz = tf.constant(2.0)\nwith tf.GradientTape() as tape:\n    tape.watch([x, z])\n"
+        "    y = x * z\ng = tape.gradient(y, [x, z])\n",
+        "x = tf.zeros((2,), dtype=tf.int64)\nwith tf.GradientTape() as tape:\n    y = x * x\ng = tape.gradient(y, x)\n",
+    ],
+    ids=["parameter", "variable", "watched-as-list", "integer"],
+)
+def test_tfx402_silent(source):
+    assert findings("import tensorflow as tf\n" + source) == []
+
+
+def test_tfx402_constant_made_inside_the_block_is_reported_without_fix():
+    source = """
+        import tensorflow as tf
+        with tf.GradientTape() as tape:
+            x = tf.constant(1.0)
+            y = x * x
+        g = tape.gradient(y, x)
+        """
+    assert findings(source) == [("TFX402", False)]
+
+
+# --- TFX403 --------------------------------------------------------------------------------------------------
+def test_tfx403_leaves_the_named_integer_round_trip_to_tfx304():
+    source = """
+        import tensorflow as tf
+        with tf.GradientTape() as tape:
+            q = tf.cast(w * 10, tf.int32)
+            y = tf.cast(q, tf.float32)
+            loss = tf.reduce_sum(y)
+        g = tape.gradient(loss, w)
+        """
+    assert [code for code, _ in findings(source)] == ["TFX304"]
+
+
+def test_tfx403_follows_sources_listed_in_a_variable_and_adds_the_tensorflow_import():
+    source = """
+        import numpy as np
+        from tensorflow import GradientTape
+        params = [w, b]
+        with GradientTape() as tape:
+            loss = np.sum((x @ w + b) ** 2)
+        g = tape.gradient(loss, params)
+        """
+    result = fixed(source, "TFX403", unsafe=True)
+    assert "import tensorflow\n" in result and "loss = tensorflow.reduce_sum((x @ w + b) ** 2)" in result
+    assert fixed(source, "TFX403") == textwrap.dedent(source), "the fix is unsafe"
+
+
+# --- TPU -----------------------------------------------------------------------------------------------------
+COLAB_SETUP = """
+    import os
+    import tensorflow as tf
+
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu='grpc://' + os.environ['COLAB_TPU_ADDR'])
+    strategy = tf.distribute.TPUStrategy(resolver)
+    """
+
+
+def test_tfx201_and_tfx202_fixes_complete_each_other_in_either_order():
+    one = fixed(fixed(COLAB_SETUP, "TFX201"), "TFX202")
+    other = fixed(fixed(COLAB_SETUP, "TFX202"), "TFX201")
+    assert one == other == fixed(COLAB_SETUP)
+    assert "except ValueError:\n    strategy = tf.distribute.get_strategy()" in one
+    assert "initialize_tpu_system(resolver)" in one and "COLAB_TPU_ADDR" not in one
+
+
+@pytest.mark.parametrize(
+    ("argument", "handler"),
+    [("", "except ValueError:"), ("tpu=''", "except ValueError:"),
+     ("tpu='local'", "except (ValueError, tf.errors.NotFoundError):"),
+     ("tpu=FLAGS.tpu", "except (ValueError, tf.errors.NotFoundError):")],
+)
+def test_tfx201_catches_what_the_resolver_raises(argument, handler):
+    source = (
+        "import tensorflow as tf\n"
+        f"resolver = tf.distribute.cluster_resolver.TPUClusterResolver({argument})\n"
+        "strategy = tf.distribute.TPUStrategy(resolver)\n"
+    )
+    assert handler in fixed(source, "TFX201")
+
+
+def test_tfx201_silent_when_the_caller_sets_the_passed_resolver_up():
+    source = """
+        import tensorflow as tf
+        def build(resolver):
+            return tf.distribute.TPUStrategy(resolver)
+        r = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(r)
+        tf.tpu.experimental.initialize_tpu_system(r)
+        s = build(r)
+        """
+    assert findings(source) == []
+
+
+def test_tfx201_keeps_statements_that_define_names_out_of_the_try():
+    source = """
+        import tensorflow as tf
+        tpu = tf.distribute.cluster_resolver.TPUClusterResolver()
+        batch = 8
+        print(tpu.master())
+        strategy = tf.distribute.TPUStrategy(tpu)
+        """
+    assert fixed(source, "TFX201").startswith(textwrap.dedent(
+        """
+        import tensorflow as tf
+        batch = 8
+        try:
+            tpu = tf.distribute.cluster_resolver.TPUClusterResolver()
+            print(tpu.master())
+        """
+    ))
+    # ... but not one that uses the resolver: the fallback branch would leave it undefined.
+    assert findings(source.replace("batch = 8", "master = tpu.master()")) == [("TFX201", False)]
+
+
+def test_tfx202_address_variable_used_elsewhere_is_reported_without_fix():
+    source = """
+        import os
+        import tensorflow as tf
+        TPU_WORKER = 'grpc://' + os.environ['COLAB_TPU_ADDR']
+        print('TPU address is', TPU_WORKER)
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(TPU_WORKER)
+        """
+    assert findings(source) == [("TFX202", False)]
+    assert findings("import os\naddr = os.environ['COLAB_TPU_ADDR']\nprint(addr)\n") == []
+
+
+@pytest.mark.parametrize(
+    "prelude",
+    [
+        "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\n",
+        "import tensorflow as tf\nstrategy = tf.distribute.TPUStrategy(r)\n",
+    ],
+    ids=["graph-mode", "strategy-made"],
+)
+def test_tfx203_silent_in_graph_mode_and_with_a_tpu_strategy(prelude):
+    source = prelude + "with tf.device('/TPU:0'):\n    x = tf.ones(3)\n"
+    assert "TFX203" not in {code for code, _ in findings(source)}
+    assert ("TFX203", False) in findings("import tensorflow as tf\nwith tf.device('/tpu:0'):\n    x = tf.ones(3)\n")
