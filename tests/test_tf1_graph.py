@@ -1,0 +1,130 @@
+"""The device and TF1-variable family (TFX101-103, TFX501-502): device-string reading, and the graph facts
+that the executed fixtures print on stderr (which expect.toml's `stderr` lists; judge() reads stdout only)."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+import pytest
+
+from fixture_cases import load_cases
+from tffix.engine import Engine
+from tffix.registry import rule_by_code
+from tffix.transforms._graph import Device, parse_device
+
+
+@pytest.mark.parametrize(
+    "text, kind, index",
+    [
+        ("/gpu:0", "GPU", "0"),
+        ("/GPU:1", "GPU", "1"),
+        ("/device:gpu:1", "GPU", "1"),
+        ("/job:localhost/replica:0/task:0/device:GPU:2", "GPU", "2"),
+        ("/TPU:0", "TPU", "0"),
+        ("/device:XLA_GPU:0", "XLA_GPU", "0"),
+        ("gpu:3", "GPU", "3"),
+    ],
+)
+def test_device_strings_are_read_as_tensorflow_reads_them(text, kind, index):
+    device = parse_device(text)
+    assert device is not None and (device.kind, device.index) == (kind, index)
+
+
+def test_unreadable_device_strings_give_none():
+    assert parse_device("/gpu") is None
+    assert parse_device("my favourite gpu") is None
+
+
+def test_device_relations():
+    gpu0, gpu1, cpu0 = parse_device("/gpu:0"), parse_device("/gpu:1"), parse_device("/cpu:0")
+    assert gpu0.relation(parse_device("/job:localhost/replica:0/task:0/device:GPU:0")) == "same"
+    assert gpu0.relation(gpu1) == "different"
+    tower = parse_device("/gpu:\x00", source="'/gpu:%d' % i")
+    assert tower.relation(cpu0) == "different"  # the device type settles it
+    assert tower.relation(gpu0) == "unknown"
+    assert tower.relation(Device(kind="GPU", index="\x00", source="'/gpu:%d' % i")) == "same"
+    assert parse_device("/job:worker/device:GPU:0").local is False
+
+
+def _device_findings(code: str, source: str) -> list[str]:
+    return [f.message for f in Engine(rules=[rule_by_code(code)]).check(source, "x.py").findings]
+
+
+@pytest.mark.parametrize(
+    "device_expression",
+    ["'/gpu:%d' % i", "f'/gpu:{i}'", "'/gpu:{}'.format(i)", "'/gpu:' + str(i)", "tf.DeviceSpec(device_type='GPU', device_index=i)"],
+)
+def test_computed_gpu_devices_are_pins(device_expression):
+    source = (
+        "import tensorflow.compat.v1 as tf\n"
+        "tf.disable_v2_behavior()\n"
+        "for i in range(2):\n"
+        f"    with tf.device({device_expression}):\n"
+        "        y = tf.ones([2])\n"
+        "sess = tf.Session()\n"
+    )
+    assert len(_device_findings("TFX101", source)) == 1
+
+
+def test_other_jobs_and_cpu_pins_are_not_reported():
+    for device in ("'/job:worker/device:GPU:0'", "'/cpu:1'", "some_device_function"):
+        source = (
+            "import tensorflow.compat.v1 as tf\n"
+            f"with tf.device({device}):\n"
+            "    y = tf.ones([2])\n"
+            "sess = tf.Session()\n"
+        )
+        assert _device_findings("TFX101", source) == [], device
+
+
+def test_cross_device_rule_leaves_non_op_uses_and_variables_alone():
+    source = (
+        "import tensorflow.compat.v1 as tf\n"
+        "tf.disable_v2_behavior()\n"
+        "with tf.device('/gpu:0'):\n"
+        "    w = tf.get_variable('w', [2, 2])\n"
+        "    h = tf.matmul(x, w)\n"
+        "with tf.device('/gpu:1'):\n"
+        "    print(h)\n"
+        "    outputs.append(h)\n"
+        "    alias = h\n"
+        "    y = tf.matmul(x, w)\n"
+        "    shape = h.shape\n"
+    )
+    assert _device_findings("TFX103", source) == []
+
+
+def test_cross_device_fix_stops_at_a_rebinding():
+    source = (
+        "import tensorflow.compat.v1 as tf\n"
+        "tf.disable_v2_behavior()\n"
+        "with tf.device('/gpu:0'):\n"
+        "    h = tf.matmul(x, x)\n"
+        "with tf.device('/gpu:1'):\n"
+        "    h = tf.nn.relu(h)\n"
+        "    y = tf.reduce_sum(h)\n"
+    )
+    fixed = Engine(rules=[rule_by_code("TFX103")]).fix(source, "x.py").fixed_source
+    assert "    h = tf.nn.relu(h_gpu1)\n    y = tf.reduce_sum(h)\n" in fixed
+    cst.parse_module(fixed)
+
+
+STDERR_CASES = [
+    (case, section)
+    for case in load_cases()
+    if case.code[:4] in ("TFX1", "TFX5")
+    for section in ("before", "after", "valid")
+    if case.expect.get(section, {}).get("stderr") or case.expect.get(section, {}).get("stderr_not")
+]
+
+
+@pytest.mark.execution
+@pytest.mark.parametrize("case, section", STDERR_CASES, ids=lambda x: getattr(x, "id", x))
+def test_graph_facts_printed_on_stderr(case, section, warm_runner):
+    program = "valid" if section == "valid" else section
+    outcome = warm_runner.run(case.program(program), **case.run_options())
+    for pattern in case.expect[section].get("stderr", []):
+        assert re.search(pattern, outcome.stderr, re.MULTILINE), f"stderr lacks {pattern!r}:\n{outcome.stderr[-3000:]}"
+    for pattern in case.expect[section].get("stderr_not", []):
+        assert not re.search(pattern, outcome.stderr, re.MULTILINE), f"stderr has {pattern!r}:\n{outcome.stderr[-3000:]}"
