@@ -503,6 +503,13 @@ def tensorflow_alias(module: cst.Module | None) -> str | None:
     return None
 
 
+def free_name(module: cst.Module, preferred: Sequence[str]) -> str:
+    """The first of `preferred` that no name in the module uses, else `<last preferred>_<n>`."""
+    used = {node.value for node in m.findall(module, m.Name())}  # type: ignore[union-attr]
+    candidates = [*preferred, *(f"{preferred[-1]}_{i}" for i in range(1, len(used) + 2))]
+    return next(name for name in candidates if name not in used)
+
+
 def numpy_name(rule: Rule, func: cst.CSTNode) -> str | None:
     """`square` for `np.square` (whatever NumPy was imported as), else None."""
     try:

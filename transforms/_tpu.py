@@ -147,13 +147,6 @@ def calls_before(rule: Rule, module: cst.Module, names: Sequence[str], line: flo
     ]
 
 
-def free_name(module: cst.Module, preferred: Sequence[str]) -> str:
-    """The first of `preferred` that no name in the module uses, else `tpu_resolver_<n>`."""
-    used = {node.value for node in m.findall(module, m.Name())}  # type: ignore[union-attr]
-    candidates = [*preferred, *(f"tpu_resolver_{i}" for i in range(1, len(used) + 2))]
-    return next(name for name in candidates if name not in used)
-
-
 @dataclass(frozen=True)
 class Setup:
     """A TPU set-up found in a block: the strategy statement and, when it is in the same block, the resolver's."""

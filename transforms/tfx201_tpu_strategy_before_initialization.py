@@ -27,7 +27,7 @@ import libcst as cst
 
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._tape import assignments_of, chain, line_of, tensorflow_alias
+from ._tape import assignments_of, chain, free_name, line_of, tensorflow_alias
 from ._tpu import (
     CONNECT,
     INITIALIZE,
@@ -36,7 +36,6 @@ from ._tpu import (
     calls_before,
     falls_back_on_value_error,
     find_setup,
-    free_name,
     guarded,
     make_setup_fix,
     resolver_call_of,

@@ -33,6 +33,7 @@ from ._tape import (
     blank_lines_above,
     chain,
     elements,
+    free_name,
     has_operation,
     method_calls,
     without_blank_lines,
@@ -105,6 +106,19 @@ class WorkOutsideTape(TapeRule):
             "step.assign_add(1)\n"
             "grads = tape.gradient(loss, model.trainable_variables)\n",
         ),
+        Invalid(  # the target is an expression of the gradient call
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    real_loss = bce(ones, real)\n"
+            "    fake_loss = bce(zeros, fake)\n"
+            "grads = tape.gradient(real_loss + fake_loss, discriminator.trainable_variables)\n",
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    real_loss = bce(ones, real)\n"
+            "    fake_loss = bce(zeros, fake)\n"
+            "    total_loss = real_loss + fake_loss\n"
+            "grads = tape.gradient(total_loss, discriminator.trainable_variables)\n",
+        ),
         Invalid(  # a statement left behind reads what would move: reported, not fixed
             "import tensorflow as tf\n"
             "with tf.GradientTape() as tape:\n"
@@ -127,20 +141,29 @@ class WorkOutsideTape(TapeRule):
 
     def _check_gradient(self, tape: Tape, gradient: Gradient) -> None:
         targets = [chain(e) for e in elements(gradient.target)]
+        expression = None  # a target computed in the gradient call itself: `tape.gradient(a + b, ...)`
         if any(t is None for t in targets):
-            return  # an expression as target: not analysed here
+            if isinstance(gradient.target, (cst.List, cst.Tuple)) or not has_operation(gradient.target):
+                return
+            expression = gradient.target
         between = tape.block[tape.index + 1 : gradient.index]
-        moved, _ = self.flow.backward_slice(between, set(targets))  # type: ignore[arg-type]
-        if not moved or not any(has_operation(between[i]) for i in moved):
+        needed = self.flow.reads(expression) if expression is not None else set(targets)
+        moved, _ = self.flow.backward_slice(between, needed)  # type: ignore[arg-type]
+        if expression is None and not any(has_operation(between[i]) for i in moved):
             return
-        shown = ", ".join(f"`{t}`" for t in targets)
-        message = (
-            f"{shown} is computed after the `with tf.GradientTape() as {tape.name}:` block ended: the tape did not "
-            f"record it, so `{tape.name}.{gradient.call.func.attr.value}(...)` is None"  # type: ignore[attr-defined]
-        )
+        method = f"`{tape.name}.{gradient.call.func.attr.value}(...)`"  # type: ignore[attr-defined]
+        block = f"the `with tf.GradientTape() as {tape.name}:` block"
+        if expression is None:
+            shown = ", ".join(f"`{t}`" for t in targets)
+            message = f"{shown} is computed after {block} ended: the tape did not record it, so {method} is None"
+        else:
+            message = (
+                f"the target is computed in the {method} call, after {block} ended: the tape did not record it, "
+                "so the gradient is None"
+            )
         rewrite = None
         if self._can_move(tape, between, moved):
-            rewrite = self._move(tape, between, moved)
+            rewrite = self._move(tape, between, moved, gradient if expression is not None else None)
         self.report(gradient.call, message, rewrite=rewrite)
 
     def _can_move(self, tape: Tape, between, moved: list[int]) -> bool:
@@ -159,11 +182,17 @@ class WorkOutsideTape(TapeRule):
                 return False
         return True
 
-    def _move(self, tape: Tape, between, moved: list[int]) -> Rewrite:
+    def _move(self, tape: Tape, between, moved: list[int], expression_of: Gradient | None) -> Rewrite:
+        """Move `between[i]` for i in `moved` to the end of the tape block; with `expression_of`, also compute
+        that gradient's target expression there, under a new name the call then uses."""
         statements = [without_blank_lines(between[i]) for i in moved]
-        changes: dict[cst.CSTNode, object] = {
-            tape.with_node: lambda updated: appended_to_body(updated, statements)  # type: ignore[arg-type]
-        }
+        changes: dict[cst.CSTNode, object] = {}
+        if expression_of is not None:
+            name = free_name(self.module, ("total_loss", "objective", "gradient_target"))  # type: ignore[arg-type]
+            target = cst.AssignTarget(cst.Name(name))
+            statements.append(cst.SimpleStatementLine([cst.Assign([target], expression_of.target)]))
+            changes[expression_of.target] = cst.Name(name)
+        changes[tape.with_node] = lambda updated: appended_to_body(updated, statements)
         # The blank lines above a moved statement stay with the statement that now follows the tape block.
         rest = [*between, tape.block[tape.index + len(between) + 1]]
         for index in moved:
@@ -171,5 +200,7 @@ class WorkOutsideTape(TapeRule):
             following = next(rest[i] for i in range(index + 1, len(rest)) if i not in moved)
             changes[between[index]] = cst.RemovalSentinel.REMOVE
             if blank and not blank_lines_above(following) and following not in changes:
-                changes[following] = following.with_changes(leading_lines=[*blank, *following.leading_lines])
+                changes[following] = lambda updated, blank=blank: updated.with_changes(
+                    leading_lines=[*blank, *updated.leading_lines]
+                )
         return Rewrite.replace("Move the computation of the target into the tape block", changes)
