@@ -10,7 +10,9 @@ outside the block is lost.
 
 The fix moves into the end of the tape block exactly the statements the target depends on (transitively,
 through names assigned after the block), in their order, and leaves every other statement where it is: a step
-counter, a metric update or a print that the target does not read stays put. It is safe: the moved statements
+counter, a metric update or a print that the target does not read stays put. A target written as an expression
+in the call itself (`tape.gradient(real_loss + fake_loss, ...)`) is computed outside the tape as well: the fix
+computes it at the end of the block under a new name (`total_loss`) and passes that name. It is safe: the moved statements
 compute the same values, now recorded. It is offered only when the reordering cannot change what any statement
 sees (no statement left behind reads or writes what a moved one writes) and no moved statement itself takes a
 gradient of the tape; otherwise the finding comes without a fix.
