@@ -426,9 +426,8 @@ class GraphFacts:
 
     def string(self, text: str) -> str:
         """`text` as a string literal in the quote style this module uses most."""
-        double = self.module.code.count('"')
-        single = self.module.code.count("'")
-        quote = "'" if single > double else '"'
+        quotes = [n.quote for n in m.findall(self.module, m.SimpleString()) if len(n.quote) == 1]  # type: ignore[union-attr]
+        quote = "'" if quotes.count("'") > quotes.count('"') else '"'
         return quote + text.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
 
 

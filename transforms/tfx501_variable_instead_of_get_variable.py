@@ -1,0 +1,223 @@
+"""TFX501: `tf.Variable` inside a TF1 variable scope that is meant to share variables.
+
+In TF1 graph code, variable sharing goes through the variable store: `tf.get_variable(name, ...)` under
+`tf.variable_scope(..., reuse=True)` (or `reuse=tf.AUTO_REUSE`, or after `scope.reuse_variables()`) returns
+the variable made by the first call. `tf.Variable(...)` never enters that store: under a reusing scope it
+silently makes a new variable every time. A GAN whose `discriminator(real)` and `discriminator(fake,
+reuse=True)` build their weights with `tf.Variable` trains two discriminators, a multi-GPU tower loop under
+`reuse=i > 0` trains one model per GPU: nothing fails, the trainable-variable count is just too large
+(fixtures print it). And `tf.get_variable("scope/w")` cannot find such a variable at all (TFX502).
+
+The fix writes the variable as the scope expects:
+
+    w = tf.Variable(tf.random_normal([784, 256], stddev=0.02), name="w")
+    w = tf.get_variable("w", shape=[784, 256], initializer=tf.random_normal_initializer(stddev=0.02))
+
+The name is `name=`, else the assignment target (`w = ...`, `self.w = ...`, `weights['h1'] = ...`, a dict
+entry `'h1': ...`); `tf.random.normal`/`random_normal`, `truncated_normal`, `random_uniform`, `zeros`, `ones`,
+`constant`, `fill` become the matching initializer with the op's shape and dtype (`tf.constant(0)` stays
+int32); literal NumPy arrays become `tf.constant_initializer(array)` with their shape and NumPy's dtype; any
+other initial value (a tensor, an array, a number) is passed as `initializer=` and tf.get_variable takes its
+shape and dtype from it (measured). `trainable`, `collections`, `validate_shape`, `caching_device`,
+`constraint` are kept.
+
+The fix is unsafe: it changes which variables exist (that is the point: shared instead of duplicated), the
+variables' names where `name=` was not given (checkpoints written before do not restore), and the random
+draw of their initial values. No fix is offered where the conversion could break the program: two
+variables of one name in one scope, a variable made in a loop, a builder called twice in one scope, an
+initial value given as a function, arguments tf.get_variable does not take.
+
+Only TF1 graph code that asks for sharing (reuse=..., AUTO_REUSE, reuse_variables(), or a TFX502 lookup of
+the variable) is reported. TF2 code is never touched: in eager code, `tf.Module` and Keras layers
+`tf.Variable` is the right way to make a variable.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+
+from ._graph import (
+    GraphFacts,
+    convert_variable,
+    in_keras_or_module_class,
+    in_loop_below,
+    reuses_variables,
+    scope_region,
+    scoped_functions,
+    under_variable_scope,
+    variable_lookups,
+    variable_name,
+    calls_of,
+    line_of,
+)
+
+
+class VariableInsteadOfGetVariable(Rule):
+    """`tf.Variable` under a reusing `tf.variable_scope` makes a new variable on every call instead of
+    sharing one; `tf.get_variable` shares it."""
+
+    code = "TFX501"
+    name = "variable-instead-of-get-variable"
+    summary = "tf.Variable ignores variable_scope reuse: shared layers silently get duplicate weights"
+    severity = Severity.WARNING
+    triggers = ("Variable",)
+
+    VALID = (
+        Valid(
+            "import tensorflow as tf\n"
+            "class Dense(tf.Module):\n"
+            "    def __init__(self):\n"
+            "        self.w = tf.Variable(tf.random.normal([3, 2]))\n"
+        ),
+        Valid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def dense(x, reuse=False):\n"
+            "    with tf.variable_scope('dense', reuse=reuse):\n"
+            "        w = tf.get_variable('w', shape=[3, 2], initializer=tf.random_normal_initializer())\n"
+            "        return tf.matmul(x, w)\n"
+        ),
+        Valid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "with tf.variable_scope('train'):\n"
+            "    global_step = tf.Variable(0, trainable=False, name='global_step')\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def discriminator(x, reuse=False):\n"
+            "    with tf.variable_scope('disc', reuse=reuse):\n"
+            "        w = tf.Variable(tf.random_normal([784, 1], stddev=0.02), name='w')\n"
+            "        b = tf.Variable(tf.zeros([1]))\n"
+            "        return tf.matmul(x, w) + b\n",
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def discriminator(x, reuse=False):\n"
+            "    with tf.variable_scope('disc', reuse=reuse):\n"
+            "        w = tf.get_variable('w', shape=[784, 1], initializer=tf.random_normal_initializer(stddev=0.02))\n"
+            "        b = tf.get_variable('b', shape=[1], initializer=tf.zeros_initializer())\n"
+            "        return tf.matmul(x, w) + b\n",
+            unsafe=True,
+        ),
+        Invalid(
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "def net(x):\n"
+            "    weights = {'h1': tf.Variable(np.array([[1.0, 2.0]]))}\n"
+            "    bias = tf.Variable(tf.constant(0, shape=[2]))\n"
+            "    return tf.matmul(x, weights['h1'])\n"
+            "with tf.variable_scope('siamese') as scope:\n"
+            "    a = net(x1)\n"
+            "    scope.reuse_variables()\n"
+            "    b = net(x2)\n",
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "def net(x):\n"
+            "    weights = {'h1': tf.get_variable('h1', shape=[1, 2], initializer=tf.constant_initializer("
+            "np.array([[1.0, 2.0]])), dtype=tf.float64)}\n"
+            "    bias = tf.get_variable('bias', shape=[2], initializer=tf.constant_initializer(0), dtype=tf.int32)\n"
+            "    return tf.matmul(x, weights['h1'])\n"
+            "with tf.variable_scope('siamese') as scope:\n"
+            "    a = net(x1)\n"
+            "    scope.reuse_variables()\n"
+            "    b = net(x2)\n",
+            unsafe=True,
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def layer(x):\n"
+            "    w = tf.Variable(tf.ones([2, 2]))\n"
+            "    return tf.matmul(x, w)\n"
+            "with tf.variable_scope('model', reuse=tf.AUTO_REUSE):\n"
+            "    y = layer(layer(x))\n",
+            None,
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        facts = GraphFacts.of(self, node)
+        if not facts.tf1_graph:
+            return
+        scoped = scoped_functions(self, node)
+        looked_up = {
+            id(lookup.creation.call): lookup.call for lookup in variable_lookups(self, node, scoped) if lookup.creation.by_variable
+        }
+        sharing = reuses_variables(self, node)
+        if not looked_up and not sharing:
+            return
+        variables = [
+            call
+            for call in _variable_calls(self, node)
+            if under_variable_scope(self, call, scoped) and not in_keras_or_module_class(self, call)
+        ]
+        for call in variables:
+            name, _ = variable_name(self, call)
+            message = f"tf.Variable{f' {name!r}' if name else ''} runs under a tf.variable_scope but never enters the variable store: "
+            if id(call) in looked_up:
+                message += f"tf.get_variable cannot find it (line {line_of(self, looked_up[id(call)])})"
+            elif sharing:
+                message += "a reusing scope (reuse=True, AUTO_REUSE) makes a new variable on each call instead of sharing it"
+            else:
+                continue
+            problem = self._why_not_fixable(call, name, variables, scoped, node)
+            conversion = convert_variable(self, facts, call) if problem is None else None
+            if conversion is not None and conversion.code is not None:
+                new = facts.parse_expression(conversion.code)
+                self.report(
+                    call,
+                    message,
+                    rewrite=Rewrite.replace("Make it a tf.get_variable of the scope", {call: new}, unsafe=True),
+                )
+            else:
+                reason = problem or (conversion.reason if conversion else "")
+                self.report(call, f"{message} (no automatic fix: {reason})")
+
+    def _why_not_fixable(self, call, name, variables, scoped, module) -> str | None:
+        region = scope_region(self, call)
+        if region is None:
+            return "not in a function or scope block"
+        if in_loop_below(self, call, region):
+            return "made in a loop: one name would be created several times"
+        same_region = [v for v in variables if scope_region(self, v) is region and variable_name(self, v)[0] == name]
+        if name is not None and len(same_region) > 1:
+            return f"two variables named {name!r} in one scope"
+        if isinstance(region, cst.FunctionDef) and not _called_once_per_scope(self, module, region, scoped, 0):
+            return f"{region.name.value}() is called more than once in one scope"
+        return None
+
+
+def _variable_calls(rule: Rule, module: cst.Module) -> list[cst.Call]:
+    return [c for c in m.findall(module, m.Call()) if rule.is_call_to(c, "tf.Variable")]  # type: ignore[misc]
+
+
+def _called_once_per_scope(rule: Rule, module, function: cst.FunctionDef, scoped, depth: int) -> bool:
+    """Each call of `function` makes its variables once in its scope block: it is the only call there, or
+    `scope.reuse_variables()` comes between the calls (the siamese-network pattern)."""
+    if depth > 3:
+        return False
+    by_region: dict[int, list[int]] = {}
+    for call in calls_of(module, function):
+        region = scope_region(rule, call)
+        if region is None or in_loop_below(rule, call, region):
+            return False
+        by_region.setdefault(id(region), []).append(line_of(rule, call))
+        if isinstance(region, cst.FunctionDef) and region in scoped:
+            if not _called_once_per_scope(rule, module, region, scoped, depth + 1):
+                return False
+    switches = [
+        (id(scope_region(rule, c)), line_of(rule, c))
+        for c in m.findall(module, m.Call(func=m.Attribute(attr=m.Name("reuse_variables"))))
+    ]
+    for region, lines in by_region.items():
+        lines.sort()
+        for first, second in zip(lines, lines[1:]):
+            if not any(r == region and first < line < second for r, line in switches):
+                return False
+    return True
