@@ -1,0 +1,214 @@
+"""TFX502: `tf.get_variable("scope/name")` looks up a variable that the variable store cannot give back.
+
+A `tf.get_variable` call with a name only (no shape, no initializer) can only return an existing variable of
+the variable store. Measured with tensorflow-cpu 2.21 (shared/tf-behaviour.md, "Device placement"; probe
+get_variable_of_tf_variable.py, and this rule's fixtures):
+
+- the variable was made by `tf.Variable(..., name='gen_w1')` under `variable_scope('shared_vars')`:
+  `ValueError: Variable shared_vars/gen_w1 did not get an initializer, so its shape argument must be
+  specified` (tf.Variable never enters the store), or under a reusing scope `ValueError: Variable
+  shared_vars/gen_w1 does not exist, or was not created with tf.get_variable()`;
+- the variable was made by `tf.get_variable` (for instance after TFX501's fix) and the lookup runs without
+  reuse: `ValueError: Variable shared_vars/gen_w1 already exists, disallowed. Did you mean to set reuse=True`.
+
+The fix, in order of preference:
+
+1. The Python name the variable was assigned to is visible where the lookup is (same function, or a
+   module-level name): the lookup becomes that name. It is the very variable object the lookup meant, so
+   this is safe, and it works however the variable was made.
+2. Otherwise the lookup runs under a reusing re-entry of the current scope, which keeps its name resolution:
+
+       with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+           gen_w1 = tf.get_variable("shared_vars/gen_w1")
+
+   (hoisted before the statement when the lookup is part of a larger expression, so nothing else in that
+   statement runs under reuse). For a variable made by tf.get_variable this is safe. For one made by
+   tf.Variable it only works once that variable is made by tf.get_variable, so the same fix converts it as
+   TFX501 does, and is unsafe like TFX501's.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import ScopeProvider
+
+from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+
+from ._graph import (
+    GraphFacts,
+    Lookup,
+    assigned_name,
+    convert_variable,
+    enclosing_function,
+    insert_before,
+    line_of,
+    scoped_functions,
+    statement_of,
+    variable_lookups,
+)
+
+
+class GetVariableLookupOfVariable(Rule):
+    """A name-only `tf.get_variable("scope/name")` of a variable made by `tf.Variable` (or made by
+    `tf.get_variable` and looked up without reuse) raises ValueError."""
+
+    code = "TFX502"
+    name = "get-variable-lookup-of-variable"
+    summary = "tf.get_variable lookup of a variable the store cannot return (made by tf.Variable, or no reuse)"
+    severity = Severity.ERROR
+    triggers = ("get_variable",)
+
+    VALID = (
+        Valid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "with tf.variable_scope('enc'):\n"
+            "    w = tf.get_variable('w', shape=[2, 2])\n"
+            "with tf.variable_scope('enc', reuse=True):\n"
+            "    w_again = tf.get_variable('w')\n"
+        ),
+        Valid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "w = tf.get_variable('w', shape=[2, 2])\n"
+            "tf.get_variable_scope().reuse_variables()\n"
+            "w_again = tf.get_variable('w')\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "with tf.variable_scope('shared_vars'):\n"
+            "    gen_w1 = tf.Variable(tf.random.normal([4, 2]), name='gen_w1')\n"
+            "out = tf.matmul(x, tf.get_variable('shared_vars/gen_w1'))\n",
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "with tf.variable_scope('shared_vars'):\n"
+            "    gen_w1 = tf.Variable(tf.random.normal([4, 2]), name='gen_w1')\n"
+            "out = tf.matmul(x, gen_w1)\n",
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def encoder():\n"
+            "    with tf.variable_scope('enc'):\n"
+            "        w = tf.get_variable('w', shape=[4, 2])\n"
+            "def decoder(h):\n"
+            "    w = tf.get_variable('enc/w')\n"
+            "    return tf.matmul(h, w, transpose_b=True)\n",
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def encoder():\n"
+            "    with tf.variable_scope('enc'):\n"
+            "        w = tf.get_variable('w', shape=[4, 2])\n"
+            "def decoder(h):\n"
+            "    with tf.variable_scope(tf.get_variable_scope(), reuse=True):\n"
+            "        w = tf.get_variable('enc/w')\n"
+            "    return tf.matmul(h, w, transpose_b=True)\n",
+        ),
+        Invalid(
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def encoder():\n"
+            "    with tf.variable_scope('enc'):\n"
+            "        w = tf.Variable(tf.zeros([4, 2]), name='w')\n"
+            "def decoder(h):\n"
+            "    return tf.matmul(h, tf.get_variable('enc/w'), transpose_b=True)\n",
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def encoder():\n"
+            "    with tf.variable_scope('enc'):\n"
+            "        w = tf.get_variable('w', shape=[4, 2], initializer=tf.zeros_initializer())\n"
+            "def decoder(h):\n"
+            "    with tf.variable_scope(tf.get_variable_scope(), reuse=True):\n"
+            "        w = tf.get_variable('enc/w')\n"
+            "    return tf.matmul(h, w, transpose_b=True)\n",
+            unsafe=True,
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        facts = GraphFacts.of(self, node)
+        if not facts.tf1_graph:
+            return
+        for lookup in variable_lookups(self, node, scoped_functions(self, node)):
+            if lookup.creation.by_variable:
+                error = (
+                    "does not exist, or was not created with tf.get_variable()" if lookup.reuse
+                    else "did not get an initializer, so its shape argument must be specified"
+                )
+                made = "tf.Variable, which never enters the variable store"
+            elif lookup.reuse:
+                continue
+            else:
+                error, made = "already exists, disallowed", "tf.get_variable, and no reusing scope is in effect here"
+            message = (
+                f"tf.get_variable({lookup.full_name!r}) looks up the variable made at line "
+                f"{line_of(self, lookup.creation.call)} by {made}: ValueError: Variable {lookup.full_name} {error}"
+            )
+            self.report(lookup.call, message, rewrite=self._fix(facts, lookup))
+
+    def _fix(self, facts: GraphFacts, lookup: Lookup) -> Rewrite | None:
+        binding = self._visible_binding(lookup)
+        if binding is not None:
+            return Rewrite.replace(f"Use the variable `{binding}` itself", {lookup.call: cst.Name(binding)})
+        changes: dict[cst.CSTNode, object] = {}
+        if lookup.creation.by_variable:
+            conversion = convert_variable(self, facts, lookup.creation.call)
+            if conversion.code is None:
+                return None
+            changes[lookup.creation.call] = facts.parse_expression(conversion.code)
+        statement = statement_of(self, lookup.call)
+        if statement is None or facts.v1_prefix is None:
+            return None
+        v1 = facts.v1_prefix
+        header = f"with {v1}.variable_scope({v1}.get_variable_scope(), reuse=True):\n"
+        whole = cst.matchers.SimpleStatementLine(body=[cst.matchers.Assign(value=cst.matchers.MatchIfTrue(lambda v: v is lookup.call))])
+        if cst.matchers.matches(statement, whole):
+            changes[statement] = lambda updated: self._wrapped(facts, header, updated)
+        else:
+            where = enclosing_function(self, lookup.call) or facts.module  # the new name must be free there
+            names = {n.value for n in cst.matchers.findall(where, cst.matchers.Name())}  # type: ignore[union-attr]
+            variable = _fresh(lookup.full_name.rsplit("/", 1)[-1], names)
+            hoisted = facts.parse_statement(header + f"    {variable} = {cst.Module(body=()).code_for_node(lookup.call)}\n")
+            changes[lookup.call] = cst.Name(variable)
+            changes[statement] = insert_before([hoisted])
+        return Rewrite.replace(
+            "Look the variable up under a reusing scope", changes, unsafe=lookup.creation.by_variable  # type: ignore[arg-type]
+        )
+
+    def _wrapped(self, facts: GraphFacts, header: str, statement: cst.SimpleStatementLine) -> cst.With:
+        block = facts.parse_statement(header + "    pass\n")
+        assert isinstance(block, cst.With)
+        return block.with_changes(
+            leading_lines=statement.leading_lines,
+            body=block.body.with_changes(body=[statement.with_changes(leading_lines=())]),
+        )
+
+    def _visible_binding(self, lookup: Lookup) -> str | None:
+        """The plain name the creating call was assigned to, when that name means the variable at the lookup."""
+        creation = lookup.creation.call
+        name = assigned_name(self, creation)
+        target = self.parent(creation)
+        if name is None or not isinstance(target, cst.Assign) or not isinstance(target.targets[0].target, cst.Name):
+            return None
+        made_in, used_in = enclosing_function(self, creation), enclosing_function(self, lookup.call)
+        try:
+            scope = self.get_metadata(ScopeProvider, target.targets[0].target)
+            use_scope = self.get_metadata(ScopeProvider, lookup.call)
+        except KeyError:
+            return None
+        if scope is None or use_scope is None or len(list(scope.assignments[name])) != 1:
+            return None
+        if made_in is not used_in and (made_in is not None or name in use_scope.assignments):
+            return None  # made in another function, or shadowed where the lookup is
+        return name
+
+
+def _fresh(base: str, names: set[str]) -> str:
+    candidate, number = base, 2
+    while candidate in names:
+        candidate, number = f"{base}_{number}", number + 1
+    names.add(candidate)
+    return candidate
