@@ -193,7 +193,8 @@ def main() -> None:
 
     print(f"module: {text.count(chr(10))} lines; debounce {DEBOUNCE_SECONDS:.3f} s (in didChange)")
     print(f"{'measure':32} {'runs':>5} {'p50 s':>8} {'p95 s':>8} {'p50 / parse p50':>16}")
-    print(f"{'baseline: libcst.parse_module':32} {len(baseline):>5} {baseline_p50:>8.3f} {baseline_p95:>8.3f} {1:>16.1f}")
+    baseline_name = "baseline: libcst.parse_module"
+    print(f"{baseline_name:32} {len(baseline):>5} {baseline_p50:>8.3f} {baseline_p95:>8.3f} {1:>16.1f}")
     for name, samples in results.items():
         p50, p95 = percentiles(samples)
         print(f"{name:32} {len(samples):>5} {p50:>8.3f} {p95:>8.3f} {p50 / baseline_p50:>16.1f}")

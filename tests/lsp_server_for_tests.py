@@ -24,13 +24,11 @@ class RandomNormalRule(Rule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if self.is_api(node, "tf.random_normal"):
+            renamed = node.with_changes(value=cst.Attribute(node.value, cst.Name("random")), attr=cst.Name("normal"))
             self.report(
                 node,
                 "tf.random_normal does not exist in TensorFlow 2",
-                rewrite=Rewrite.replace(
-                    "Use tf.random.normal",
-                    {node: node.with_changes(value=cst.Attribute(node.value, cst.Name("random")), attr=cst.Name("normal"))},
-                ),
+                rewrite=Rewrite.replace("Use tf.random.normal", {node: renamed}),
             )
 
 

@@ -49,7 +49,10 @@ any_client = pytest.mark.parametrize("client", ["visual-studio-code"], indirect=
 SAMPLE = "import tensorflow as tf\n\nnoise = tf.random_normal([2, 3])\ntf.compat.v1.disable_v2_behavior()\n"
 FIXED_SAMPLE = SAMPLE.replace("tf.random_normal", "tf.random.normal")
 # Non-ASCII before the finding (an emoji is 2 UTF-16 units and 4 UTF-8 bytes), and a tab-indented finding.
-WIDE = 'import tensorflow as tf\nlabel = "😀 naïve"; x = tf.random_normal([1])\nif True:\n\ty = tf.random_normal([2])\n'
+WIDE = (
+    'import tensorflow as tf\nlabel = "😀 naïve"; x = tf.random_normal([1])\n'
+    "if True:\n\ty = tf.random_normal([2])\n"
+)
 
 
 @pytest_lsp.fixture(

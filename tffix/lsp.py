@@ -372,17 +372,17 @@ def hover(analysis: Analysis, position: types.Position, client: ClientSupport) -
 
 
 def rule_documentation(rule: type[Rule], markdown: bool) -> str:
-    heading = f"**{rule.code}** `{rule.name}`: {rule.summary}" if markdown else f"{rule.code} {rule.name}: {rule.summary}"
+    name = f"**{rule.code}** `{rule.name}`" if markdown else f"{rule.code} {rule.name}"
+    heading = f"{name}: {rule.summary}"
     return f"{heading}\n\n{inspect.cleandoc(rule.__doc__ or '')}"
 
 
 # --- the server --------------------------------------------------------------------------------------------------
 class TffixLanguageServer(LanguageServer):
-    def __init__(self, engine_factory: EngineFactory, debounce_seconds: float) -> None:
+    def __init__(self, engine_factory: EngineFactory) -> None:
         super().__init__("tffix", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.documents: dict[str, Document] = {}
         self.engines = Engines(engine_factory)
-        self.debounce_seconds = debounce_seconds
         # One worker: checks run off the event loop (so requests and cancellations keep flowing) and one at a time.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tffix-engine")
         self._analyses: dict[str, tuple[int, asyncio.Future[Analysis]]] = {}
@@ -417,13 +417,13 @@ class TffixLanguageServer(LanguageServer):
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(analysis), version=analysis.version)
         )
 
-    def publish_soon(self, uri: str, delay: float) -> None:
-        """Publish after `delay` unless the document changes again first: the newest version wins."""
+    def publish_soon(self, uri: str) -> None:
+        """Publish after the debounce delay unless the document changes again first: the newest version wins."""
         self.cancel_scheduled(uri)
-        self._scheduled[uri] = asyncio.ensure_future(self._publish_after(uri, delay))
+        self._scheduled[uri] = asyncio.ensure_future(self._publish_after_debounce(uri))
 
-    async def _publish_after(self, uri: str, delay: float) -> None:
-        await asyncio.sleep(delay)
+    async def _publish_after_debounce(self, uri: str) -> None:
+        await asyncio.sleep(DEBOUNCE_SECONDS)
         await _logged_call(f"publishing diagnostics for {uri}", self.publish(uri))
 
     def cancel_scheduled(self, uri: str) -> None:
@@ -455,10 +455,10 @@ async def _logged_call(what: str, call: Awaitable[Result], fallback: Result | No
         return fallback
 
 
-def create_server(engine_factory: EngineFactory = Engine, debounce_seconds: float = DEBOUNCE_SECONDS) -> TffixLanguageServer:
+def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer:
     """A tffix language server. `engine_factory` builds the engine for the settings of each folder: tests pass
     one with their own rules."""
-    server = TffixLanguageServer(engine_factory, debounce_seconds)
+    server = TffixLanguageServer(engine_factory)
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
@@ -491,7 +491,7 @@ def create_server(engine_factory: EngineFactory = Engine, debounce_seconds: floa
         # Full synchronisation: the last change holds the whole new text.
         text = params.content_changes[-1].text
         server.documents[uri] = Document(uri, params.text_document.version, text, previous.language_id)
-        server.publish_soon(uri, server.debounce_seconds)
+        server.publish_soon(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     async def did_save(params: types.DidSaveTextDocumentParams) -> None:
