@@ -363,6 +363,16 @@ class GraphFacts:
 
     @classmethod
     def of(cls, rule: Rule, module: cst.Module) -> GraphFacts:
+        """The facts of `module`, computed once for all the rules of this family that check it."""
+        cached = _LAST_FACTS[0]
+        if cached is not None and cached.module is module:
+            return cached
+        facts = cls._collect(rule, module)
+        _LAST_FACTS[0] = facts
+        return facts
+
+    @classmethod
+    def _collect(cls, rule: Rule, module: cst.Module) -> GraphFacts:
         facts = cls(module)
         v1_alias, tf_alias, spells_compat = None, None, False
         eager = False
@@ -430,6 +440,8 @@ class GraphFacts:
         quote = "'" if quotes.count("'") > quotes.count('"') else '"'
         return quote + text.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
 
+
+_LAST_FACTS: list[GraphFacts | None] = [None]  # the rules of one check share one module object
 
 # --------------------------------------------------------------------------------------------------------------
 # Building fixes

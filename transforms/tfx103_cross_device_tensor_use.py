@@ -227,14 +227,15 @@ class CrossDeviceTensorUse(Rule):
         self._unbind(target, state)
         if not isinstance(target, cst.Name):
             return
+        if isinstance(value, cst.Name) and value.value in state.tensors:
+            state.tensors[target.value] = state.tensors[value.value]  # an alias: the same tensor, wherever
+            return
         device, _ = device_at(self, assign)
         if device is None:
             return
         if self.is_call_to(value, "tf.identity") and value.args and isinstance(value.args[0].value, cst.Name):  # type: ignore[union-attr]
             state.identities[(value.args[0].value.value, _key(device))] = target.value  # type: ignore[union-attr]
-        if isinstance(value, cst.Name) and value.value in state.tensors:
-            state.tensors[target.value] = state.tensors[value.value]  # an alias: the same tensor
-        elif self._is_tensor(value, state):
+        if self._is_tensor(value, state):
             state.tensors[target.value] = _Made(device, assign)
 
     def _unbind(self, target: cst.BaseExpression, state: _State) -> None:
