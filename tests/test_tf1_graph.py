@@ -128,3 +128,16 @@ def test_graph_facts_printed_on_stderr(case, section, warm_runner):
         assert re.search(pattern, outcome.stderr, re.MULTILINE), f"stderr lacks {pattern!r}:\n{outcome.stderr[-3000:]}"
     for pattern in case.expect[section].get("stderr_not", []):
         assert not re.search(pattern, outcome.stderr, re.MULTILINE), f"stderr has {pattern!r}:\n{outcome.stderr[-3000:]}"
+
+
+def test_tf1_style_calls_in_eager_code_are_not_graph_code():
+    eager = (
+        "import tensorflow as tf\n"
+        "with tf.compat.v1.variable_scope('m', reuse=tf.compat.v1.AUTO_REUSE):\n"
+        "    w = tf.Variable(tf.zeros([2]))\n"
+        "with tf.GradientTape() as tape:\n"
+        "    loss = tf.reduce_sum(w)\n"
+    )
+    assert _device_findings("TFX501", eager) == []
+    graph = eager.replace("import tensorflow as tf\n", "import tensorflow as tf\ntf.compat.v1.disable_eager_execution()\n")
+    assert len(_device_findings("TFX501", graph)) == 1

@@ -341,11 +341,14 @@ def line_of(rule: Rule, node: cst.CSTNode) -> int:
 SESSIONS = ("tf.Session", "tf.InteractiveSession", "tf.train.MonitoredTrainingSession")
 # Sessions made by helpers that take no ConfigProto here: only the context's soft placement reaches them.
 HIDDEN_SESSIONS = ("tf.train.MonitoredSession", "tf.train.SingularMonitoredSession", "tf.train.Supervisor")
-_GRAPH_APIS = (
+# Only graph code uses these: sessions, placeholders, initializer ops, building into a tf.Graph.
+_GRAPH_APIS = frozenset({
     "tf.disable_v2_behavior", "tf.disable_eager_execution", "tf.placeholder", "tf.global_variables_initializer",
-    "tf.initialize_all_variables", "tf.get_variable", "tf.variable_scope", *SESSIONS, *HIDDEN_SESSIONS,
-)
-_EAGER_APIS = ("tf.enable_eager_execution", "tf.enable_v2_behavior")
+    "tf.initialize_all_variables", "tf.Graph", *SESSIONS, *HIDDEN_SESSIONS,
+})
+# TF1-style, but they also run eagerly: they say "graph code" only where nothing says "eager code".
+_TF1_STYLE_APIS = frozenset({"tf.get_variable", "tf.variable_scope"})
+_EAGER_APIS = frozenset({"tf.GradientTape", "tf.function", "tf.enable_eager_execution", "tf.enable_v2_behavior"})
 
 
 @dataclass
@@ -375,14 +378,15 @@ class GraphFacts:
     def _collect(cls, rule: Rule, module: cst.Module) -> GraphFacts:
         facts = cls(module)
         v1_alias, tf_alias, spells_compat = None, None, False
-        eager = False
+        graph, tf1_style, eager = False, False, False
         for node in _walk(module):
-            if isinstance(node, cst.Call):
+            if isinstance(node, cst.Decorator):
+                eager = eager or bool(rule.api_names(node.decorator) & _EAGER_APIS)
+            elif isinstance(node, cst.Call):
                 names = rule.api_names(node.func)
-                if names & set(_GRAPH_APIS):
-                    facts.tf1_graph = True
-                if names & set(_EAGER_APIS):
-                    eager = True
+                graph = graph or bool(names & _GRAPH_APIS)
+                tf1_style = tf1_style or bool(names & _TF1_STYLE_APIS)
+                eager = eager or bool(names & _EAGER_APIS) or m.matches(node.func, m.Attribute(attr=m.Name("numpy")))
                 if "tf.device" in names and node.args:
                     device = device_of(rule, node.args[0].value)
                     if device is not None and device.accelerator and device.local:
@@ -420,12 +424,11 @@ class GraphFacts:
                 if source_module.startswith("tensorflow") and isinstance(rule.parent(rule.parent(node)), cst.Module):
                     facts.tf_imports.append(rule.parent(node))
         if v1_alias is not None:
-            facts.v1_prefix = v1_alias
-            facts.tf1_graph = facts.tf1_graph or not eager
+            facts.v1_prefix = v1_alias  # `import tensorflow.compat.v1 as tf`: TF1-style code
+            tf1_style = True
         elif tf_alias is not None:
             facts.v1_prefix = f"{tf_alias}.compat.v1" if spells_compat else tf_alias
-        if eager:
-            facts.tf1_graph = bool(facts.graph_switches)
+        facts.tf1_graph = bool(facts.graph_switches) or graph or (tf1_style and not eager)
         return facts
 
     def parse_expression(self, code: str) -> cst.BaseExpression:
