@@ -285,10 +285,11 @@ def test_tfx202_address_variable_used_elsewhere_is_reported_without_fix():
     [
         "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\n",
         "import tensorflow as tf\nstrategy = tf.distribute.TPUStrategy(r)\n",
+        "import tensorflow as tf\ntf.config.set_soft_device_placement(False)\n",
     ],
-    ids=["graph-mode", "strategy-made"],
+    ids=["graph-mode", "strategy-made", "soft-placement-off"],
 )
-def test_tfx203_silent_in_graph_mode_and_with_a_tpu_strategy(prelude):
+def test_tfx203_silent_where_the_device_raises_or_a_tpu_is_set_up(prelude):
     source = prelude + "with tf.device('/TPU:0'):\n    x = tf.ones(3)\n"
     assert "TFX203" not in {code for code, _ in findings(source)}
     assert ("TFX203", False) in findings("import tensorflow as tf\nwith tf.device('/tpu:0'):\n    x = tf.ones(3)\n")

@@ -12,12 +12,14 @@ TPU at all believes it uses a TPU and does not.
 The rule reports (WARNING, no fix: what to build under the strategy's scope is the author's call) a
 `tf.device(...)` whose literal device names a TPU, in a file that creates no TPUStrategy and initializes no
 TPU system. TF1 graph code (a `Session`, `disable_eager_execution`, `disable_v2_behavior`) is left to the
-device-placement rules: there the missing device is an error, not a silent fallback.
+device-placement rules: there the missing device is an error, not a silent fallback; so is eager code that
+turned soft placement off (`tf.config.set_soft_device_placement(False)`: `InvalidArgumentError`, measured).
 """
 
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from tffix.rule import Invalid, Rule, Severity, Valid, argument
 
@@ -72,7 +74,7 @@ class TpuDeviceWithoutStrategy(Rule):
         super().__init__(context)
         self._devices: list[tuple[cst.Call, str]] = []
         self._tpu_set_up = False
-        self._graph_mode = False
+        self._device_errors = False
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         item = node.item
@@ -88,10 +90,14 @@ class TpuDeviceWithoutStrategy(Rule):
         if self.is_call_to(node, *STRATEGIES, *INITIALIZE):
             self._tpu_set_up = True
         elif self.is_call_to(node, *GRAPH_MODE):
-            self._graph_mode = True
+            self._device_errors = True
+        elif self.is_call_to(node, "tf.config.set_soft_device_placement"):
+            arg = argument(node, "enabled", 0)
+            if arg is not None and m.matches(arg.value, m.Name("False")):
+                self._device_errors = True  # a missing device raises then: the device-placement rules' case
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        if self._tpu_set_up or self._graph_mode:
+        if self._tpu_set_up or self._device_errors:
             return
         for call, device in self._devices:
             self.report(
