@@ -134,6 +134,20 @@ def test_tfx401_reports_without_fix_when_moving_is_not_safe(source):
     assert ("TFX401", False) in findings(source)
 
 
+def test_tfx402_gradient_of_a_new_tape_under_the_same_name_is_not_the_old_tapes():
+    source = """
+        import tensorflow as tf
+        x = tf.constant(2.0)
+        with tf.GradientTape() as tape:
+            y = x * x
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            z = x * x
+            g = tape.gradient(z, x)
+        """
+    assert findings(source) == []
+
+
 def test_tfx401_silent_when_the_name_is_a_new_tape():
     source = """
         import tensorflow as tf

@@ -153,13 +153,12 @@ def tapes_in(rule: Rule, owner: cst.CSTNode) -> list[Tape]:
 def _gradients(tape: Tape) -> Iterator[Gradient]:
     for call in method_calls(tape.with_node.body, tape.name, GRADIENT_METHODS):
         yield _gradient(call, None)
-    flow_writes = _WriteCollector.of
     for index in range(tape.index + 1, len(tape.block)):
         statement = tape.block[index]
+        if any(touches(tape.name, w) for w in _WriteCollector.of(statement)):
+            return  # the name now holds another tape (whose gradients these are)
         for call in method_calls(statement, tape.name, GRADIENT_METHODS):
             yield _gradient(call, index)
-        if any(touches(tape.name, w) for w in flow_writes(statement)):
-            return  # the name now holds another tape
 
 
 def _gradient(call: cst.Call, index: int | None) -> Gradient:
