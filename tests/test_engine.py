@@ -179,3 +179,9 @@ def test_a_report_may_override_the_rule_severity():
     source = "import tensorflow as tf\na = tf.identity(1)\nb = tf.identity(x)\n"
     findings = Engine(rules=[Mixed]).check(source, "t.py").findings
     assert [f.severity for f in findings] == [Severity.ERROR, Severity.WARNING]
+
+
+def test_suppression_counts_lines_as_python_does_not_as_splitlines():
+    # A form feed is whitespace to Python but a line break to str.splitlines.
+    source = "import tensorflow as tf\n\x0c\ny = tf.identity(x)  # tffix: ignore[TFX901]\n"
+    assert Engine(rules=[UnwrapIdentity]).check(source, "t.py").findings == ()

@@ -514,7 +514,7 @@ def test_neovim_applies_a_quick_fix_through_its_own_lsp_client(tmp_path: Path):
     if nvim is None:
         if os.environ.get("TFFIX_NO_EDITOR_TESTS") == "1":
             pytest.skip("TFFIX_NO_EDITOR_TESTS=1 and no nvim")
-        pytest.fail("nvim is not installed: run .ci/install-neovim (or set TFFIX_NO_EDITOR_TESTS=1 to skip)")
+        pytest.fail("nvim is not installed: pip install -e '.[test]' brings it (or set TFFIX_NO_EDITOR_TESTS=1 to skip)")
     target = tmp_path / "program.py"
     shutil.copyfile(NEOVIM_CASE / "before.py", target)
     env = {

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Sequence
 from .model import Position, TextEdit
 
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def line_starts(text: str) -> list[int]:
     """Offsets at which each line starts; '\\r\\n', '\\r' and '\\n' end lines, as for Python's tokenizer."""
-    return [0, *(match.end() for match in _NEWLINE.finditer(text))]
+    return [0, *(match.end() for match in NEWLINE.finditer(text))]
 
 
 def offset_of(starts: Sequence[int], position: Position) -> int:

@@ -19,7 +19,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .config import Settings
 from .grouping import keep_grouping
-from .edits import apply_edits, diff_edits, line_starts
+from .edits import NEWLINE, apply_edits, diff_edits, line_starts
 from .model import (
     Applicability,
     CheckResult,
@@ -37,7 +37,7 @@ from .rule import Rewrite, Rule, RuleContext
 
 MAX_FIX_ITERATIONS = 10
 
-_SUPPRESSION = re.compile(r"#\s*tffix:\s*ignore(?!-)(?:\[(?P<codes>[A-Za-z0-9,\s]*)\])?", re.IGNORECASE)
+SUPPRESSION_COMMENT = re.compile(r"#\s*tffix:\s*ignore(?!-)(?:\[(?P<codes>[A-Za-z0-9,\s]*)\])?", re.IGNORECASE)
 _FILE_SUPPRESSION = re.compile(r"^\s*#\s*tffix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE)
 
 
@@ -127,7 +127,7 @@ class Engine:
                 instances.append(instance)
 
         positions = wrapper.resolve(PositionProvider)
-        lines = source.splitlines()
+        lines = NEWLINE.split(source)  # the lines LibCST counts: not str.splitlines, which splits at \f
         reports: list[_Report] = []
         seen: set[tuple] = set()
         for instance in instances:
@@ -172,7 +172,7 @@ class Engine:
                     return FixResult(path, source, source, problems=tuple(analysis.problems))
                 break
             problems.extend(p for p in analysis.problems if p not in problems)
-            lines = text.splitlines()
+            lines = NEWLINE.split(text)
             candidates = [
                 r for r in analysis.reports
                 if r.rewrite is not None
@@ -299,7 +299,7 @@ class _Replacer(cst.CSTTransformer):
 def _is_suppressed(lines: Sequence[str], line: int, code: str) -> bool:
     if not 1 <= line <= len(lines):
         return False
-    match = _SUPPRESSION.search(lines[line - 1])
+    match = SUPPRESSION_COMMENT.search(lines[line - 1])
     if match is None:
         return False
     codes = match.group("codes")

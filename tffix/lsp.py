@@ -32,7 +32,7 @@ from pygls.uris import to_fs_path
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .edits import diff_edits
-from .engine import _SUPPRESSION as SUPPRESSION_COMMENT  # the engine's own pattern, so that both agree
+from .engine import SUPPRESSION_COMMENT  # the engine's own pattern, so that both agree
 from .engine import Engine
 from .lsp_positions import UTF16, LineIndex
 from .model import Applicability, CheckResult, Finding, Problem, ProblemKind, Severity, TextEdit
