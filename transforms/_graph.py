@@ -169,7 +169,7 @@ def device_of(rule: Rule, expr: cst.BaseExpression | None) -> Device | None:
     """The device an argument of `tf.device(...)` names, or None when it cannot be read from the code."""
     if expr is None:
         return None
-    source = _code(expr)
+    source = code_of(expr)
     if rule.is_call_to(expr, "tf.DeviceSpec"):
         kind, index = argument(expr, "device_type"), argument(expr, "device_index")  # type: ignore[arg-type]
         job = argument(expr, "job", 0)  # type: ignore[arg-type]
@@ -187,8 +187,17 @@ def device_of(rule: Rule, expr: cst.BaseExpression | None) -> Device | None:
     return None if text is None else parse_device(text, source)
 
 
-def _code(node: cst.CSTNode) -> str:
+def code_of(node: cst.CSTNode) -> str:
     return cst.Module(body=()).code_for_node(node)
+
+
+def fresh_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base_2`, `base_3`... whichever is not in `taken` (which then holds it)."""
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}_{number}", number + 1
+    taken.add(candidate)
+    return candidate
 
 
 def single_assigned_value(rule: Rule, name: cst.Name) -> cst.BaseExpression | None:
@@ -252,7 +261,7 @@ def device_item(rule: Rule, item: cst.WithItem) -> Device | None:
     if arg is None or m.matches(arg.value, m.Name("None")):
         return RESET
     device = device_of(rule, arg.value)
-    return device if device is not None else Device(kind=_HOLE, source=_code(arg.value))
+    return device if device is not None else Device(kind=_HOLE, source=code_of(arg.value))
 
 
 def device_at(rule: Rule, node: cst.CSTNode) -> tuple[Device | None, cst.With | None]:
@@ -328,7 +337,7 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 def pin_text(pin: cst.Call) -> str:
     """The device argument of a `tf.device(...)` call as written, for messages."""
-    return _code(pin.args[0].value) if pin.args else "?"
+    return code_of(pin.args[0].value) if pin.args else "?"
 
 
 def line_of(rule: Rule, node: cst.CSTNode) -> int:
@@ -358,7 +367,6 @@ class GraphFacts:
     v1_prefix: str | None = None  # how this module spells the TF1 namespace: "tf", "tf.compat.v1", ...
     pins: list[tuple[cst.Call, Device]] = field(default_factory=list)  # tf.device(...) pinning GPU/TPU
     sessions: list[cst.Call] = field(default_factory=list)
-    hidden_sessions: list[cst.Call] = field(default_factory=list)
     soft_on: list[cst.Call] = field(default_factory=list)  # tf.config.set_soft_device_placement(True)
     soft_off: list[cst.Call] = field(default_factory=list)  # ... (False)
     graph_switches: list[cst.Call] = field(default_factory=list)  # disable_v2_behavior() / disable_eager...
@@ -394,8 +402,6 @@ class GraphFacts:
                             facts.pins.append((node, device))
                 if names & set(SESSIONS):
                     facts.sessions.append(node)
-                if names & set(HIDDEN_SESSIONS):
-                    facts.hidden_sessions.append(node)
                 if names & {"tf.disable_v2_behavior", "tf.disable_eager_execution"}:
                     facts.graph_switches.append(node)
                 if "tf.config.set_soft_device_placement" in names and node.args:
@@ -408,7 +414,7 @@ class GraphFacts:
                 spells_compat = m.matches(node, m.Attribute(value=m.Attribute(attr=m.Name("compat")), attr=m.Name("v1")))
             elif isinstance(node, cst.Import):
                 for alias in node.names:
-                    dotted = _code(alias.name)
+                    dotted = code_of(alias.name)
                     bound = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
                     if dotted == "tensorflow.compat.v1" and bound:
                         v1_alias = v1_alias or bound
@@ -417,7 +423,7 @@ class GraphFacts:
                     if dotted.startswith("tensorflow") and isinstance(rule.parent(rule.parent(node)), cst.Module):
                         facts.tf_imports.append(rule.parent(node))
             elif isinstance(node, cst.ImportFrom) and node.module is not None and not isinstance(node.names, cst.ImportStar):
-                source_module = _code(node.module)
+                source_module = code_of(node.module)
                 for alias in node.names:
                     if source_module == "tensorflow.compat" and alias.name.value == "v1":  # type: ignore[union-attr]
                         v1_alias = v1_alias or (alias.asname.name.value if alias.asname else "v1")  # type: ignore[union-attr]
@@ -652,15 +658,15 @@ def convert_variable(rule: Rule, facts: GraphFacts, call: cst.Call) -> Conversio
     text, name_expr = variable_name(rule, call)
     if name_expr is None and text is None:
         return Conversion(None, "no name to give the variable (pass name=...)")
-    name_code = _code(name_expr) if name_expr is not None else facts.string(text)  # type: ignore[arg-type]
+    name_code = code_of(name_expr) if name_expr is not None else facts.string(text)  # type: ignore[arg-type]
     mapped = _initializer(rule, v1, initial.value)
     if mapped is None:
         return Conversion(None, "an initial value that cannot be made an initializer")
     parts = [name_code, *mapped]
     explicit_dtype = argument(call, "dtype")
     if explicit_dtype is not None:
-        parts = [p for p in parts if not p.startswith("dtype=")] + [f"dtype={_code(explicit_dtype.value)}"]
-    parts += [f"{a.keyword.value}={_code(a.value)}" for a in others]  # type: ignore[union-attr]
+        parts = [p for p in parts if not p.startswith("dtype=")] + [f"dtype={code_of(explicit_dtype.value)}"]
+    parts += [f"{a.keyword.value}={code_of(a.value)}" for a in others]  # type: ignore[union-attr]
     return Conversion(f"{v1}.get_variable({', '.join(parts)})")
 
 
@@ -670,7 +676,7 @@ def _initializer(rule: Rule, v1: str, value: cst.BaseExpression) -> list[str] | 
         return None  # tf.get_variable would call it as an initializer(shape, dtype, partition_info)
     mapped = _mapped_initializer(rule, v1, value) if isinstance(value, cst.Call) else None
     # Otherwise a tensor, array or number: tf.get_variable takes shape and dtype from it (measured).
-    return mapped if mapped is not None else [f"initializer={_code(value)}"]
+    return mapped if mapped is not None else [f"initializer={code_of(value)}"]
 
 
 def _mapped_initializer(rule: Rule, v1: str, value: cst.Call) -> list[str] | None:
@@ -683,7 +689,7 @@ def _mapped_initializer(rule: Rule, v1: str, value: cst.Call) -> list[str] | Non
         if shape is None:
             return None
         kind = "zeros" if "tf.zeros" in names else "ones"
-        return _args(shape=_code(shape.value), initializer=f"{v1}.{kind}_initializer()", dtype=_opt(dtype))
+        return _args(shape=code_of(shape.value), initializer=f"{v1}.{kind}_initializer()", dtype=_opt(dtype))
     if "tf.constant" in names or "tf.fill" in names:
         return _constant_args(v1, value, fill="tf.fill" in names)
     numpy = _numpy_name(rule, value.func)
@@ -692,13 +698,13 @@ def _mapped_initializer(rule: Rule, v1: str, value: cst.Call) -> list[str] | Non
         if shape is None:
             return None
         kind = numpy.split(".")[-1]
-        return _args(shape=_code(shape.value), initializer=f"{v1}.{kind}_initializer()",
+        return _args(shape=code_of(shape.value), initializer=f"{v1}.{kind}_initializer()",
                      dtype=_numpy_dtype(v1, dtype.value if dtype else None, "float"))
     if numpy in ("numpy.array", "numpy.asarray"):
         data, dtype = argument(value, "object", 0) or argument(value, "a", 0), argument(value, "dtype", 1)
         dims = _literal_dims(data.value) if data is not None else None
         if dims is not None:
-            return _args(shape=str(dims), initializer=f"{v1}.constant_initializer({_code(value)})",
+            return _args(shape=str(dims), initializer=f"{v1}.constant_initializer({code_of(value)})",
                          dtype=_numpy_dtype(v1, dtype.value if dtype else None, _literal_kind(data.value)))  # type: ignore[union-attr]
     return None
 
@@ -708,25 +714,25 @@ def _args(**values: str | None) -> list[str]:
 
 
 def _opt(arg: cst.Arg | None) -> str | None:
-    return _code(arg.value) if arg is not None else None
+    return code_of(arg.value) if arg is not None else None
 
 
 def _random_args(v1: str, op: cst.Call, initializer: str, params: tuple[tuple[str, int], ...]) -> list[str] | None:
     shape, dtype = argument(op, "shape", 0), argument(op, "dtype", 3)
     if shape is None:
         return None
-    kept = [f"{name}={_code(arg.value)}" for name, position in params if (arg := argument(op, name, position))]
-    return _args(shape=_code(shape.value), initializer=f"{v1}.{initializer}({', '.join(kept)})", dtype=_opt(dtype))
+    kept = [f"{name}={code_of(arg.value)}" for name, position in params if (arg := argument(op, name, position))]
+    return _args(shape=code_of(shape.value), initializer=f"{v1}.{initializer}({', '.join(kept)})", dtype=_opt(dtype))
 
 
 def _constant_args(v1: str, op: cst.Call, fill: bool) -> list[str] | None:
     if fill:
         shape_arg, value, dtype = argument(op, "dims", 0), argument(op, "value", 1), None
-        shape = _code(shape_arg.value) if shape_arg is not None else None
+        shape = code_of(shape_arg.value) if shape_arg is not None else None
     else:
         value, dtype, shape_arg = argument(op, "value", 0), argument(op, "dtype", 1), argument(op, "shape", 2)
         dims = _literal_dims(value.value) if value is not None else None
-        shape = _code(shape_arg.value) if shape_arg is not None else (str(dims) if dims is not None else None)
+        shape = code_of(shape_arg.value) if shape_arg is not None else (str(dims) if dims is not None else None)
     if value is None or shape is None:
         return None
     dtype_code = _opt(dtype)
@@ -735,7 +741,7 @@ def _constant_args(v1: str, op: cst.Call, fill: bool) -> list[str] | None:
         if kind is None and not isinstance(value.value, (cst.Name, cst.Attribute)):
             return None
         dtype_code = {"int": f"{v1}.int32", "bool": f"{v1}.bool"}.get(kind or "")
-    return _args(shape=shape, initializer=f"{v1}.constant_initializer({_code(value.value)})", dtype=dtype_code)
+    return _args(shape=shape, initializer=f"{v1}.constant_initializer({code_of(value.value)})", dtype=dtype_code)
 
 
 def _numpy_name(rule: Rule, func: cst.BaseExpression) -> str | None:

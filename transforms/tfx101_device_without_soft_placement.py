@@ -43,6 +43,7 @@ from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 from ._dtypes import with_keyword
 from ._graph import (
     GraphFacts,
+    code_of,
     insert_after,
     insert_before,
     line_of,
@@ -222,7 +223,7 @@ class DeviceWithoutSoftPlacement(Rule):
             self._check_proto(session, value, message)  # type: ignore[arg-type]
             return
         statement = statement_of(self, session)
-        line = facts.parse_statement(f"{cst.Module(body=()).code_for_node(config)}.allow_soft_placement = True\n")
+        line = facts.parse_statement(f"{code_of(config)}.allow_soft_placement = True\n")
         self._report(session, message, "Turn soft placement on in the session's config",
                      statement and {statement: insert_before([line])})
 

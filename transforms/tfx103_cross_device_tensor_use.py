@@ -37,7 +37,7 @@ import libcst.matchers as m
 
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
 
-from ._graph import Device, GraphFacts, device_at, insert_before, line_of, statement_of
+from ._graph import Device, GraphFacts, device_at, fresh_name, insert_before, line_of, statement_of
 
 # TensorFlow calls whose result is not one tensor (lists, variables, objects, context managers).
 _NOT_A_TENSOR = frozenset(
@@ -325,7 +325,7 @@ class CrossDeviceTensorUse(Rule):
             self.report(use, message + "make the transfer explicit with tf.identity under the consumer's device")
             return
         state.handled.update(id(u) for u in uses)
-        variable = existing or self._fresh(f"{tensor}_{device.tag}")
+        variable = existing or fresh_name(f"{tensor}_{device.tag}", self._names)
         changes: dict[cst.CSTNode, object] = {u: cst.Name(variable) for u in uses}
         if existing is None:
             op_name = facts.string(f"{tensor}_to_{device.tag}")
@@ -357,12 +357,6 @@ class CrossDeviceTensorUse(Rule):
                 break
         return uses if use in uses else None
 
-    def _fresh(self, base: str) -> str:
-        candidate, number = base, 2
-        while candidate in self._names:
-            candidate, number = f"{base}_{number}", number + 1
-        self._names.add(candidate)
-        return candidate
 
 
 def _names_in(node: cst.CSTNode):

@@ -38,8 +38,10 @@ from ._graph import (
     GraphFacts,
     Lookup,
     assigned_name,
+    code_of,
     convert_variable,
     enclosing_function,
+    fresh_name,
     insert_before,
     line_of,
     scoped_functions,
@@ -170,8 +172,8 @@ class GetVariableLookupOfVariable(Rule):
         else:
             where = enclosing_function(self, lookup.call) or facts.module  # the new name must be free there
             names = {n.value for n in cst.matchers.findall(where, cst.matchers.Name())}  # type: ignore[union-attr]
-            variable = _fresh(lookup.full_name.rsplit("/", 1)[-1], names)
-            hoisted = facts.parse_statement(header + f"    {variable} = {cst.Module(body=()).code_for_node(lookup.call)}\n")
+            variable = fresh_name(lookup.full_name.rsplit("/", 1)[-1], names)
+            hoisted = facts.parse_statement(header + f"    {variable} = {code_of(lookup.call)}\n")
             changes[lookup.call] = cst.Name(variable)
             changes[statement] = insert_before([hoisted])
         return Rewrite.replace(
@@ -205,10 +207,3 @@ class GetVariableLookupOfVariable(Rule):
             return None  # made in another function, or shadowed where the lookup is
         return name
 
-
-def _fresh(base: str, names: set[str]) -> str:
-    candidate, number = base, 2
-    while candidate in names:
-        candidate, number = f"{base}_{number}", number + 1
-    names.add(candidate)
-    return candidate
