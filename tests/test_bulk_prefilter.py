@@ -122,3 +122,22 @@ def test_brackets_inside_strings_and_flat_long_lines_are_not_nesting():
     assert nesting_problem(serialized) is None
     assert nesting_problem(flat) is None
     assert nesting_problem("x = " + "[" * 50 + "]" * 50 + "\n") is None
+
+
+DOCSTRING_EXAMPLE = '''def f():
+    """Usage:
+
+    ```python
+    import tensorflow as tf
+    tf.cast(x)
+    ```
+    """
+'''
+STRINGS_ONLY = "s = 'import keras'; t = '''\nkeras = 1\n'''  # keras = 2\n"
+REAL_IMPORT_AFTER_STRINGS = '"""Usage:\n    import mylib\n"""\nx = "it\'s # not a comment"  # don\'t\nimport keras\n'
+
+
+def test_strings_and_comments_bind_nothing():
+    assert not imports_user_api(DOCSTRING_EXAMPLE)
+    assert not imports_user_api(STRINGS_ONLY)
+    assert imports_user_api(REAL_IMPORT_AFTER_STRINGS)

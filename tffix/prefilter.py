@@ -24,6 +24,7 @@ ever is gets a clear refusal instead of a parse.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from itertools import accumulate
 
 from .names import canonical
@@ -45,6 +46,9 @@ _BINDING_SUFFIX = re.compile(r"[ \t]*(?:[-+*/%@&|^<>!]*=|[:,)\]};\\]|(?:in|if|as
 _DOTTED = re.compile(r"[\w.]+")
 _AS_ALIAS = re.compile(r"\s+as\s+\w+")
 _STATEMENT_KERAS = re.compile(r"[^\n(]*(?:\([^)]*\))?[^\n]*")
+# Strings and comments, scanned from the start as the tokenizer does (prefixes such as r/b/f do not matter).
+_STRING = re.compile(r"'(?:\\[\s\S]|[^'\\\n])*'|\"(?:\\[\s\S]|[^\"\\\n])*\"")
+_LITERAL = re.compile(r"#[^\n]*|'\'\'(?:\\[\s\S]|[^\\])*?'\'\'|\"\"\"(?:\\[\s\S]|[^\\])*?\"\"\"|" + _STRING.pattern)
 
 
 def is_internal_name(name: str) -> bool:
@@ -69,28 +73,34 @@ def imports_user_api(text: str) -> bool:
 
 def user_api_origin(text: str) -> re.Match | None:
     """The first occurrence of `tensorflow`, `keras` or `tf_keras` that may bind a user-API name."""
+    literals: list[int] | None = None
     for match in _WORD.finditer(text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        before = text[line_start:match.start()]
-        if "#" in before and "'" not in before and '"' not in before:
-            continue  # in a comment
-        continued = text[max(0, line_start - 3):line_start].rstrip("\r\n").endswith("\\")
-        if not continued and _IMPORT_WORD.search(before) is None:
-            if _BINDING_PREFIX.search(before) or _BINDING_SUFFIX.match(text, match.end()):
-                return match
-            continue  # used (`keras.layers`, `keras(x)`, prose in a docstring), not bound
-        module = _DOTTED.match(text, match.start()).group()  # type: ignore[union-attr]
-        if not is_internal_module(module):
-            return match
-        if _FROM_PREFIX.search(before):
-            # `from tensorflow.python import keras` binds the Keras API all the same.
-            names = _STATEMENT_KERAS.match(text, match.start() + len(module)).group()  # type: ignore[union-attr]
-            if canonical(module) == "tf.python" and re.search(r"\bkeras\b", names):
-                return match
+        if not _may_bind(text, match):
             continue
-        if not _AS_ALIAS.match(text, match.start() + len(module)):
-            return match  # `import tensorflow.python.x` binds `tensorflow` itself
+        if literals is None:  # only now, for the few files that get this far
+            literals = [offset for m in _LITERAL.finditer(text) for offset in m.span()]
+        if bisect_right(literals, match.start()) % 2 == 0:  # not inside a string or a comment
+            return match
     return None
+
+
+def _may_bind(text: str, match: re.Match) -> bool:
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    before = text[line_start:match.start()]
+    if "#" in before and "'" not in before and '"' not in before:
+        return False  # in a comment
+    continued = text[max(0, line_start - 3):line_start].rstrip("\r\n").endswith("\\")
+    if not continued and _IMPORT_WORD.search(before) is None:
+        # `keras = ...`, `def keras`, `for keras in`...; not `keras.layers`, `keras(x)` or prose: those use it
+        return bool(_BINDING_PREFIX.search(before) or _BINDING_SUFFIX.match(text, match.end()))
+    module = _DOTTED.match(text, match.start()).group()  # type: ignore[union-attr]
+    if not is_internal_module(module):
+        return True
+    if _FROM_PREFIX.search(before):
+        # `from tensorflow.python import keras` binds the Keras API all the same.
+        names = _STATEMENT_KERAS.match(text, match.start() + len(module)).group()  # type: ignore[union-attr]
+        return canonical(module) == "tf.python" and re.search(r"\bkeras\b", names) is not None
+    return not _AS_ALIAS.match(text, match.start() + len(module))  # `import tensorflow.python.x` binds `tensorflow`
 
 
 # --- nesting -------------------------------------------------------------------------------------------------
@@ -99,8 +109,6 @@ MAX_CHAIN = 200  # operators between two commas of one line: `a + a + ...`, `- -
 _BRACKET = re.compile(r"[\[\](){}]")
 _DEPTH = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 _LONG_LINE = re.compile(rf"^.{{{MAX_CHAIN},}}$", re.MULTILINE)
-_STRING = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
-_NOISE = re.compile(r"#[^\n]*|'\'\'(?:\\.|[^\\])*?'\'\'|\"\"\"(?:\\.|[^\\])*?\"\"\"|" + _STRING.pattern)
 _OPERATOR = re.compile(r"[-+*/%@&|^~<>.]|\b(?:if|and|or|not|lambda)\b")
 
 
@@ -108,7 +116,7 @@ def nesting_problem(text: str) -> str | None:
     """Why `text` is too deeply nested to parse safely, or None."""
     depth = _bracket_depth(text)
     if depth > MAX_BRACKET_DEPTH:
-        depth = _bracket_depth(_NOISE.sub("", text))  # the slower count, without strings and comments
+        depth = _bracket_depth(_LITERAL.sub("", text))  # the slower count, without strings and comments
         if depth > MAX_BRACKET_DEPTH:
             return f"brackets nested {depth} deep (limit {MAX_BRACKET_DEPTH})"
     for match in _LONG_LINE.finditer(text):
