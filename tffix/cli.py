@@ -7,6 +7,7 @@ Exit codes follow Ruff: 0 nothing to report, 1 findings remain (or, for --dry-ru
 from __future__ import annotations
 
 import enum
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from rich.table import Table
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .registry import all_rules, rule_by_code
-from .reporting import json_document, summary_counts, text_lines
+from .reporting import ProgressBar, github_lines, json_document, summary_lines, text_lines
 from .runner import Mode, RunReport, run
 
 app = typer.Typer(
@@ -88,24 +89,37 @@ CONFIG = typer.Option(None, "--config", help="A pyproject.toml (its [tool.tffix]
 FORMAT = typer.Option(OutputFormat.text, "--output-format", "--format", help="How to print findings.")
 
 
+class ReportFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+REPORT_FORMAT = typer.Option(ReportFormat.text, "--output-format", "--format", help="How to print findings.")
+JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: one per core).")
+NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.tffix_cache/).")
+
+
 @app.command()
 def check(
     paths: List[Path] = PATHS,
-    output_format: OutputFormat = FORMAT,
+    output_format: ReportFormat = REPORT_FORMAT,
     select: Optional[List[str]] = SELECT,
     extend_select: Optional[List[str]] = EXTEND_SELECT,
     ignore: Optional[List[str]] = IGNORE,
     config: Optional[Path] = CONFIG,
+    jobs: Optional[int] = JOBS,
+    no_cache: bool = NO_CACHE,
 ) -> None:
     """Report findings: one line each, path:line:col: CODE message."""
     settings = _settings(paths, config, select, ignore, extend_select)
-    report = run(paths, settings, Mode.CHECK)
-    if output_format is OutputFormat.json:
-        sys.stdout.write(json_document(report) + "\n")
-    else:
+    report = _run(paths, settings, Mode.CHECK, output_format, jobs, no_cache)
+    if not _print_report(report, output_format):
         for line in text_lines(report):
             out.print(escape(line))
-        _print_check_summary(report)
+        for line in summary_lines(report):
+            err.print(escape(line))
     _report_problems(report)
     raise typer.Exit(_exit_code(report, changes=False))
 
@@ -117,52 +131,63 @@ def apply(
     unsafe_fixes: Optional[bool] = typer.Option(
         None, "--unsafe-fixes/--no-unsafe-fixes", help="Also make fixes that may change what the program computes."
     ),
-    output_format: OutputFormat = FORMAT,
+    output_format: ReportFormat = REPORT_FORMAT,
     select: Optional[List[str]] = SELECT,
     extend_select: Optional[List[str]] = EXTEND_SELECT,
     ignore: Optional[List[str]] = IGNORE,
     config: Optional[Path] = CONFIG,
+    jobs: Optional[int] = JOBS,
+    no_cache: bool = NO_CACHE,
 ) -> None:
     """Apply the fixes in place (atomically), or show them as diffs with --dry-run."""
     settings = _settings(paths, config, select, ignore, extend_select)
-    report = run(paths, settings, Mode.DIFF if dry_run else Mode.FIX, unsafe=unsafe_fixes)
-    if output_format is OutputFormat.json:
-        sys.stdout.write(json_document(report) + "\n")
-    else:
-        for outcome in report.outcomes:
-            if outcome.diff:
-                sys.stdout.write(outcome.diff)  # raw: the diff must reach `git apply` byte for byte
+    report = _run(paths, settings, Mode.DIFF if dry_run else Mode.FIX, output_format, jobs, no_cache, unsafe_fixes)
+    if not _print_report(report, output_format):
         sys.stdout.flush()
+        for outcome in report.outcomes:
+            sys.stdout.buffer.write(outcome.diff)  # bytes: the diff must reach `git apply` byte for byte
+        sys.stdout.buffer.flush()
         for line in text_lines(report):
             err.print(escape(line))
-        _print_apply_summary(report, dry_run)
+        for line in summary_lines(report, applying=True, dry_run=dry_run):
+            err.print(escape(line))
     _report_problems(report)
     raise typer.Exit(_exit_code(report, changes=dry_run and any(o.diff for o in report.outcomes)))
 
 
+def _run(paths, settings: Settings, mode: Mode, output_format: ReportFormat, jobs, no_cache, unsafe=None):
+    """The run, with a progress bar on stderr when that is a terminal."""
+    options = dict(unsafe=unsafe, jobs=jobs, cache=not no_cache,
+                   with_edits=output_format in (ReportFormat.json, ReportFormat.sarif))
+    if not err.is_terminal:
+        return run(paths, settings, mode, **options)
+    with ProgressBar(err, "checking" if mode is Mode.CHECK else "fixing") as bar:
+        return run(paths, settings, mode, progress=bar, **options)
+
+
+def _print_report(report: RunReport, output_format: ReportFormat) -> bool:
+    """Print the report in a machine-readable format on stdout; False for text (the caller prints it)."""
+    if output_format is ReportFormat.json:
+        sys.stdout.write(json_document(report) + "\n")
+    elif output_format is ReportFormat.sarif:
+        from .sarif import sarif_document
+
+        sys.stdout.write(sarif_document(report) + "\n")
+    elif output_format is ReportFormat.github:
+        sys.stdout.write("".join(line + "\n" for line in github_lines(report)))
+    else:
+        return False
+    if report.interrupted:
+        err.print(f"tffix: interrupted by {report.interrupted}; run again to finish")
+    return True
+
+
 def _exit_code(report: RunReport, *, changes: bool) -> int:
+    if report.interrupted:
+        return 128 + int(getattr(signal, report.interrupted))  # 130 for Ctrl-C, 143 for SIGTERM
     if report.all_problems:
         return EXIT_ERROR
     return EXIT_FINDINGS if (report.findings or changes) else EXIT_CLEAN
-
-
-def _print_check_summary(report: RunReport) -> None:
-    counts = summary_counts(report)
-    if counts["findings"]:
-        fixable = f" ({counts['fixable']} fixable with `tffix apply`)" if counts["fixable"] else ""
-        err.print(f"Found {counts['findings']} finding{'s' * (counts['findings'] != 1)}{fixable}.")
-    elif not report.all_problems:
-        err.print("All checks passed!")
-
-
-def _print_apply_summary(report: RunReport, dry_run: bool) -> None:
-    counts = summary_counts(report)
-    verb = "Would fix" if dry_run else "Fixed"
-    err.print(
-        f"{verb} {counts['fixed']} finding{'s' * (counts['fixed'] != 1)}"
-        f" in {sum(bool(o.fixed) for o in report.outcomes)} file(s); "
-        f"{counts['findings']} remaining; {counts['failed']} file(s) failed."
-    )
 
 
 @app.command("rules")

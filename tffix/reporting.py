@@ -1,11 +1,14 @@
-"""Rendering run reports as text lines or JSON. Pure functions of the report: no printing here."""
+"""Rendering run reports: text lines, JSON, SARIF (tffix.sarif), GitHub annotations, the closing summary,
+and the progress bar. Pure functions of the report, except the progress bar, which draws on a console it is
+given. The runner and the engine know nothing of any of this."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 
-from .model import Finding
+from .model import Finding, Problem, Severity
 from .runner import RunReport
 
 
@@ -18,16 +21,17 @@ def text_lines(report: RunReport) -> list[str]:
     return [finding_line(f) for f in report.findings]
 
 
+def problem_json(problem: Problem) -> dict:
+    return {"kind": problem.kind.value, "path": problem.path, "message": problem.message, "line": problem.line,
+            "column": None if problem.column is None else problem.column + 1}
+
+
 def json_document(report: RunReport) -> str:
     return json.dumps(
         {
             "findings": [f.to_json() for f in report.findings],
             "fixed": [f.to_json() for f in report.fixed],
-            "errors": [
-                {"kind": p.kind.value, "path": p.path, "message": p.message, "line": p.line,
-                 "column": None if p.column is None else p.column + 1}
-                for p in report.all_problems
-            ],
+            "errors": [problem_json(p) for p in report.all_problems],
             "summary": summary_counts(report),
         },
         indent=2,
@@ -35,14 +39,110 @@ def json_document(report: RunReport) -> str:
 
 
 def summary_counts(report: RunReport) -> dict:
+    failed = {p.path for p in report.problems} | {o.path for o in report.outcomes if o.problems}
     return {
-        "files": len(report.outcomes),
+        "files": report.total or len(report.outcomes),
+        "processed": len(report.outcomes),
+        "analysed": sum(o.analysed for o in report.outcomes),
+        "cached": sum(o.cached for o in report.outcomes),
         "skipped": sum(o.skipped for o in report.outcomes),
-        "failed": len({p.path for p in report.all_problems}),
+        "failed": len(failed),
         "findings": len(report.findings),
         "fixable": sum(f.fixable for f in report.findings),
         "fixed": len(report.fixed),
         "written": sum(o.written for o in report.outcomes),
         "findings_by_rule": dict(sorted(Counter(f.code for f in report.findings).items())),
         "fixed_by_rule": dict(sorted(Counter(f.code for f in report.fixed).items())),
+        "interrupted": report.interrupted,
     }
+
+
+def summary_lines(report: RunReport, *, applying: bool = False, dry_run: bool = False) -> list[str]:
+    """The closing summary: files scanned, skipped, failed; findings and fixes per rule."""
+    counts = summary_counts(report)
+    lines = [
+        f"{counts['files']} file{'s' * (counts['files'] != 1)} scanned: {counts['analysed']} analysed, "
+        f"{counts['cached']} from the cache, {counts['skipped']} skipped (no rule could match), "
+        f"{counts['failed']} failed."
+    ]
+    if applying:
+        verb = "Would fix" if dry_run else "Fixed"
+        fixed_files = sum(bool(o.fixed) for o in report.outcomes)
+        lines.append(f"{verb} {_findings(counts['fixed'])} in {fixed_files} file{'s' * (fixed_files != 1)}"
+                     f"{_by_rule(counts['fixed_by_rule'])}; {counts['findings']} remaining.")
+    if counts["findings"]:
+        fixable = f", {counts['fixable']} fixable with `tffix apply`" if counts["fixable"] and not applying else ""
+        lines.append(f"Found {_findings(counts['findings'])}{_by_rule(counts['findings_by_rule'])}{fixable}.")
+    elif not report.all_problems and not applying:
+        lines.append("All checks passed!")
+    if report.interrupted:
+        lines.append(f"Interrupted by {report.interrupted} after {counts['processed']} of {counts['files']} files; "
+                     "every file is wholly old or wholly new: run again to finish.")
+    return lines
+
+
+def _findings(n: int) -> str:
+    return f"{n} finding{'s' * (n != 1)}"
+
+
+def _by_rule(counts: dict[str, int]) -> str:
+    return f" ({', '.join(f'{code}: {n}' for code, n in counts.items())})" if counts else ""
+
+
+# --- GitHub Actions workflow commands ------------------------------------------------------------------------
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_lines(report: RunReport) -> list[str]:
+    """`::error file=...,line=...,col=...,title=CODE::message`, one per finding and per problem."""
+    lines = []
+    for f in report.findings:
+        level = "error" if f.severity is Severity.ERROR else "warning"
+        cell = f"[cell {f.cell}] " if f.cell is not None else ""
+        lines.append(
+            f"::{level} file={_escape_property(f.path)},line={f.start.line},col={f.start.column + 1},"
+            f"endLine={f.end.line},endColumn={f.end.column + 1},title={_escape_property(f.code)}"
+            f"::{_escape_data(cell + f.code + ' ' + f.message)}"
+        )
+    for p in report.all_problems:
+        where = f",line={p.line}" if p.line is not None else ""
+        where += f",col={p.column + 1}" if p.column is not None else ""
+        lines.append(f"::error file={_escape_property(p.path)}{where},title=tffix {p.kind.value} error"
+                     f"::{_escape_data(p.message)}")
+    return lines
+
+
+# --- progress ------------------------------------------------------------------------------------------------
+class ProgressBar:
+    """A rich progress bar on `console` (stderr), drawn by the caller's thread only: no refresh thread, so
+    worker processes can be forked at any time. Use as a context manager and pass it as the runner's
+    `progress` callback."""
+
+    def __init__(self, console, description: str) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=console, transient=True, auto_refresh=False,
+        )
+        self._task = self._progress.add_task(description, total=None)
+        self._drawn = 0.0
+
+    def __enter__(self) -> ProgressBar:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._progress.stop()
+
+    def __call__(self, done: int, total: int, outcome) -> None:
+        self._progress.update(self._task, completed=done, total=total)
+        now = time.monotonic()
+        if now - self._drawn > 0.1 or done == total:
+            self._drawn = now
+            self._progress.refresh()

@@ -1,19 +1,46 @@
-"""Running the engine over paths: discovery, reading, checking or fixing, writing. One file's failure is
-recorded in its outcome and never stops the others. The CLI and the bulk runner report what this returns."""
+"""Running the engine over paths: discovery, reading, checking or fixing, writing, in worker processes.
+
+One file's failure is recorded in its outcome and never stops the others: not a file that cannot be read or
+parsed, not a rule that crashes, not a worker process that dies (the file it held is tried once more in a
+fresh worker, then reported) or hangs (stopped after `timeout` seconds, reported). Outcomes come back in the
+order of the sorted file list, whatever order the workers finish in.
+
+Interrupts: SIGINT and SIGTERM stop the run. Workers ignore SIGINT (a terminal sends it to the whole process
+group) and are stopped by the parent with SIGTERM, which unwinds the file at hand so that an atomic write in
+progress removes its temporary file: every file is left wholly old or wholly new, and running again finishes
+the job. The report then says which signal stopped it.
+
+The CLI and the bulk runner report what this returns; nothing here prints.
+"""
 
 from __future__ import annotations
 
+import difflib
 import enum
+import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+import re
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 
+from .cache import Cache, content_hash
 from .config import Settings
-from .diff import unified_diff
+from .discovery import discover, display_path
 from .engine import Engine
-from .model import Finding, Problem, ProblemKind
-from .source import SourceError, atomic_write, read_source
+from .model import Applicability, Finding, Fix, Problem, ProblemKind
+from .notebook import Notebook, NotebookError, read_notebook
+from .source import SourceError, atomic_write, decode_source
+
+__all__ = ["FileOutcome", "Mode", "RunReport", "discover", "display_path", "process_file", "run"]
+
+DEFAULT_TIMEOUT = 300.0  # seconds one file may take in a worker before the worker is stopped
 
 
 class Mode(str, enum.Enum):
@@ -28,15 +55,19 @@ class FileOutcome:
     findings: tuple[Finding, ...] = ()  # CHECK: all findings; DIFF/FIX: those left after fixing
     fixed: tuple[Finding, ...] = ()  # findings whose fix was made (or would be, in DIFF mode)
     problems: tuple[Problem, ...] = ()
-    diff: str = ""
+    diff: bytes = b""  # DIFF: a unified diff of the file's bytes (any encoding, BOM and line ends as they are)
     written: bool = False
     skipped: bool = False  # the prefilter showed no rule could match
+    cached: bool = False  # answered from the cache, without parsing
+    analysed: bool = False  # parsed and checked (or fixed) in this run
 
 
 @dataclass(frozen=True)
 class RunReport:
     outcomes: tuple[FileOutcome, ...]
     problems: tuple[Problem, ...] = field(default=())  # problems not tied to one readable file (missing paths)
+    interrupted: str | None = None  # the signal that stopped the run ("SIGINT", "SIGTERM"), if one did
+    total: int = 0  # files found; more than len(outcomes) when interrupted
 
     @property
     def findings(self) -> list[Finding]:
@@ -51,73 +82,382 @@ class RunReport:
         return [*self.problems, *(p for o in self.outcomes for p in o.problems)]
 
 
-def display_path(path: Path) -> str:
-    try:
-        return Path(os.path.relpath(path)).as_posix() if path.is_absolute() else path.as_posix()
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
+@dataclass(frozen=True)
+class Job:
+    """What every file of a run is processed with (sent once to each worker)."""
+
+    engine: Engine
+    mode: Mode
+    unsafe: bool = False
+    cache: Cache | None = None
+    with_edits: bool = False  # compute the fix edits of findings (JSON/SARIF output shows them)
 
 
-def discover(paths: Sequence[Path], settings: Settings) -> tuple[list[Path], list[Problem]]:
-    """Python files under `paths`, sorted, minus excluded ones. A path named explicitly is never excluded."""
-    files: list[Path] = []
-    problems: list[Problem] = []
-    for path in paths:
-        if path.is_file():
-            files.append(path)
-        elif path.is_dir():
-            for root, dirs, names in os.walk(path):
-                root_path = Path(root)
-                dirs[:] = sorted(
-                    d for d in dirs if not d.startswith(".") and not settings.is_excluded(root_path / d)
-                )
-                files.extend(
-                    root_path / n for n in sorted(names)
-                    if n.endswith((".py", ".pyi")) and not settings.is_excluded(root_path / n)
-                )
-        else:
-            problems.append(Problem(ProblemKind.UNREADABLE, display_path(path), "no such file or directory"))
-    return sorted(set(files), key=lambda p: p.as_posix()), problems
-
-
-def process_file(path: Path, engine: Engine, mode: Mode, *, unsafe: bool = False) -> FileOutcome:
+# --- one file ------------------------------------------------------------------------------------------------
+def process_file(
+    path: Path, engine: Engine | Job, mode: Mode | None = None, *, unsafe: bool = False
+) -> FileOutcome:
+    """Check or fix one file. Never raises for a problem with the file: the outcome carries it."""
+    job = engine if isinstance(engine, Job) else Job(engine, mode or Mode.CHECK, unsafe)
     shown = display_path(path)
     try:
-        source = read_source(path)
-    except SourceError as exc:
-        return FileOutcome(shown, problems=(Problem(ProblemKind.UNREADABLE, shown, str(exc)),))
-    if not engine.could_match(source.text, shown):
-        return FileOutcome(shown, skipped=True)
-    if mode is Mode.CHECK:
-        result = engine.check(source.text, shown)
-        return FileOutcome(shown, findings=result.findings, problems=result.problems)
-    fixed = engine.fix(source.text, shown, unsafe=unsafe)
-    if not fixed.changed:
-        return FileOutcome(shown, findings=fixed.remaining, problems=fixed.problems)
-    if mode is Mode.DIFF:
-        return FileOutcome(
-            shown, findings=fixed.remaining, fixed=fixed.applied, problems=fixed.problems,
-            diff=unified_diff(fixed.source, fixed.fixed_source, shown),
-        )
+        return _process(path, shown, job)
+    except RecursionError:
+        return _failed(shown, ProblemKind.SYNTAX, "too deeply nested to analyse")
+    except Exception as exc:  # a crash in one file never stops a batch
+        return _failed(shown, ProblemKind.INTERNAL, f"{type(exc).__name__}: {exc}")
+
+
+def _failed(shown: str, kind: ProblemKind, message: str) -> FileOutcome:
+    return FileOutcome(shown, problems=(Problem(kind, shown, message),))
+
+
+def _process(path: Path, shown: str, job: Job) -> FileOutcome:
     try:
-        atomic_write(path, source.encode(fixed.fixed_source))
-    except (OSError, UnicodeEncodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _failed(shown, ProblemKind.UNREADABLE, f"cannot read: {exc.strerror or exc}")
+    notebook: Notebook | None = None
+    try:
+        if path.suffix == ".ipynb":
+            notebook = read_notebook(data)
+            source, text = None, notebook.python
+        else:
+            source = decode_source(data)
+            text = source.text
+    except (SourceError, NotebookError) as exc:
+        return _failed(shown, ProblemKind.UNREADABLE, str(exc))
+    engine = job.engine
+    if not engine.could_match(text, shown):
+        return FileOutcome(shown, skipped=True)
+
+    key = None
+    if job.cache is not None:
+        key = job.cache.key(content_hash(data), tuple(r.code for r in engine.rules_for(shown)), job.with_edits)
+        entry = job.cache.get(key, shown)
+        if entry is not None and (job.mode is Mode.CHECK or not _any_fix_to_make(entry.findings, job.unsafe)):
+            return FileOutcome(shown, findings=entry.findings, problems=entry.problems, cached=True)
+
+    if job.mode is Mode.CHECK:
+        result = engine.check(text, shown)
+        findings, problems = _portable(result.findings, job.with_edits, notebook), _located(result.problems, notebook)
+        _remember(job, key, shown, findings, problems)
+        return FileOutcome(shown, findings=findings, problems=problems, analysed=True)
+
+    fixed = engine.fix(text, shown, unsafe=job.unsafe)
+    applied = _portable(fixed.applied, False, notebook)
+    problems = _located(fixed.problems, notebook)
+    if not fixed.changed:
+        remaining = _portable(fixed.remaining, job.with_edits, notebook)
+        _remember(job, key, shown, remaining, problems)
+        return FileOutcome(shown, findings=remaining, problems=problems, analysed=True)
+    try:
+        if notebook is not None:
+            new_data = notebook.with_python(fixed.fixed_source).encode("utf-8")
+            notebook = read_notebook(new_data)  # what is left is found in the new cells
+        else:
+            new_data = source.encode(fixed.fixed_source)  # type: ignore[union-attr]
+    except (NotebookError, UnicodeEncodeError) as exc:
+        problem = Problem(ProblemKind.INTERNAL, shown, f"the fixed file cannot be written faithfully: {exc}")
+        return FileOutcome(shown, findings=_portable(fixed.remaining, job.with_edits, None),
+                           problems=(*problems, problem), analysed=True)
+    remaining = _portable(fixed.remaining, job.with_edits, notebook)
+    if job.mode is Mode.DIFF:
+        return FileOutcome(shown, findings=remaining, fixed=applied, problems=problems,
+                           diff=byte_diff(data, new_data, shown), analysed=True)
+    try:
+        if path.read_bytes() != data:
+            raise OSError("the file changed while tffix was working on it; run again")
+        atomic_write(path, new_data)
+    except OSError as exc:
         problem = Problem(ProblemKind.UNREADABLE, shown, f"cannot write the fixed file: {exc}")
-        return FileOutcome(shown, findings=fixed.remaining, problems=(*fixed.problems, problem))
-    return FileOutcome(shown, findings=fixed.remaining, fixed=fixed.applied, problems=fixed.problems, written=True)
+        return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
+    if job.cache is not None and not problems:  # the next check of the new bytes is a cache hit
+        new_key = job.cache.key(content_hash(new_data), tuple(r.code for r in engine.rules_for(shown)), False)
+        job.cache.put(new_key, shown, _portable(remaining, False, None), ())
+    return FileOutcome(shown, findings=remaining, fixed=applied, problems=problems, written=True, analysed=True)
+
+
+_BYTE_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def byte_diff(old: bytes, new: bytes, path: str) -> bytes:
+    """A unified diff of two versions of a file's bytes that `git apply` and `patch -p1` take as it is."""
+    if old == new:
+        return b""
+    name = path.encode("utf-8", "surrogateescape")
+    lines = []
+    for line in difflib.diff_bytes(
+        difflib.unified_diff, _BYTE_LINE.findall(old), _BYTE_LINE.findall(new), b"a/" + name, b"b/" + name
+    ):
+        # a last line without its newline needs the marker that patch tools expect after it
+        lines.append(line if line.endswith((b"\n", b"\r")) else line + b"\n\\ No newline at end of file\n")
+    return b"".join(lines)
+
+
+def _any_fix_to_make(findings: Iterable[Finding], unsafe: bool) -> bool:
+    return any(
+        f.fix is not None and (unsafe or f.fix.applicability is Applicability.SAFE) for f in findings
+    )
+
+
+def _portable(findings: Iterable[Finding], with_edits: bool, notebook: Notebook | None) -> tuple[Finding, ...]:
+    """Findings as plain values (they cross process boundaries and go into the cache): fix edits computed
+    when wanted, else left out; notebook findings placed in their cell."""
+    result = []
+    for finding in findings:
+        if finding.fix is not None:
+            edits = finding.fix.edits if with_edits else ()
+            finding = replace(finding, fix=Fix(finding.fix.title, finding.fix.applicability, edits))
+        result.append(finding if notebook is None else notebook.map_finding(finding))
+    return tuple(result)
+
+
+def _located(problems: Iterable[Problem], notebook: Notebook | None) -> tuple[Problem, ...]:
+    return tuple(problems) if notebook is None else tuple(notebook.map_problem(p) for p in problems)
+
+
+def _remember(job: Job, key: str | None, shown: str, findings, problems) -> None:
+    # A crash or a timeout is tffix's problem, not the file's: never cache it.
+    if key is not None and job.cache is not None and all(p.kind is not ProblemKind.INTERNAL for p in problems):
+        job.cache.put(key, shown, findings, problems)
 
 
 def iter_outcomes(files: Iterable[Path], engine: Engine, mode: Mode, *, unsafe: bool = False) -> Iterator[FileOutcome]:
     for path in files:
-        try:
-            yield process_file(path, engine, mode, unsafe=unsafe)
-        except Exception as exc:  # a crash in one file never stops a batch
-            shown = display_path(path)
-            yield FileOutcome(shown, problems=(Problem(ProblemKind.INTERNAL, shown, f"{type(exc).__name__}: {exc}"),))
+        yield process_file(path, engine, mode, unsafe=unsafe)
 
 
-def run(paths: Sequence[Path], settings: Settings, mode: Mode, *, unsafe: bool | None = None) -> RunReport:
+# --- a run ---------------------------------------------------------------------------------------------------
+Progress = Callable[[int, int, "FileOutcome | None"], None]  # (done, total, the outcome just finished)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run(
+    paths: Sequence[Path],
+    settings: Settings,
+    mode: Mode,
+    *,
+    unsafe: bool | None = None,
+    jobs: int | None = None,
+    cache: bool = False,
+    with_edits: bool = False,
+    progress: Progress | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> RunReport:
+    """Process every file under `paths`. `jobs` worker processes (default: one per core); a single file is
+    processed in this process. `cache`: read and write `.tffix_cache/` under the settings' root (or here)."""
     engine = Engine(settings)
     files, problems = discover(paths, settings)
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
-    return RunReport(tuple(iter_outcomes(files, engine, mode, unsafe=allow_unsafe)), tuple(problems))
+    store = Cache(settings.root or Path.cwd()) if cache else None
+    job = Job(engine, mode, allow_unsafe, store, with_edits)
+    results: dict[int, FileOutcome] = {}
+
+    def finished(index: int, outcome: FileOutcome) -> None:
+        results[index] = outcome
+        if progress is not None:
+            progress(len(results), len(files), outcome)
+
+    if progress is not None:
+        progress(0, len(files), None)
+    interrupted = None
+    with _signals_interrupt() as stop:
+        try:
+            if len(files) <= 1:
+                for index, path in enumerate(files):
+                    finished(index, process_file(path, job))
+            else:
+                _run_in_workers(files, job, jobs or default_jobs(), timeout, finished)
+        except _Interrupted as exc:
+            interrupted = exc.signal_name
+        except KeyboardInterrupt:
+            interrupted = "SIGINT"
+    del stop
+    outcomes = tuple(results[i] for i in sorted(results))
+    return RunReport(outcomes, tuple(problems), interrupted, len(files))
+
+
+class _Interrupted(BaseException):
+    """Raised in the parent by SIGTERM (and in a worker by the parent's SIGTERM) to unwind cleanly."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signal_name = signal.Signals(signum).name
+
+
+def _raise_interrupted(signum, frame) -> None:
+    raise _Interrupted(signum)
+
+
+class _signals_interrupt:
+    """Within the block, SIGTERM unwinds like Ctrl-C does (only the main thread can take signals)."""
+
+    def __enter__(self):
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+# --- worker processes ----------------------------------------------------------------------------------------
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    # fork: workers start in milliseconds with the rules already imported; the parent runs no threads.
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _worker_main(connection, job: Job) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops workers with SIGTERM
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    parent = os.getppid()
+    try:
+        # Nothing inherited is flushed twice, and no pipe of the caller's is held open by a worker.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        while True:
+            while not connection.poll(1.0):
+                if os.getppid() != parent:
+                    return  # the parent is gone (killed): stop, with the file in hand finished or untouched
+            message = connection.recv()
+            if message is None:
+                break
+            index, path = message
+            outcome = process_file(path, job)
+            try:
+                connection.send((index, outcome))
+            except Exception as exc:  # an outcome that cannot be sent is still an outcome
+                connection.send((index, _failed(outcome.path, ProblemKind.INTERNAL, f"result lost: {exc}")))
+    except (_Interrupted, EOFError, OSError, KeyboardInterrupt):
+        pass
+    finally:
+        os._exit(0)
+
+
+@dataclass
+class _Task:
+    index: int
+    path: Path
+    started: float
+    attempt: int
+
+
+class _Worker:
+    def __init__(self, context, job: Job) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, job), daemon=True)
+        self.process.start()
+        child.close()
+        self.task: _Task | None = None
+
+    def give(self, task: _Task) -> bool:
+        try:
+            self.connection.send((task.index, task.path))
+        except OSError:
+            return False
+        self.task = task
+        return True
+
+    def stop(self, grace: float) -> None:
+        """Stop the worker: it unwinds on SIGTERM (removing any temporary file); SIGKILL after `grace`."""
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(grace)
+            if self.process.is_alive():
+                self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+    def died(self) -> str:
+        self.process.join(2.0)  # its pipe may close a moment before it can be reaped
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        return f"exit code {code}"
+
+
+def _run_in_workers(
+    files: Sequence[Path], job: Job, jobs: int, timeout: float, finished: Callable[[int, FileOutcome], None]
+) -> None:
+    context = _context()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    queue: deque[_Task] = deque(_Task(i, path, 0.0, 1) for i, path in enumerate(files))
+    workers = [_Worker(context, job) for _ in range(min(jobs, len(files)))]
+
+    def feed(worker: _Worker) -> _Worker:
+        while queue:
+            task = queue.popleft()
+            task.started = time.monotonic()
+            if worker.give(task):
+                return worker
+            queue.appendleft(task)  # the pipe broke before the task got there: a fresh worker takes it
+            worker.stop(0)
+            worker = _Worker(context, job)
+        return worker
+
+    def replace_worker(worker: _Worker) -> None:
+        worker.stop(1.0)
+        workers[workers.index(worker)] = feed(_Worker(context, job))
+
+    try:
+        for n, worker in enumerate(workers):
+            workers[n] = feed(worker)
+        while any(w.task for w in workers):
+            busy = [w for w in workers if w.task is not None]
+            owners = {w.connection: w for w in busy} | {w.process.sentinel: w for w in busy}
+            deadline = min(w.task.started for w in busy) + timeout  # type: ignore[union-attr]
+            for ready in wait_for(list(owners), timeout=max(0.0, deadline - time.monotonic())):
+                worker = owners[ready]
+                task = worker.task
+                if task is None:
+                    continue  # handled through its other handle
+                if worker.connection.poll():
+                    try:
+                        index, outcome = worker.connection.recv()
+                    except (EOFError, OSError):
+                        pass
+                    else:
+                        worker.task = None
+                        finished(index, outcome)
+                        workers[workers.index(worker)] = feed(worker)
+                        continue
+                # The worker died with the file in hand: try it once more in a fresh worker, then report it.
+                worker.task = None
+                reason = worker.died()
+                if task.attempt == 1:
+                    queue.appendleft(_Task(task.index, task.path, 0.0, 2))
+                else:
+                    finished(task.index, _failed(
+                        display_path(task.path), ProblemKind.INTERNAL,
+                        f"the worker process died on this file twice ({reason}); it is unchanged or wholly "
+                        "fixed, never half-written"))
+                replace_worker(worker)
+            now = time.monotonic()
+            for worker in [w for w in workers if w.task is not None and now - w.task.started > timeout]:
+                task = worker.task
+                worker.task = None
+                finished(task.index, _failed(  # type: ignore[union-attr]
+                    display_path(task.path), ProblemKind.INTERNAL,  # type: ignore[union-attr]
+                    f"gave up after {timeout:g} s (is it huge, or generated?); the file was left unchanged"))
+                replace_worker(worker)
+    finally:
+        for worker in workers:
+            if worker.task is None and worker.process.is_alive():
+                try:
+                    worker.connection.send(None)  # done: exit
+                except OSError:
+                    pass
+        for worker in workers:
+            worker.stop(5.0 if worker.task is not None else 1.0)

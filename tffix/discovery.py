@@ -1,0 +1,157 @@
+"""Which files a run looks at: the paths named, and below named directories the Python files and notebooks
+that neither `.gitignore` files nor the `exclude` settings leave out.
+
+- `.gitignore` files are read in every directory walked, and in the directories above a named one up to the
+  root of its git checkout, with git's rules: a deeper file's patterns override a shallower one's, `!` negates,
+  a directory that is ignored is not entered. `.git/info/exclude` counts too.
+- `exclude`/`extend-exclude` patterns (gitignore style, relative to the settings' root) leave out files and
+  whole directories.
+- Hidden directories, `__pycache__` and virtual environments (a directory holding `pyvenv.cfg`) are skipped.
+- A path named on the command line is always taken, even when a rule would leave it out.
+The result is sorted and free of duplicates, so output never depends on the file system's order.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from collections.abc import Sequence
+
+import pathspec
+
+from .config import Settings
+from .model import Problem, ProblemKind
+
+SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
+SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules"})
+
+
+@dataclass(frozen=True)
+class _IgnoreFile:
+    base: Path  # the directory whose .gitignore this is: patterns are relative to it
+    spec: pathspec.GitIgnoreSpec
+
+    def decides(self, path: Path, is_dir: bool) -> bool | None:
+        """True: ignored; False: re-included by a `!` pattern; None: no pattern here speaks of `path`."""
+        relative = PurePosixPath(path.relative_to(self.base)).as_posix() + ("/" if is_dir else "")
+        return self.spec.check_file(relative).include
+
+
+def _read_ignore_file(directory: Path, *names: str) -> _IgnoreFile | None:
+    lines: list[str] = []
+    for name in names:
+        try:
+            lines += (directory / name).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+    return _IgnoreFile(directory, pathspec.GitIgnoreSpec.from_lines(lines)) if lines else None
+
+
+def _ignore_files_of(directory: Path) -> list[_IgnoreFile]:
+    found = [_read_ignore_file(directory, ".gitignore")]
+    if (directory / ".git").is_dir():
+        found.insert(0, _read_ignore_file(directory, ".git/info/exclude"))
+    return [f for f in found if f is not None]
+
+
+def _ancestor_ignore_files(directory: Path) -> list[_IgnoreFile]:
+    """The ignore files of the directories above `directory`, up to its git checkout's root, outermost first."""
+    chain = []
+    for folder in directory.resolve().parents:
+        chain.append(folder)
+        if (folder / ".git").exists():
+            break
+    else:
+        return []  # not inside a git checkout: only the .gitignore files below `directory` count
+    return [f for folder in reversed(chain) for f in _ignore_files_of(folder)]
+
+
+def _is_ignored(path: Path, is_dir: bool, ignore_files: Sequence[_IgnoreFile]) -> bool:
+    for ignore_file in reversed(ignore_files):  # the deepest file that has a say decides
+        decision = ignore_file.decides(path, is_dir)
+        if decision is not None:
+            return decision
+    return False
+
+
+class _Walker:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.exclude = (
+            settings._exclude_spec or pathspec.PathSpec.from_lines("gitignore", settings.exclude)
+            if settings.exclude
+            else None
+        )
+        self.root = (settings.root or Path.cwd()).resolve()
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        if self.exclude is None:
+            return False
+        try:
+            relative = PurePosixPath(path.relative_to(self.root)).as_posix()
+        except ValueError:
+            relative = PurePosixPath(path).as_posix()
+        return self.exclude.match_file(relative + ("/" if is_dir else "")) or self.exclude.match_file(relative)
+
+    def walk(self, top: Path) -> list[Path]:
+        """Source files below the directory `top` (absolute), in no particular order."""
+        files: list[Path] = []
+        ancestors = _ancestor_ignore_files(top)
+        if _is_ignored(top, True, ancestors):
+            ancestors = []  # the user named an ignored directory on purpose: the rules above it do not apply
+        stack = [(top, ancestors)]
+        while stack:
+            directory, inherited = stack.pop()
+            ignore_files = inherited + _ignore_files_of(directory)
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue
+            for entry in entries:
+                path = Path(entry.path)
+                try:
+                    is_dir = entry.is_dir()  # follows symlinks; walking below symlinked folders does not
+                except OSError:
+                    continue
+                if is_dir:
+                    if (
+                        entry.name.startswith(".")
+                        or entry.name in SKIPPED_DIRECTORIES
+                        or entry.is_symlink()
+                        or (path / "pyvenv.cfg").is_file()
+                        or _is_ignored(path, True, ignore_files)
+                        or self.excluded(path, True)
+                    ):
+                        continue
+                    stack.append((path, ignore_files))
+                elif entry.name.endswith(SOURCE_SUFFIXES):
+                    if not _is_ignored(path, False, ignore_files) and not self.excluded(path, False):
+                        files.append(path)
+        return files
+
+
+def display_path(path: Path) -> str:
+    """`path` as shown to the user: relative to the working directory when it is absolute, with `/`."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if path.is_absolute() else path.as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def discover(paths: Sequence[Path], settings: Settings) -> tuple[list[Path], list[Problem]]:
+    """The files to analyse under `paths`, sorted by their path as shown, and problems for missing paths."""
+    walker = _Walker(settings)
+    found: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_file():
+            found.setdefault(display_path(path), path)
+        elif path.is_dir():
+            absolute = path.resolve()
+            for file in walker.walk(absolute):
+                shown = file.relative_to(absolute)
+                found.setdefault(display_path(path / shown), path / shown)
+        else:
+            problems.append(Problem(ProblemKind.UNREADABLE, display_path(path), "no such file or directory"))
+    return [found[key] for key in sorted(found)], problems
