@@ -160,6 +160,14 @@ FAMILIES: tuple[Family, ...] = (
         ("TFX502", "TFX501"), r"did not get an initializer",
     ),
     _family(
+        "variable-store-reuse", "TF1's variable store refused a tf.get_variable call",
+        """`tf.get_variable` serves a name from TF1's variable store only as the enclosing `variable_scope`
+        allows: without `reuse` an existing name is refused ("already exists"); with `reuse=True` a missing
+        one is ("does not exist"), and variables made with `tf.Variable` never enter the store at all.""",
+        ("TFX502", "TFX501"),
+        r"Variable \S+ already exists, disallowed|Variable \S+ does not exist, or was not created with tf.get_variable",
+    ),
+    _family(
         "no-gradients", "Every gradient is None",
         """The optimizer got no gradient at all: nothing connects the loss to the variables through
         operations the tape recorded. Usual causes: the loss is computed after the `with tf.GradientTape()`
@@ -436,7 +444,7 @@ def render_text(explanation: Explanation, *, width: int = 100, fix_hint: bool = 
 def _frame_lines(explanation: Explanation) -> list[str]:
     lines = []
     for frame in explanation.frames[:6]:
-        role = "op defined at" if frame.frame.origin == "graph" else "called from"
+        role = "defined at" if frame.frame.origin == "graph" else "called from"
         where = display_path(frame.file) + (f":{frame.frame.line}" if frame.frame.line else "")
         moved = f" (the log says {frame.frame.path})" if frame.relocated else ""
         lines.append(f"  {role} {where}{moved}")
