@@ -1,10 +1,10 @@
 """Emulated GPUs for executed fixtures on a machine that has none (TFX103 and the tower fixtures of TFX5xx).
 
-A fixture's expect.toml loads it in the child, before the program runs (the child's working directory is
-the case folder):
+A fixture asks for it in expect.toml, and the harness (fixture_cases.py) runs it in the child before the
+program:
 
     [run]
-    prelude = "import runpy; runpy.run_path('../../../device_emulation.py')['emulate_gpus'](2)"
+    emulate_gpus = 2
 
 After `emulate_gpus(n)`:
 - the CPU is split into n + 1 logical devices, and every session (also one given an explicit ConfigProto,

@@ -58,6 +58,8 @@ class Case:
         prelude = run.get("prelude", "")
         if run.get("logical_cpus"):
             prelude = _logical_cpus_prelude(int(run["logical_cpus"])) + prelude
+        if run.get("emulate_gpus"):
+            prelude = _emulate_gpus_prelude(int(run["emulate_gpus"])) + prelude
         return {
             "args": tuple(run.get("args", ())),
             "env": run.get("env", {}),
@@ -72,6 +74,11 @@ def _logical_cpus_prelude(count: int) -> str:
         "_tf.config.set_logical_device_configuration(_tf.config.list_physical_devices('CPU')[0], "
         f"[_tf.config.LogicalDeviceConfiguration()] * {count})\n"
     )
+
+
+def _emulate_gpus_prelude(count: int) -> str:
+    # tests/device_emulation.py is not importable from the child (its sys.path is the case folder).
+    return f"import runpy as _r; _r.run_path({str(Path(__file__).parent / 'device_emulation.py')!r})['emulate_gpus']({count})\n"
 
 
 def load_cases() -> list[Case]:
@@ -128,12 +135,14 @@ def judge(outcome: RunOutcome, spec: dict) -> list[str]:
             problems.append(f"expected {wanted}, got: {outcome.summary()}")
         if spec.get("match") and not re.search(spec["match"], outcome.exception_message or ""):
             problems.append(f"exception message does not match {spec['match']!r}: {outcome.exception_message!r}")
-    for pattern in _as_list(spec.get("stdout")):
-        if not re.search(pattern, outcome.stdout, re.MULTILINE):
-            problems.append(f"stdout does not match {pattern!r}")
-    for pattern in _as_list(spec.get("stdout_not")):
-        if re.search(pattern, outcome.stdout, re.MULTILINE):
-            problems.append(f"stdout matches {pattern!r}, which it must not")
+    for stream in ("stdout", "stderr"):
+        text = getattr(outcome, stream)
+        for pattern in _as_list(spec.get(stream)):
+            if not re.search(pattern, text, re.MULTILINE):
+                problems.append(f"{stream} does not match {pattern!r}")
+        for pattern in _as_list(spec.get(f"{stream}_not")):
+            if re.search(pattern, text, re.MULTILINE):
+                problems.append(f"{stream} matches {pattern!r}, which it must not")
     return [p + detail for p in problems]
 
 
