@@ -331,3 +331,21 @@ def _notebook(cell: str) -> str:
                    "source": cell.splitlines(keepends=True)}],
         "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
     }, indent=1) + "\n"
+
+
+def test_pre_commit_hooks_run_tffix_on_the_files_pre_commit_names(project):
+    import yaml
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"tffix-check", "tffix-apply"}
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["types_or"] == ["python", "jupyter"]
+        assert hook["entry"].split()[0] == "tffix"
+    (project / "pyproject.toml").write_text(TFX304_ONLY + 'exclude = ["vendor"]\n')
+    write(project, {"a.py": FIXABLE, "vendor/v.py": FIXABLE, "nb.ipynb": _notebook(FIXABLE)})
+    staged = ["a.py", "vendor/v.py", "nb.ipynb"]  # pre-commit passes the staged files as arguments
+    check = tffix(*hooks["tffix-check"]["entry"].split()[1:], *staged)
+    assert check.exit_code == 1
+    assert [line.split(":")[0] for line in check.stdout.splitlines()] == ["a.py", "nb.ipynb[cell 1]"]
+    assert tffix(*hooks["tffix-apply"]["entry"].split()[1:], *staged).exit_code == 0
+    assert (project / "a.py").read_text() == FIXED and (project / "vendor/v.py").read_text() == FIXABLE

@@ -99,6 +99,7 @@ class ReportFormat(str, enum.Enum):
 REPORT_FORMAT = typer.Option(ReportFormat.text, "--output-format", "--format", help="How to print findings.")
 JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: one per core).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.tffix_cache/).")
+FORCE_EXCLUDE = typer.Option(False, "--force-exclude", help="Apply `exclude` to files named explicitly too.")
 
 
 @app.command()
@@ -111,10 +112,11 @@ def check(
     config: Optional[Path] = CONFIG,
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    force_exclude: bool = FORCE_EXCLUDE,
 ) -> None:
     """Report findings: one line each, path:line:col: CODE message."""
     settings = _settings(paths, config, select, ignore, extend_select)
-    report = _run(paths, settings, Mode.CHECK, output_format, jobs, no_cache)
+    report = _run(paths, settings, Mode.CHECK, output_format, jobs, no_cache, force_exclude=force_exclude)
     if not _print_report(report, output_format):
         for line in text_lines(report):
             out.print(escape(line))
@@ -138,10 +140,12 @@ def apply(
     config: Optional[Path] = CONFIG,
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
+    force_exclude: bool = FORCE_EXCLUDE,
 ) -> None:
     """Apply the fixes in place (atomically), or show them as diffs with --dry-run."""
     settings = _settings(paths, config, select, ignore, extend_select)
-    report = _run(paths, settings, Mode.DIFF if dry_run else Mode.FIX, output_format, jobs, no_cache, unsafe_fixes)
+    report = _run(paths, settings, Mode.DIFF if dry_run else Mode.FIX, output_format, jobs, no_cache, unsafe_fixes,
+                  force_exclude=force_exclude)
     if not _print_report(report, output_format):
         sys.stdout.flush()
         for outcome in report.outcomes:
@@ -155,9 +159,10 @@ def apply(
     raise typer.Exit(_exit_code(report, changes=dry_run and any(o.diff for o in report.outcomes)))
 
 
-def _run(paths, settings: Settings, mode: Mode, output_format: ReportFormat, jobs, no_cache, unsafe=None):
+def _run(paths, settings: Settings, mode: Mode, output_format: ReportFormat, jobs, no_cache, unsafe=None,
+         force_exclude=False):
     """The run, with a progress bar on stderr when that is a terminal."""
-    options = dict(unsafe=unsafe, jobs=jobs, cache=not no_cache,
+    options = dict(unsafe=unsafe, jobs=jobs, cache=not no_cache, force_exclude=force_exclude,
                    with_edits=output_format in (ReportFormat.json, ReportFormat.sarif))
     if not err.is_terminal:
         return run(paths, settings, mode, **options)

@@ -7,7 +7,8 @@ that neither `.gitignore` files nor the `exclude` settings leave out.
 - `exclude`/`extend-exclude` patterns (gitignore style, relative to the settings' root) leave out files and
   whole directories.
 - Hidden directories, `__pycache__` and virtual environments (a directory holding `pyvenv.cfg`) are skipped.
-- A path named on the command line is always taken, even when a rule would leave it out.
+- A path named on the command line is always taken, even when a rule would leave it out (unless
+  `force_exclude`, for tools such as pre-commit that name every file).
 The result is sorted and free of duplicates, so output never depends on the file system's order.
 """
 
@@ -139,14 +140,18 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def discover(paths: Sequence[Path], settings: Settings) -> tuple[list[Path], list[Problem]]:
-    """The files to analyse under `paths`, sorted by their path as shown, and problems for missing paths."""
+def discover(
+    paths: Sequence[Path], settings: Settings, *, force_exclude: bool = False
+) -> tuple[list[Path], list[Problem]]:
+    """The files to analyse under `paths`, sorted by their path as shown, and problems for missing paths.
+    `force_exclude`: the `exclude` settings apply to files named explicitly too (as pre-commit names them)."""
     walker = _Walker(settings)
     found: dict[str, Path] = {}
     problems: list[Problem] = []
     for path in paths:
         if path.is_file():
-            found.setdefault(display_path(path), path)
+            if not (force_exclude and walker.excluded(path.resolve(), False)):
+                found.setdefault(display_path(path), path)
         elif path.is_dir():
             absolute = path.resolve()
             for file in walker.walk(absolute):

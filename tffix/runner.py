@@ -250,11 +250,12 @@ def run(
     with_edits: bool = False,
     progress: Progress | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    force_exclude: bool = False,
 ) -> RunReport:
     """Process every file under `paths`. `jobs` worker processes (default: one per core); a single file is
     processed in this process. `cache`: read and write `.tffix_cache/` under the settings' root (or here)."""
     engine = Engine(settings)
-    files, problems = discover(paths, settings)
+    files, problems = discover(paths, settings, force_exclude=force_exclude)
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
     store = Cache(settings.root or Path.cwd()) if cache else None
     job = Job(engine, mode, allow_unsafe, store, with_edits)
