@@ -98,3 +98,29 @@ def test_sigterm_during_the_after_run_restores_the_file(tmp_path: Path):
         time.sleep(0.05)
     assert target.read_bytes() == original
     assert not backup_path(target).exists()
+
+
+def test_interrupting_tffix_kills_the_program_it_runs(tmp_path: Path):
+    pid_file = tmp_path / "pid"
+    sleeper = tmp_path / "sleeper.py"
+    sleeper.write_text(f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)\n")
+    script = f"import sys\nfrom tffix.execution import run_command\nrun_command([sys.executable, {str(sleeper)!r}])\n"
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "the program outlived the interrupted tffix"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -167,15 +167,24 @@ def _last_exception(stderr: str) -> tuple[str | None, str | None]:
 
 
 def _wait(process: subprocess.Popen, timeout: float) -> tuple[int | None, bool]:
+    """Wait for the program; kill its whole process group on timeout, or when we are interrupted ourselves
+    (it runs in its own session, so Ctrl-C on tffix would otherwise leave it running)."""
     try:
         return process.wait(timeout=timeout), False
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(process.pid, 9)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        _kill_group(process)
         return None, True
+    except BaseException:
+        _kill_group(process)
+        raise
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, 9)
+    except ProcessLookupError:
+        pass
+    process.wait()
 
 
 class WarmRunner:
