@@ -41,6 +41,7 @@ from .source import SourceError, atomic_write, decode_source
 __all__ = ["FileOutcome", "Mode", "RunReport", "discover", "display_path", "process_file", "run"]
 
 DEFAULT_TIMEOUT = 300.0  # seconds one file may take in a worker before the worker is stopped
+_INTACT = "the file is unchanged or wholly fixed, never half-written"
 
 
 class Mode(str, enum.Enum):
@@ -255,10 +256,11 @@ def run(
     """Process every file under `paths`. `jobs` worker processes (default: one per core); a single file is
     processed in this process. `cache`: read and write `.tffix_cache/` under the settings' root (or here)."""
     engine = Engine(settings)
-    files, problems = discover(paths, settings, force_exclude=force_exclude)
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
     store = Cache(settings.root or Path.cwd()) if cache else None
     job = Job(engine, mode, allow_unsafe, store, with_edits)
+    files: list[Path] = []
+    problems: list[Problem] = []
     results: dict[int, FileOutcome] = {}
 
     def finished(index: int, outcome: FileOutcome) -> None:
@@ -266,11 +268,12 @@ def run(
         if progress is not None:
             progress(len(results), len(files), outcome)
 
-    if progress is not None:
-        progress(0, len(files), None)
     interrupted = None
-    with _signals_interrupt() as stop:
+    with _SignalsInterrupt():
         try:
+            files, problems = discover(paths, settings, force_exclude=force_exclude)
+            if progress is not None:
+                progress(0, len(files), None)
             if len(files) <= 1:
                 for index, path in enumerate(files):
                     finished(index, process_file(path, job))
@@ -280,7 +283,6 @@ def run(
             interrupted = exc.signal_name
         except KeyboardInterrupt:
             interrupted = "SIGINT"
-    del stop
     outcomes = tuple(results[i] for i in sorted(results))
     return RunReport(outcomes, tuple(problems), interrupted, len(files))
 
@@ -297,7 +299,7 @@ def _raise_interrupted(signum, frame) -> None:
     raise _Interrupted(signum)
 
 
-class _signals_interrupt:
+class _SignalsInterrupt:
     """Within the block, SIGTERM unwinds like Ctrl-C does (only the main thread can take signals)."""
 
     def __enter__(self):
@@ -370,8 +372,10 @@ class _Worker:
         self.task = task
         return True
 
-    def stop(self, grace: float) -> None:
-        """Stop the worker: it unwinds on SIGTERM (removing any temporary file); SIGKILL after `grace`."""
+    def stop(self, grace: float, *, wait: float = 0.0) -> None:
+        """Stop the worker: after `wait` seconds for it to leave by itself, SIGTERM, on which it unwinds
+        (removing any temporary file it was writing); SIGKILL after `grace` more."""
+        self.process.join(wait)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(grace)
@@ -442,8 +446,7 @@ def _run_in_workers(
                 else:
                     finished(task.index, _failed(
                         display_path(task.path), ProblemKind.INTERNAL,
-                        f"the worker process died on this file twice ({reason}); it is unchanged or wholly "
-                        "fixed, never half-written"))
+                        f"the worker process died on this file twice ({reason}); {_INTACT}"))
                 replace_worker(worker)
             now = time.monotonic()
             for worker in [w for w in workers if w.task is not None and now - w.task.started > timeout]:
@@ -451,7 +454,7 @@ def _run_in_workers(
                 worker.task = None
                 finished(task.index, _failed(  # type: ignore[union-attr]
                     display_path(task.path), ProblemKind.INTERNAL,  # type: ignore[union-attr]
-                    f"gave up after {timeout:g} s (is it huge, or generated?); the file was left unchanged"))
+                    f"gave up after {timeout:g} s (is it huge, or generated?); {_INTACT}"))
                 replace_worker(worker)
     finally:
         for worker in workers:
@@ -461,4 +464,4 @@ def _run_in_workers(
                 except OSError:
                     pass
         for worker in workers:
-            worker.stop(5.0 if worker.task is not None else 1.0)
+            worker.stop(5.0, wait=0.0 if worker.task is not None else 1.0)
