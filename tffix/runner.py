@@ -392,13 +392,22 @@ class _Worker:
         return f"exit code {code}"
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _run_in_workers(
     files: Sequence[Path], job: Job, jobs: int, timeout: float, finished: Callable[[int, FileOutcome], None]
 ) -> None:
     context = _context()
     sys.stdout.flush()
     sys.stderr.flush()
-    queue: deque[_Task] = deque(_Task(i, path, 0.0, 1) for i, path in enumerate(files))
+    # Largest files first: a big file dealt out last would keep one worker busy while the others idle.
+    queue: deque[_Task] = deque(sorted((_Task(i, path, 0.0, 1) for i, path in enumerate(files)),
+                                       key=lambda task: -_size(task.path)))
     workers = [_Worker(context, job) for _ in range(min(jobs, len(files)))]
 
     def feed(worker: _Worker) -> _Worker:
