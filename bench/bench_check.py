@@ -12,6 +12,7 @@ seconds (CPU counts every worker process) and both as ratios to the bare parse. 
                       a rule that reports every TensorFlow/Keras user-API name finds none in them.
 --breakdown           where cold time goes on the files the prefilter lets through: parse, LibCST metadata,
                       and each rule (in this process; slow).
+--no-timing           only the two above.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--verify-prefilter", type=int, default=0, metavar="N")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--no-timing", action="store_true", help="only --verify-prefilter / --breakdown")
     args = parser.parse_args()
 
     dirs = package_dirs()
@@ -159,28 +161,29 @@ def main() -> None:
     print(f"{len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB, in {', '.join(map(str, dirs))}; "
           f"{os.cpu_count()} cores", flush=True)
 
-    bare_wall, bare_cpu, bare_failed = bare_parse(files)
-    print(f"bare LibCST parse, one process: {bare_wall:.1f} s wall, {bare_cpu:.1f} s CPU "
-          f"({bare_failed} files did not parse)", flush=True)
+    if not args.no_timing:
+        bare_wall, bare_cpu, bare_failed = bare_parse(files)
+        print(f"bare LibCST parse, one process: {bare_wall:.1f} s wall, {bare_cpu:.1f} s CPU "
+              f"({bare_failed} files did not parse)", flush=True)
 
-    rows = []
-    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
-        rows.append(("tffix check cold --jobs 1", *tffix_check(dirs, Path(one), 1)))
-        rows.append(("tffix check cold, all cores", *tffix_check(dirs, Path(many), None)))
-        rows.append(("tffix check warm (cache)", *tffix_check(dirs, Path(many), None)))
+        rows = []
+        with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
+            rows.append(("tffix check cold --jobs 1", *tffix_check(dirs, Path(one), 1)))
+            rows.append(("tffix check cold, all cores", *tffix_check(dirs, Path(many), None)))
+            rows.append(("tffix check warm (cache)", *tffix_check(dirs, Path(many), None)))
 
-    print(f"\n{'':30} {'wall s':>8} {'x bare':>7} {'CPU s':>8} {'x bare':>7}  files analysed/cached/skipped/failed")
-    print(f"{'bare LibCST parse':30} {bare_wall:8.1f} {1:7.3f} {bare_cpu:8.1f} {1:7.3f}")
-    for name, wall, cpu, summary in rows:
-        print(f"{name:30} {wall:8.1f} {wall / bare_wall:7.3f} {cpu:8.1f} {cpu / bare_cpu:7.3f}  "
-              f"{summary['analysed']}/{summary['cached']}/{summary['skipped']}/{summary['failed']}")
-    cold_one, warm = rows[0], rows[2]
-    summary = cold_one[3]
-    print(f"\nprefilter: {summary['skipped']} of {summary['files']} files skipped without parsing "
-          f"({summary['skipped'] / max(1, summary['files']):.1%}); {summary['findings']} findings")
-    for name, row, goal in (("cold --jobs 1", cold_one, GOAL_COLD_ONE_JOB), ("warm", warm, GOAL_WARM)):
-        ratio = row[1] / bare_wall
-        print(f"goal {name} <= {goal}x bare parse (wall): {ratio:.3f}x {'met' if ratio <= goal else 'NOT MET'}")
+        print(f"\n{'':30} {'wall s':>8} {'x bare':>7} {'CPU s':>8} {'x bare':>7}  files analysed/cached/skipped/failed")
+        print(f"{'bare LibCST parse':30} {bare_wall:8.1f} {1:7.3f} {bare_cpu:8.1f} {1:7.3f}")
+        for name, wall, cpu, summary in rows:
+            print(f"{name:30} {wall:8.1f} {wall / bare_wall:7.3f} {cpu:8.1f} {cpu / bare_cpu:7.3f}  "
+                  f"{summary['analysed']}/{summary['cached']}/{summary['skipped']}/{summary['failed']}")
+        cold_one, warm = rows[0], rows[2]
+        summary = cold_one[3]
+        print(f"\nprefilter: {summary['skipped']} of {summary['files']} files skipped without parsing "
+              f"({summary['skipped'] / max(1, summary['files']):.1%}); {summary['findings']} findings")
+        for name, row, goal in (("cold --jobs 1", cold_one, GOAL_COLD_ONE_JOB), ("warm", warm, GOAL_WARM)):
+            ratio = row[1] / bare_wall
+            print(f"goal {name} <= {goal}x bare parse (wall): {ratio:.3f}x {'met' if ratio <= goal else 'NOT MET'}")
 
     if args.verify_prefilter:
         verify_prefilter(files, args.verify_prefilter)
