@@ -1,7 +1,7 @@
 """The `tffix` command line: a thin layer that parses options, calls the engine and prints.
 
 Exit codes follow Ruff: 0 nothing to report, 1 findings remain (or, for --dry-run, there are changes),
-2 usage errors, unreadable or unparsable files, or internal errors.
+2 usage errors, unreadable or unparsable files, or internal errors; 130/143 when Ctrl-C/SIGTERM stopped it.
 """
 
 from __future__ import annotations
