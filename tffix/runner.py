@@ -146,7 +146,7 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
         return FileOutcome(shown, findings=findings, problems=problems, analysed=True)
 
     fixed = engine.fix(text, shown, unsafe=job.unsafe)
-    applied = _portable(fixed.applied, False, notebook)
+    applied = _portable(fixed.applied, job.with_edits, notebook)
     problems = _located(fixed.problems, notebook)
     if not fixed.changed:
         remaining = _portable(fixed.remaining, job.with_edits, notebook)
