@@ -21,8 +21,14 @@ What is known comes from constructors with literal arguments and follows names t
 - layers and models: `Dense(k)` applied to something gives last dimension k (and records the Dense call as
   the value's `head`), shape-preserving layers (Activation, Dropout, normalisation...) keep it; `Sequential([...])`
   and `.add(...)` chains, functional `keras.Model(inputs, outputs)`, subclassed models (their `call` returns,
-  with `self.x = Layer(...)` assigned in the class), and functions of the module that return any of these;
-- Python ints and tuples bound to names (`BATCH = 32`, `shape = (BATCH, 1)`), so shapes may use them.
+  with `self.x = Layer(...)` assigned in the class);
+- calls of the module's functions (plain or `@tf.function`, every exit a `return <value>`, all agreeing): the
+  return value evaluated with the parameters bound to what the call passes (defaults included; a parameter
+  rebound in the body stays unknown), so a TF1 builder `def discriminator(x): ... return tf.matmul(h, w2)`
+  called on a [None, 64] placeholder gives (None, 1); with the parameters unknown (recursion, calls nested
+  deeper than `_CALL_DEPTH`), what the body alone decides: `tf.matmul(unknown, w2)` still ends in w2's columns;
+- Python ints and tuples bound to names (`BATCH = 32`, `shape = (BATCH, 1)`, `BATCH, NOISE = 16, 32`), so
+  shapes may use them; a shape list with unknown elements (`[shape[1], units]`) keeps its rank.
 
 Unknowns stay unknown: a rule must fire only on what is known (`Shape.rank` None, a dimension None).
 Dtypes are canonical strings: "float32", "int32", "int64", "bool", "string", ...
@@ -168,6 +174,7 @@ _SHAPE_PRESERVING = frozenset(
 _ACTIVATION_NAMES = {"softmax": "softmax", "sigmoid": "sigmoid", "linear": "linear", "log_softmax": "softmax"}
 _UNKNOWN_LAYER = Static(kind="layer", value="unknown")
 _MODEL_CLASSES = ("keras.Model", "keras.models.Model")
+_CALL_DEPTH = 3  # calls of module functions followed with their arguments, one inside the other
 _SEQUENTIAL = ("keras.Sequential", "keras.models.Sequential")
 
 
@@ -178,6 +185,10 @@ class StaticValues:
         self.rule = rule
         self._cache: dict[int, Static | None] = {}
         self._busy: set[int] = set()
+        # Set only in an evaluator made for one call of a module function (`_called`): what the call passes to
+        # the function's parameters (by id of the cst.Param), and the functions being so evaluated, outermost first.
+        self._arguments: dict[int, Static] = {}
+        self._calls: tuple[cst.FunctionDef, ...] = ()
 
     # --- public API --------------------------------------------------------------------------------------------
     def of(self, expr: cst.CSTNode | None) -> Static | None:
@@ -309,6 +320,13 @@ class StaticValues:
                 return assign.value
         if isinstance(parent, cst.AnnAssign) and parent.value is not None:
             return parent.value
+        if isinstance(parent, cst.Element):  # `BATCH, NOISE = 16, 32`: the literal element in the same place
+            pattern = self._parent(parent)
+            value = self._assigned_by(pattern) if isinstance(pattern, (cst.Tuple, cst.List)) else None
+            if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(pattern.elements):
+                elements = (*pattern.elements, *value.elements)
+                if not any(isinstance(e, cst.StarredElement) for e in elements):
+                    return next(v.value for p, v in zip(pattern.elements, value.elements) if p is parent)
         return None
 
     def _block_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
@@ -368,6 +386,10 @@ class StaticValues:
         if isinstance(expr, cst.Name):
             if expr.value in ("True", "False", "None"):
                 return None
+            if self._arguments:
+                passed = self._argument(expr)
+                if passed is not None:
+                    return passed
             value = self._binding(expr)
             return self._bound(value)
         if isinstance(expr, cst.Attribute):
@@ -415,12 +437,17 @@ class StaticValues:
         if isinstance(expr, cst.Attribute) and expr.attr.value == "shape":
             return self.shape_of(expr.value)
         static = self.of(expr)
-        if static is None:
-            return None
-        if static.kind == "int":
+        if static is not None and static.kind == "int":
             return Shape.of((static.value,))  # type: ignore[arg-type]
-        if isinstance(static.value, tuple):
+        if static is not None and isinstance(static.value, tuple):
             return Shape.of(d if d is None or d >= 0 else None for d in static.value)
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            # `[shape[1], output_size]`: each element is a dimension, known or not (not nested data)
+            items = [e.value for e in expr.elements if isinstance(e, cst.Element)]
+            if len(items) != len(expr.elements) or any(isinstance(i, (cst.List, cst.Tuple)) for i in items):
+                return None
+            dims = [self.int_of(item) for item in items]
+            return Shape.of(d if d is None or d >= 0 else None for d in dims)
         return None
 
     def _call(self, call: cst.Call) -> Static | None:
@@ -461,7 +488,7 @@ class StaticValues:
         if callee.kind == "class":
             return self._subclassed_model(callee.value)  # type: ignore[arg-type]
         if callee.kind == "function":
-            return self._function_result(callee.value)  # type: ignore[arg-type]
+            return self._called(callee.value, call)  # type: ignore[arg-type]
         return None
 
     # layers and models
@@ -572,12 +599,78 @@ class StaticValues:
         return Static(kind="model", output=output, value=cls) if output is not None else None
 
     def _function_result(self, function: cst.FunctionDef) -> Static | None:
-        """What a function of the module returns, when all its `return`s agree."""
+        """What a function of the module returns (its parameters unknown), when every way out of it is a
+        `return <value>` and all of them agree. A generator, a coroutine, a body that may end without a
+        return (None), or a decorator other than tf.function (it may return anything): unknown."""
+        if function.asynchronous is not None or not _ends_in_return(function.body):
+            return None
+        if any(not self._is(_decorator_name(d), "tf.function") for d in function.decorators):
+            return None
+        if any(True for _ in _walk(function.body, (cst.Yield, cst.Await), skip_nested=True)):
+            return None
         results = [self.of(r.value) for r in _walk(function.body, cst.Return, skip_nested=True)]
         if not results or any(r is None for r in results):
             return None
         first = results[0]
         return first if all(_same_value(first, r) for r in results[1:]) else None  # type: ignore[arg-type]
+
+    # calls of the module's functions
+    def _called(self, function: cst.FunctionDef, call: cst.Call) -> Static | None:
+        """The value of `call`, a call of `function`: its return value evaluated with the parameters bound to
+        what the call passes (Python binds them so), else with the parameters unknown. Recursion and calls
+        nested more than a few functions deep fall back to the parameters unknown."""
+        if function not in self._calls and len(self._calls) < _CALL_DEPTH:
+            arguments = self._bind(function, call)
+            if arguments:
+                inner = StaticValues(self.rule)
+                inner._arguments, inner._calls = arguments, (*self._calls, function)
+                result = inner._function_result(function)
+                if result is not None:
+                    return result
+        return self._function_result(function)
+
+    def _bind(self, function: cst.FunctionDef, call: cst.Call) -> dict[int, Static] | None:
+        """What `call` passes to each parameter of `function` that is known (defaults included), by id of
+        the cst.Param; None when the call's arguments cannot be matched to the parameters statically."""
+        params = function.params
+        positional = [*params.posonly_params, *params.params]
+        by_keyword = {p.name.value: p for p in (*params.params, *params.kwonly_params)}
+        passed: dict[int, cst.BaseExpression] = {}
+        index = 0
+        for arg in call.args:
+            if arg.star:  # f(*args), f(**kwargs)
+                return None
+            if arg.keyword is None:
+                if index >= len(positional):
+                    if isinstance(params.star_arg, cst.Param):
+                        continue  # into *args: not a parameter this evaluation follows
+                    return None
+                param = positional[index]
+                index += 1
+            else:
+                param = by_keyword.get(arg.keyword.value)
+                if param is None:
+                    if params.star_kwarg is not None:
+                        continue
+                    return None
+            if id(param) in passed:
+                return None
+            passed[id(param)] = arg.value
+        for param in (*positional, *params.kwonly_params):
+            if id(param) not in passed and param.default is not None:
+                passed[id(param)] = param.default  # evaluated where the function was defined
+        arguments = {key: self.of(value) for key, value in passed.items()}
+        return {key: value for key, value in arguments.items() if value is not None}
+
+    def _argument(self, name: cst.Name) -> Static | None:
+        """What the call passes to the parameter `name` stands for, when that parameter is its only binding."""
+        scope = self.rule.get_metadata(ScopeProvider, name, None)
+        if scope is None:
+            return None
+        assignments = list(scope[name.value])
+        if len(assignments) != 1 or not isinstance(assignments[0].node, cst.Param):
+            return None
+        return self._arguments.get(id(assignments[0].node))
 
     def _binary(self, expr: cst.BinaryOperation) -> Static | None:
         """Arithmetic on tensors keeps a tensor operand's shape when the other side is a scalar."""
@@ -590,10 +683,11 @@ class StaticValues:
             return replace(left, head=None, value=None, literal=False)
         if right is not None and right.kind == "tensor" and isinstance(expr.left, scalar):
             return replace(right, head=None, value=None, literal=False)
+        if isinstance(expr.operator, cst.MatrixMultiply) and right is not None and right.kind == "tensor":
+            left = left or Static()  # an operand of unknown shape still leaves the result's last dimension known
+            return _matmul(left, right, False, False) if left.kind == "tensor" else None
         if left is None or right is None or left.kind != "tensor" or right.kind != "tensor":
             return None
-        if isinstance(expr.operator, cst.MatrixMultiply):
-            return _matmul(left, right, False, False)
         if isinstance(expr.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)):
             return _elementwise(left, right)
         return None
@@ -739,16 +833,18 @@ def _tf_squeeze(values: StaticValues, call: cst.Call) -> Static | None:
 
 def _tf_matmul(values: StaticValues, call: cst.Call) -> Static | None:  # tf.matmul(a, b, transpose_a, transpose_b)
     flags = []
-    for keyword, position in (("transpose_a", 2), ("transpose_b", 3)):
-        arg = argument(call, keyword, position)
-        if arg is None or m.matches(arg.value, m.Name("False")):
-            flags.append(False)
-        elif m.matches(arg.value, m.Name("True")):
-            flags.append(True)
-        else:
-            return None
-    a, b = values.of(argument(call, "a", 0)), values.of(argument(call, "b", 1))
-    if a is None or b is None or a.kind != "tensor" or b.kind != "tensor":
+    for keywords in ((("transpose_a", 2), ("adjoint_a", 4)), (("transpose_b", 3), ("adjoint_b", 5))):
+        flag = False  # an adjoint has the transpose's shape
+        for keyword, position in keywords:
+            arg = argument(call, keyword, position)
+            if arg is None or m.matches(arg.value, m.Name("False")):
+                continue
+            if not m.matches(arg.value, m.Name("True")):
+                return None
+            flag = True
+        flags.append(flag)
+    a, b = values.of(argument(call, "a", 0)) or Static(), values.of(argument(call, "b", 1))
+    if b is None or a.kind != "tensor" or b.kind != "tensor":
         return None
     return _matmul(a, b, flags[0], flags[1])
 
@@ -815,6 +911,10 @@ _TF_CONSTRUCTORS = {
     "tf.math.subtract": _tf_binary,
     "tf.multiply": _tf_binary,
     "tf.math.multiply": _tf_binary,
+    "tf.maximum": _tf_binary,
+    "tf.math.maximum": _tf_binary,
+    "tf.minimum": _tf_binary,
+    "tf.math.minimum": _tf_binary,
     "tf.get_variable": _get_variable,
     **{name: _tf_unary for name in _ELEMENTWISE_UNARY},
 }
@@ -864,7 +964,16 @@ def _squeezed(source: Static | None, axis_arg: cst.Arg | None, values: StaticVal
 
 
 def _matmul(a: Static, b: Static, transpose_a: bool, transpose_b: bool) -> Static | None:
-    """(..., n, k) @ (..., k, m) -> (..., n, m); None when a rank is unknown or below 2."""
+    """(..., n, k) @ (..., k, m) -> (..., n, m). When only `b`'s rank is known, the result still ends in m
+    (both operands must have rank 2 or more, and the batch dimensions broadcast in front); None when `b`'s
+    rank is unknown or a rank is below 2."""
+    if b.shape is not None and b.shape.dims is not None and len(b.shape.dims) >= 2 and (
+        a.shape is None or a.shape.dims is None
+    ):
+        last = b.shape.dims[-2] if transpose_b else b.shape.dims[-1]
+        # a Python list `b` takes `a`'s dtype; otherwise the op runs only when the dtypes agree
+        dtype = b.dtype if not b.literal or a.dtype == b.dtype else None
+        return Static(shape=Shape.ending_in(last), dtype=dtype)
     if a.shape is None or b.shape is None or a.shape.dims is None or b.shape.dims is None:
         return None
     if len(a.shape.dims) < 2 or len(b.shape.dims) < 2:
@@ -885,19 +994,36 @@ def broadcast(a: Shape, b: Shape) -> Shape | None:
     right = (1,) * (rank - len(b.dims)) + b.dims
     dims: list[int | None] = []
     for x, y in zip(left, right):
-        if x == y or y == 1:
-            dims.append(x)
-        elif x == 1:
-            dims.append(y)
-        elif x is None or y is None:
-            dims.append(x if y is None else y)
-        else:
+        if x is not None and y is not None and x != y and 1 not in (x, y):
             return None
+        dims.append(_broadcast_dim(x, y))
     return Shape.of(dims)
+
+
+def _broadcast_dim(x: int | None, y: int | None) -> int | None:
+    """One dimension of a broadcast that runs: a known dimension other than 1 wins."""
+    if x == y or y == 1:
+        return x
+    if x == 1:
+        return y
+    return x if y is None else y
+
+
+def _partial_broadcast(a: Shape, b: Shape) -> Shape | None:
+    """The broadcast when a rank is unknown: the last dimensions align, so the result's may be known
+    ((..., 128) + (128,) -> (..., 128)). A scalar counts as a last dimension of 1."""
+    x = 1 if a.dims == () else a.last_dim
+    y = 1 if b.dims == () else b.last_dim
+    if x is not None and y is not None and x != y and 1 not in (x, y):
+        return None
+    last = _broadcast_dim(x, y)
+    return Shape.ending_in(last) if last is not None else None
 
 
 def _elementwise(a: Static, b: Static) -> Static | None:
     shape = broadcast(a.shape, b.shape) if a.shape is not None and b.shape is not None else None
+    if shape is None and a.shape is not None and b.shape is not None and None in (a.shape.dims, b.shape.dims):
+        shape = _partial_broadcast(a.shape, b.shape)
     dtype = a.dtype if a.dtype == b.dtype else None
     if shape is None and dtype is None:
         return None
@@ -983,6 +1109,30 @@ def _literal_data(expr: cst.BaseExpression) -> tuple[tuple[int, ...], str] | Non
     kinds = {i[1] for i in inner}  # type: ignore[index]
     dtype = "float32" if "float32" in kinds else kinds.pop() if len(kinds) == 1 else "int32"
     return (len(inner),) + inner[0][0], dtype  # type: ignore[index]
+
+
+def _ends_in_return(body: cst.BaseSuite) -> bool:
+    """Every way through `body` ends in a `return` or `raise` (so the function never returns None unseen)."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        return bool(body.body) and isinstance(body.body[-1], (cst.Return, cst.Raise))
+    return bool(body.body) and _exits(body.body[-1])
+
+
+def _exits(statement: cst.BaseStatement) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return isinstance(statement.body[-1], (cst.Return, cst.Raise))
+    if isinstance(statement, cst.With):
+        return _ends_in_return(statement.body)
+    if isinstance(statement, cst.If) and statement.orelse is not None and _ends_in_return(statement.body):
+        rest = statement.orelse
+        return _exits(rest) if isinstance(rest, cst.If) else _ends_in_return(rest.body)
+    return False
+
+
+def _decorator_name(decorator: cst.Decorator) -> cst.BaseExpression:
+    """What a decorator names: `tf.function` for both `@tf.function` and `@tf.function(jit_compile=True)`."""
+    expr = decorator.decorator
+    return expr.func if isinstance(expr, cst.Call) else expr
 
 
 def _methods(cls: cst.ClassDef) -> Iterator[cst.FunctionDef]:

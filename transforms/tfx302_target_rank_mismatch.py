@@ -11,6 +11,11 @@ probes losses_shapes.py raw_sce and dtype_cases.py softmax_ce_shape):
 - `tf.nn.softmax_cross_entropy_with_logits(labels=(4, 3), logits=(4, 4))` raises `InvalidArgumentError: logits
   and labels must be broadcastable`.
 
+The check is on static shapes only: in a TF1 graph where a rank is statically unknown (a placeholder without
+a shape, fed (4, 3), through `tf.matmul(x, w)` with w (3, 1)), labels (4,) and logits (4, 1) broadcast into a
+(4, 4) loss without an error (measured), so where the inference knows only the logits' last dimension the
+finding says so, and it offers no fix: the logits' rank decides the layout.
+
 Keras losses (`BinaryCrossentropy`, `MeanSquaredError`) with targets (32,) and outputs (32, 1) run: Keras
 aligns the ranks, so they are not this rule's business.
 
@@ -135,6 +140,8 @@ class TargetRankMismatch(Rule):
             f"labels {label_shape} and logits {logit_shape} differ in shape; the op raises "
             "'logits and labels must have the same shape'"
         )
+        if label_shape.rank is None or logit_shape.rank is None:  # a graph may not know the rank either
+            message += " (or, in a graph whose static shapes are unknown, broadcasts them into a wrong loss)"
         target = self._reshape_target(label_shape, logit_shape, node)
         if target is None:
             self.report(node, message)
