@@ -7,7 +7,7 @@ def make_discriminator():
     return keras.Sequential([
         keras.Input((64,)),
         keras.layers.Dense(32, activation="relu"),
-        keras.layers.Dense(2),  # a "binary" head with two units
+        keras.layers.Dense(2),  # the real/fake head
     ])
 
 
