@@ -39,7 +39,7 @@ section at the end of the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -185,6 +185,8 @@ class StaticValues:
         self.rule = rule
         self._cache: dict[int, Static | None] = {}
         self._busy: set[int] = set()
+        # Descendants of the bodies `_walk` goes through, shared by every evaluator of the rule (see `_walk`).
+        self._walks: dict = rule.__dict__.setdefault("_tffix_walks", {})
         # Set only in an evaluator made for one call of a module function (`_called`): what the call passes to
         # the function's parameters (by id of the cst.Param), and the functions being so evaluated, outermost first.
         self._arguments: dict[int, Static] = {}
@@ -364,16 +366,39 @@ class StaticValues:
         return values[0] if len(values) == 1 else None
 
     def _self_assignments(self, cls: cst.ClassDef, attr: str) -> Iterator[cst.BaseExpression]:
+        """The values assigned to `self.<attr>` in the methods of `cls`, in order; `None` (a fresh Name) for an
+        assignment that binds it ambiguously (unpacking, several targets, `self.attr[i] = ...`)."""
+        for value in self._self_assignment_index(cls).get(attr, ()):
+            yield cst.Name("None") if value is None else value  # type: ignore[misc]
+
+    def _self_assignment_index(self, cls: cst.ClassDef) -> dict[str, list[cst.BaseExpression | None]]:
+        # Built once per class (attribute name -> what each assignment gives it): a lookup per `self.x` read
+        # used to walk every method of the class again.
+        key = ("self_assignments", id(cls))
+        entry = self._walks.get(key)
+        if entry is not None:
+            return entry[1]
+        index: dict[str, list[cst.BaseExpression | None]] = {}
         for method in _methods(cls):
             if not method.params.params:
                 continue
             self_name = method.params.params[0].name.value
-            target = m.Attribute(value=m.Name(self_name), attr=m.Name(attr))
-            for assign in _walk(method.body, cst.Assign):
-                if len(assign.targets) == 1 and m.matches(assign.targets[0].target, target):
-                    yield assign.value
-                elif any(m.findall(t.target, target) for t in assign.targets):
-                    yield cst.Name("None")  # unpacking or several targets: make the binding ambiguous
+            for assign in _walk(method.body, cst.Assign, cache=self._walks):
+                first = assign.targets[0].target if len(assign.targets) == 1 else None
+                exact = _self_attribute(first, self_name) if first is not None else None
+                if exact is not None:
+                    index.setdefault(exact, []).append(assign.value)
+                    continue
+                mentioned: list[str] = []
+                for t in assign.targets:
+                    for node in (t.target, *_walk(t.target, cst.Attribute, cache=self._walks)):
+                        name = _self_attribute(node, self_name)
+                        if name is not None and name not in mentioned:
+                            mentioned.append(name)
+                for name in mentioned:
+                    index.setdefault(name, []).append(None)  # ambiguous binding
+        self._walks[key] = (cls, index)
+        return index
 
     # --- inference ---------------------------------------------------------------------------------------------
     def _infer(self, expr: cst.CSTNode) -> Static | None:
@@ -606,9 +631,10 @@ class StaticValues:
             return None
         if any(not self._is(_decorator_name(d), "tf.function") for d in function.decorators):
             return None
-        if any(True for _ in _walk(function.body, (cst.Yield, cst.Await), skip_nested=True)):
+        if any(True for _ in _walk(function.body, (cst.Yield, cst.Await), skip_nested=True, cache=self._walks)):
             return None
-        results = [self.of(r.value) for r in _walk(function.body, cst.Return, skip_nested=True)]
+        returns = _walk(function.body, cst.Return, skip_nested=True, cache=self._walks)
+        results = [self.of(r.value) for r in returns]
         if not results or any(r is None for r in results):
             return None
         first = results[0]
@@ -1141,14 +1167,48 @@ def _methods(cls: cst.ClassDef) -> Iterator[cst.FunctionDef]:
             yield statement
 
 
-def _walk(node: cst.CSTNode, kind: type, skip_nested: bool = False) -> Iterator:
-    """Nodes of `kind` under `node`, optionally not entering nested functions and classes."""
-    for child in node.children:
-        if isinstance(child, kind):
-            yield child
-        if skip_nested and isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+def _walk(node: cst.CSTNode, kind: type, skip_nested: bool = False, cache: dict | None = None) -> Iterator:
+    """Nodes of `kind` under `node` (preorder, lexical order), optionally not entering nested functions and
+    classes. `cache` (one dict per module being checked, see `StaticValues`) keeps each node's descendants:
+    `node.children` rebuilds the node on every read, and the same bodies are walked again and again."""
+    return (n for n in _descendants(node, skip_nested, {} if cache is None else cache) if isinstance(n, kind))
+
+
+_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def _self_attribute(node: cst.CSTNode, self_name: str) -> str | None:
+    """`attr` when `node` is `<self_name>.attr`."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
+        return node.attr.value
+    return None
+
+
+def _descendants(node: cst.CSTNode, skip_nested: bool, cache: dict) -> tuple[cst.CSTNode, ...]:
+    # Keyed by id, with the node itself kept in the entry so that its id cannot be reused while cached.
+    key = (id(node), skip_nested)
+    entry = cache.get(key)
+    if entry is not None:
+        return entry[1]
+    found: list[cst.CSTNode] = []
+    for child in _children(node, cache):
+        found.append(child)
+        if skip_nested and isinstance(child, _NESTED):
             continue
-        yield from _walk(child, kind, skip_nested)
+        found.extend(_descendants(child, skip_nested, cache))
+    result = tuple(found)
+    cache[key] = (node, result)
+    return result
+
+
+def _children(node: cst.CSTNode, cache: dict) -> Sequence[cst.CSTNode]:
+    key = id(node)
+    entry = cache.get(key)
+    if entry is not None:
+        return entry[1]
+    children = node.children
+    cache[key] = (node, children)
+    return children
 
 
 # =============================================================================================================
