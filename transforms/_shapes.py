@@ -185,8 +185,8 @@ class StaticValues:
         self.rule = rule
         self._cache: dict[int, Static | None] = {}
         self._busy: set[int] = set()
-        # Descendants of the bodies `_walk` goes through, shared by every evaluator of the rule (see `_walk`).
-        self._walks: dict = rule.__dict__.setdefault("_tffix_walks", {})
+        # Descendants of the bodies `_walk` goes through, shared by every evaluator of the file (see `_walk`).
+        self._walks: dict = _walk_cache(rule)
         # Set only in an evaluator made for one call of a module function (`_called`): what the call passes to
         # the function's parameters (by id of the cst.Param), and the functions being so evaluated, outermost first.
         self._arguments: dict[int, Static] = {}
@@ -1175,6 +1175,19 @@ def _walk(node: cst.CSTNode, kind: type, skip_nested: bool = False, cache: dict 
 
 
 _NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# The structural facts `_walk` and `_self_assignment_index` cache, for the file being checked: one dict shared
+# by the rules of one check (they share its RuleContext). They are pure functions of the (immutable) nodes, each
+# entry keeps its node alive, so sharing them cannot change a result; only the latest file is kept.
+_SHARED_WALKS: list = [None, {}]
+
+
+def _walk_cache(rule: Rule) -> dict:
+    context = getattr(rule, "context", None)
+    if context is None:
+        return rule.__dict__.setdefault("_tffix_walks", {})
+    if _SHARED_WALKS[0] is not context:
+        _SHARED_WALKS[:] = [context, {}]
+    return _SHARED_WALKS[1]
 
 
 def _self_attribute(node: cst.CSTNode, self_name: str) -> str | None:
