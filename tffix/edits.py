@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from .model import Position, TextEdit
 
@@ -55,11 +55,3 @@ def _common_prefix(a: str, b: str) -> int:
     while i < n and a[i] == b[i]:
         i += 1
     return i
-
-
-def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
-    """Apply non-overlapping edits (the caller has checked that they do not overlap)."""
-    result = text
-    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-        result = result[: edit.start] + edit.text + result[edit.end :]
-    return result

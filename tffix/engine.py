@@ -19,7 +19,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .config import Settings
 from .grouping import keep_grouping
-from .edits import NEWLINE, apply_edits, diff_edits, line_starts
+from .edits import NEWLINE, diff_edits
 from .model import (
     Applicability,
     CheckResult,
@@ -165,8 +165,8 @@ class Engine:
         applied: list[Finding] = []
         problems: list[Problem] = []
         rejected: set[tuple] = set()
+        analysis = self._analyse(text, path)  # always the analysis of `text`: re-made only when it changes
         for _ in range(MAX_FIX_ITERATIONS):
-            analysis = self._analyse(text, path)
             if analysis.module is None:
                 if text == source:
                     return FixResult(path, source, source, problems=tuple(analysis.problems))
@@ -196,12 +196,13 @@ class Engine:
                         good.append((report, alone))
                 if not good:
                     continue
-                (report, new_text), chosen = good[0], [good[0][0]]  # fixes fine alone may clash together
+                chosen, new_text = [good[0][0]], good[0][1]  # fixes fine alone may clash together: one a round
             applied.extend(r.finding for r in chosen)
             text = new_text
+            analysis = self._analyse(text, path)
         else:
             problems.append(_internal(path, f"fixes did not settle after {MAX_FIX_ITERATIONS} rounds"))
-        remaining = self.check(text, path).findings
+        remaining = tuple(r.finding for r in analysis.reports)
         return FixResult(path, source, text, tuple(applied), tuple(remaining), tuple(problems))
 
 
@@ -310,11 +311,3 @@ def _is_suppressed(lines: Sequence[str], line: int, code: str) -> bool:
 
 def _internal(path: str, message: str, at: Position | None = None) -> Problem:
     return Problem(ProblemKind.INTERNAL, path, message, at.line if at else None, at.column if at else None)
-
-
-def offsets_to_positions(source: str, edits: Iterable[TextEdit]) -> list[tuple[Position, Position, str]]:
-    """(start, end, text) in line/column form, for callers such as the LSP server."""
-    from .edits import position_of
-
-    starts = line_starts(source)
-    return [(position_of(starts, e.start), position_of(starts, e.end), e.text) for e in edits]

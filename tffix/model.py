@@ -35,10 +35,6 @@ class TextEdit:
     end: int
     text: str
 
-    def overlaps(self, other: TextEdit) -> bool:
-        # Two insertions at the same point are ambiguous in order, so they count as overlapping too.
-        return (self.start < other.end and other.start < self.end) or self.start == other.start
-
 
 class Fix:
     """A fix: its title, its applicability and the text edits that make it.
@@ -70,9 +66,6 @@ class Fix:
             assert self._compute is not None
             self._edits, self._compute = self._compute(), None
         return self._edits
-
-    def overlaps(self, other: Fix) -> bool:
-        return any(a.overlaps(b) for a in self.edits for b in other.edits)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Fix):
