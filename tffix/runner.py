@@ -15,23 +15,22 @@ The CLI and the bulk runner report what this returns; nothing here prints.
 
 from __future__ import annotations
 
-import difflib
 import enum
 import multiprocessing
 import os
-import re
 import signal
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 
 from .cache import Cache, content_hash
 from .config import Settings
+from .diff import byte_diff
 from .discovery import discover, display_path
 from .engine import Engine
 from .model import Applicability, Finding, Fix, Problem, ProblemKind
@@ -179,23 +178,6 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
     return FileOutcome(shown, findings=remaining, fixed=applied, problems=problems, written=True, analysed=True)
 
 
-_BYTE_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
-def byte_diff(old: bytes, new: bytes, path: str) -> bytes:
-    """A unified diff of two versions of a file's bytes that `git apply` and `patch -p1` take as it is."""
-    if old == new:
-        return b""
-    name = path.encode("utf-8", "surrogateescape")
-    lines = []
-    for line in difflib.diff_bytes(
-        difflib.unified_diff, _BYTE_LINE.findall(old), _BYTE_LINE.findall(new), b"a/" + name, b"b/" + name
-    ):
-        # a last line without its newline needs the marker that patch tools expect after it
-        lines.append(line if line.endswith((b"\n", b"\r")) else line + b"\n\\ No newline at end of file\n")
-    return b"".join(lines)
-
-
 def _any_fix_to_make(findings: Iterable[Finding], unsafe: bool) -> bool:
     return any(
         f.fix is not None and (unsafe or f.fix.applicability is Applicability.SAFE) for f in findings
@@ -222,11 +204,6 @@ def _remember(job: Job, key: str | None, shown: str, findings, problems) -> None
     # A crash or a timeout is tffix's problem, not the file's: never cache it.
     if key is not None and job.cache is not None and all(p.kind is not ProblemKind.INTERNAL for p in problems):
         job.cache.put(key, shown, findings, problems)
-
-
-def iter_outcomes(files: Iterable[Path], engine: Engine, mode: Mode, *, unsafe: bool = False) -> Iterator[FileOutcome]:
-    for path in files:
-        yield process_file(path, engine, mode, unsafe=unsafe)
 
 
 # --- a run ---------------------------------------------------------------------------------------------------
