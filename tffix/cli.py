@@ -251,7 +251,8 @@ def verify(
 ) -> None:
     """Run the program before and after the fixes and show both outcomes side by side."""
     from .engine import Engine
-    from .verify import SourceError, verify as run_verify
+    from .source import SourceError
+    from .verify import verify as run_verify
 
     settings = _settings([file], config, None, None, None)
     if not file.is_file():

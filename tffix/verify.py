@@ -17,7 +17,7 @@ from pathlib import Path
 from .engine import Engine
 from .execution import DEFAULT_TIMEOUT, RunOutcome, run_command, run_program
 from .model import FixResult
-from .source import SourceError, atomic_write, read_source
+from .source import atomic_write, read_source
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,6 @@ class VerifyResult:
     before: RunOutcome | None = None
     after: RunOutcome | None = None
     written: bool = False
-
-    @property
-    def cured(self) -> bool:
-        """The after-run succeeded (and the before-run did not, or the fix changed something)."""
-        return self.after is not None and self.after.ok
 
 
 def backup_path(path: Path) -> Path:
@@ -100,6 +95,3 @@ def verify(
         atomic_write(path, new_bytes)
         written = True
     return VerifyResult(fixed, before, after, written)
-
-
-__all__ = ["SourceError", "VerifyResult", "swapped_contents", "verify"]
