@@ -56,8 +56,6 @@ class Case:
     def run_options(self) -> dict:
         run = self.expect.get("run", {})
         prelude = run.get("prelude", "")
-        if run.get("logical_cpus"):
-            prelude = _logical_cpus_prelude(int(run["logical_cpus"])) + prelude
         if run.get("emulate_gpus"):
             prelude = _emulate_gpus_prelude(int(run["emulate_gpus"])) + prelude
         return {
@@ -66,14 +64,6 @@ class Case:
             "timeout": float(run.get("timeout", 120)),
             "prelude": prelude or None,
         }
-
-
-def _logical_cpus_prelude(count: int) -> str:
-    return (
-        "import tensorflow as _tf\n"
-        "_tf.config.set_logical_device_configuration(_tf.config.list_physical_devices('CPU')[0], "
-        f"[_tf.config.LogicalDeviceConfiguration()] * {count})\n"
-    )
 
 
 def _emulate_gpus_prelude(count: int) -> str:
@@ -111,6 +101,9 @@ def validate_case(case: Case) -> list[str]:
     for key in case.expect:
         if key not in {"before", "after", "valid", "same_stdout", "unsafe", "report_only", "run", "description", "codes"}:
             errors.append(f"unknown key {key!r} in expect.toml")
+    for key in case.expect.get("run", {}):
+        if key not in {"args", "env", "timeout", "prelude", "emulate_gpus"}:
+            errors.append(f"unknown key {key!r} in [run]")
     for section in ("before", "after", "valid"):
         spec = case.expect.get(section)
         if spec is not None and spec.get("outcome") not in OUTCOMES:
