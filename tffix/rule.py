@@ -10,17 +10,19 @@ Each rule module carries its own documentation and examples: `VALID` snippets mu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar, Union
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import (
+    CodeRange,
+    MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
     ProviderT,
-    QualifiedNameProvider,
     ScopeProvider,
 )
 
@@ -95,20 +97,34 @@ class Rule(cst.BatchableCSTVisitor):
     # Words of which at least one must occur in a file's text for this rule to possibly fire; the engine skips
     # the rule (and the parse, when every rule is skipped) otherwise. Keep them exact API names.
     triggers: ClassVar[tuple[str, ...]] = ()
+    # Leaf names of TensorFlow/Keras user-API names (`GradientTape` for `tf.GradientTape`) of which a file must
+    # reference at least one, through its imports, for this rule to fire. The engine then skips the rule on
+    # other files and analyses only the code connected to such references (`tffix.slicing`). Empty: no gate.
+    anchors: ClassVar[frozenset[str]] = frozenset()
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
 
-    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (
-        PositionProvider,
-        QualifiedNameProvider,
-        ParentNodeProvider,
-        ScopeProvider,
-    )
+    # Resolved for every file up front. Positions and qualified names are not: most files never need them,
+    # and each costs a pass over the whole tree (see `position` and `qualified_names`).
+    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (ParentNodeProvider, ScopeProvider)
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__()
         self.context = context
         self.reports: list[Report] = []
+        self._wrapper: MetadataWrapper | None = None
+        self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
+
+    @contextmanager
+    def resolve(self, wrapper: MetadataWrapper) -> Iterator[None]:
+        """Keep the wrapper during the visit, so that positions can be resolved when first asked for."""
+        self._wrapper = wrapper
+        try:
+            with super().resolve(wrapper):
+                yield
+        finally:
+            self._wrapper = None
+            self._qualified.clear()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -123,14 +139,28 @@ class Rule(cst.BatchableCSTVisitor):
         that is usually silent but raises in this shape of code, say)."""
         self.reports.append(Report(node=node, message=message, rewrite=rewrite, severity=severity))
 
+    # --- metadata --------------------------------------------------------------------------------------------
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        """Where `node` is. The first call resolves every position of the file (one code generation pass)."""
+        if self._wrapper is None:
+            raise KeyError("positions are only known while the rule visits a file")
+        return self._wrapper.resolve(PositionProvider)[node]
+
+    def qualified_names(self, node: cst.CSTNode) -> frozenset[str]:
+        """What `node` (a name, an attribute, a call) resolves to through imports and assignments, as LibCST's
+        QualifiedNameProvider would say: `tensorflow.keras.layers.Dense`, `numpy.zeros`. Worked out from the
+        scope when asked, rather than for every node of the file up front."""
+        known = self._qualified.get(node)
+        if known is None:
+            scope = self.get_metadata(ScopeProvider, node, None)
+            known = frozenset(q.name for q in scope.get_qualified_names_for(node)) if scope else frozenset()
+            self._qualified[node] = known
+        return known
+
     # --- name resolution -------------------------------------------------------------------------------------
     def api_names(self, node: cst.CSTNode) -> frozenset[str]:
         """Canonical TensorFlow/Keras names (see `tffix.names`) that `node` resolves to through imports."""
-        try:
-            qualified = self.get_metadata(QualifiedNameProvider, node, set())
-        except KeyError:
-            return frozenset()
-        return canonical_all(q.name for q in qualified)
+        return canonical_all(self.qualified_names(node))
 
     def is_api(self, node: cst.CSTNode, *names: str) -> bool:
         return not self.api_names(node).isdisjoint(names)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import ScopeProvider
 
 from tffix.rule import Rule, argument
 
@@ -341,7 +341,7 @@ def pin_text(pin: cst.Call) -> str:
 
 
 def line_of(rule: Rule, node: cst.CSTNode) -> int:
-    return rule.get_metadata(PositionProvider, node).start.line
+    return rule.position(node).start.line
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -745,11 +745,7 @@ def _constant_args(v1: str, op: cst.Call, fill: bool) -> list[str] | None:
 
 
 def _numpy_name(rule: Rule, func: cst.BaseExpression) -> str | None:
-    try:
-        qualified = rule.get_metadata(QualifiedNameProvider, func, set())
-    except KeyError:
-        return None
-    return next((q.name for q in qualified if q.name.startswith("numpy.")), None)
+    return next((name for name in rule.qualified_names(func) if name.startswith("numpy.")), None)
 
 
 def _numpy_dtype(v1: str, dtype: cst.BaseExpression | None, kind: str | None) -> str | None:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import ParentNodeProvider, ScopeProvider
 
 from tffix.rule import Rule, argument, literal_int
 
@@ -260,14 +260,9 @@ class StaticValues:
         return None
 
     # --- names -------------------------------------------------------------------------------------------------
-    def _qualified(self, node: cst.CSTNode) -> set[str]:
+    def _qualified(self, node: cst.CSTNode) -> frozenset[str]:
         """Canonical TF/Keras names (`tf.X`, `keras.X`) plus raw qualified names (`numpy.X`)."""
-        names = set(self.rule.api_names(node))
-        try:
-            names.update(q.name for q in self.rule.get_metadata(QualifiedNameProvider, node, set()))
-        except KeyError:
-            pass
-        return names
+        return self.rule.api_names(node) | self.rule.qualified_names(node)
 
     def _is(self, node: cst.CSTNode, *names: str) -> bool:
         return not self._qualified(node).isdisjoint(names)
@@ -282,7 +277,7 @@ class StaticValues:
         return self.rule.get_metadata(ParentNodeProvider, node, None)
 
     def _line(self, node: cst.CSTNode) -> int:
-        return self.rule.get_metadata(PositionProvider, node).start.line
+        return self.rule.position(node).start.line
 
     def _binding(self, name: cst.Name) -> cst.BaseExpression | None:
         scope = self.rule.get_metadata(ScopeProvider, name, None)

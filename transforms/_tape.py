@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import Assignment, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import Assignment, ScopeProvider
 
 from tffix.rule import Rule, argument
 
@@ -435,7 +435,7 @@ def assigned_value(rule: Rule, target: cst.CSTNode) -> cst.BaseExpression | None
 
 
 def line_of(rule: Rule, node: cst.CSTNode) -> int:
-    return rule.get_metadata(PositionProvider, node).start.line
+    return rule.position(node).start.line
 
 
 def has_operation(node: cst.CSTNode) -> bool:
@@ -511,11 +511,7 @@ def free_name(module: cst.Module, preferred: Sequence[str]) -> str:
 
 def numpy_name(rule: Rule, func: cst.CSTNode) -> str | None:
     """`square` for `np.square` (whatever NumPy was imported as), else None."""
-    try:
-        qualified = rule.get_metadata(QualifiedNameProvider, func, set())
-    except KeyError:
-        return None
-    for q in qualified:
-        if q.name.startswith("numpy."):
-            return q.name[len("numpy."):]
+    for name in rule.qualified_names(func):
+        if name.startswith("numpy."):
+            return name[len("numpy."):]
     return None

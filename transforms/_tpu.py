@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import QualifiedNameProvider
 
 from tffix.rule import Rule, argument
 
@@ -71,7 +70,7 @@ def is_colab_address(rule: Rule, node: cst.CSTNode) -> bool:
         return False
     if index.value.evaluated_value != COLAB_VARIABLE:
         return False
-    return any(q.name == "os.environ" for q in rule.get_metadata(QualifiedNameProvider, node.value, set()))
+    return "os.environ" in rule.qualified_names(node.value)
 
 
 def resolver_argument(call: cst.Call) -> cst.Arg | None:
