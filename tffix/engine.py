@@ -34,6 +34,7 @@ from .model import (
 from .prefilter import imports_user_api, nesting_problem
 from .registry import all_rules
 from .rule import Rewrite, Rule, RuleContext
+from .slicing import MAX_KEPT_SHARE, focus
 
 MAX_FIX_ITERATIONS = 10
 
@@ -71,8 +72,17 @@ def _looks_like_python2(source: str) -> bool:
 
 
 class Engine:
-    def __init__(self, settings: Settings | None = None, rules: Sequence[type[Rule]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        rules: Sequence[type[Rule]] | None = None,
+        *,
+        max_kept_share: float = MAX_KEPT_SHARE,
+    ) -> None:
+        """`max_kept_share`: analyse a file's slice first when it keeps at most this share of the lines (see
+        `tffix.slicing`); 0 never slices, 1 always does. Rules whose anchors a file lacks are skipped anyway."""
         self.settings = settings or Settings()
+        self.max_kept_share = max_kept_share
         candidates = all_rules() if rules is None else tuple(rules)
         self.rules = tuple(rule for rule in candidates if self.settings.is_selected(rule.code))
 
@@ -104,6 +114,21 @@ class Engine:
         active = self._active_rules(source, path)
         if not active:
             return _Analysis(None, [], [])
+        anchors = frozenset().union(*(rule.anchors for rule in active))
+        if anchors and nesting_problem(source) is None:
+            found = focus(source, anchors)
+            if found is not None:
+                active = [rule for rule in active if not rule.anchors or not rule.anchors.isdisjoint(found.leaves)]
+                if not active:
+                    return _Analysis(None, [], [])
+                if all(r.anchors for r in active) and found.text != source and found.kept_share <= self.max_kept_share:
+                    # The slice first; the whole file only when the slice shows something (see tffix.slicing).
+                    sliced = self._analyse_text(found.text, path, active)
+                    if not sliced.reports and not sliced.problems:
+                        return _Analysis(None, [], [])
+        return self._analyse_text(source, path, active)
+
+    def _analyse_text(self, source: str, path: str, active: Sequence[type[Rule]]) -> _Analysis:
         parsed = parse(source, path)
         if parsed.module is None:
             return _Analysis(None, [], [parsed.problem])  # type: ignore[list-item]

@@ -1,0 +1,216 @@
+"""The anchor gate and the slice (tffix.slicing): what is kept, and that the engine's results never change."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from fixture_cases import load_cases
+from tffix.engine import Engine
+from tffix.registry import all_rules
+from tffix.slicing import focus, referenced_leaves
+
+HEADER = "import tensorflow as tf\nimport numpy as np\n"
+
+
+def kept(source: str, anchors=("GradientTape",)) -> str:
+    """The slice with blanked lines dropped, to compare what is kept."""
+    source = HEADER + textwrap.dedent(source)
+    found = focus(source, anchors)
+    assert found is not None
+    assert found.text.count("\n") == source.count("\n"), "the slice keeps every line, blanked or not"
+    for line, original in zip(found.text.split("\n"), source.split("\n")):
+        assert line in ("", original), "a line is either kept exactly or blanked"
+    return "\n".join(line for line in found.text.split("\n") if line.strip())
+
+
+# --- leaves --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("source", "leaf"),
+    [
+        ("import tensorflow as tf\ntf.GradientTape()\n", "GradientTape"),
+        ("import tensorflow.compat.v1 as tf\ntf.get_variable('w', [1])\n", "get_variable"),
+        ("from tensorflow import keras\nkeras.layers.Dense(2)\n", "Dense"),
+        ("from tensorflow.keras.layers import Dense as D\nD(2)\n", "Dense"),
+        ("import keras\nkeras.losses.BinaryCrossentropy()\n", "BinaryCrossentropy"),
+        ("def f():\n    import tensorflow as tf\n    return tf.one_hot\n", "one_hot"),  # an import in a function
+        ("import tensorflow\ntensorflow.nn.relu\n", "nn"),  # every prefix of a chain
+    ],
+)
+def test_leaves_follow_imports_and_aliases(source, leaf):
+    assert leaf in referenced_leaves(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import tensorflow as tf\nx = 'tf.GradientTape'  # tf.GradientTape\n",  # strings and comments
+        "from tensorflow.python.eager import backprop\nbackprop.GradientTape()\n",  # TensorFlow's internals
+        "import mytools as tf\ntf.GradientTape()\n",  # a name spelt `tf` that is not TensorFlow
+        "import tensorflow as tf\nt = tape.GradientTape()\n",  # the chain does not start at an import
+    ],
+)
+def test_no_leaf_without_a_resolved_user_api_name(source):
+    assert "GradientTape" not in referenced_leaves(source)
+
+
+def test_unparsable_source_has_no_focus():
+    assert focus("def f(:\n", ("GradientTape",)) is None
+    assert referenced_leaves("print 'py2'\n") is None
+
+
+# --- what the slice keeps ------------------------------------------------------------------------------------
+def test_definitions_without_anchors_are_blanked_and_statements_stay():
+    result = kept(
+        """
+        BATCH = 4
+
+        def unrelated(x):
+            return x + 1
+
+        def train(w):
+            with tf.GradientTape() as tape:
+                y = w * 2
+            return tape.gradient(y, w)
+
+        if __name__ == "__main__":
+            print(BATCH)
+        """
+    )
+    assert "def train" in result and "BATCH = 4" in result and "__main__" in result
+    assert "unrelated" not in result
+
+
+def test_helpers_used_by_kept_code_and_callers_of_anchored_code_are_kept():
+    result = kept(
+        """
+        def double(x):
+            return x * 2
+
+        def grad(w):
+            with tf.GradientTape() as tape:
+                y = double(w)
+            return tape.gradient(y, w)
+
+        def caller():
+            return grad(tf.Variable(1.0))
+
+        def other_user_of_double():
+            return double(3)
+        """
+    )
+    assert "def double" in result and "def grad" in result and "def caller" in result
+    # `double` is needed by kept code, but carries nothing of TensorFlow to its other callers.
+    assert "other_user_of_double" not in result
+
+
+def test_module_values_from_anchored_code_reach_their_users():
+    result = kept(
+        """
+        tape = tf.GradientTape(persistent=True)
+
+        def use():
+            return tape.gradient(1, 2)
+
+        def unrelated():
+            return 1
+        """
+    )
+    assert "def use" in result and "unrelated" not in result
+
+
+def test_methods_connected_through_self_attributes_are_kept():
+    result = kept(
+        """
+        class Trainer:
+            def __init__(self):
+                self.tape = tf.GradientTape()
+                self.steps = 0
+
+            def step(self):
+                return self.tape.gradient(1, 2)
+
+            def log(self):
+                print("log")
+
+            def helper_used_by_step_caller(self):
+                return self.step()
+        """
+    )
+    assert "def __init__" in result and "def step" in result
+    assert "def helper_used_by_step_caller" in result  # uses a method of kept code: evidence flows
+    assert "def log" not in result
+    assert "class Trainer:" in result
+
+
+def test_a_class_is_kept_whole_when_used_by_name_or_anchored_in_its_header():
+    result = kept(
+        """
+        class Model(tf.keras.Model):
+            def call(self, x):
+                return x
+
+        class Plain:
+            def method(self):
+                return 1
+
+        def run():
+            with tf.GradientTape() as tape:
+                return Plain().method()
+        """,
+        anchors=("GradientTape", "Model"),
+    )
+    assert "def call" in result and "class Plain" in result and "def method" in result
+
+
+def test_a_file_without_anchors_keeps_everything():
+    source = "import tensorflow as tf\ndef f():\n    return tf.zeros(3)\n"
+    found = focus(source, ("GradientTape",))
+    assert found.text == source and found.kept_share == 1.0 and "zeros" in found.leaves
+
+
+def test_line_endings_and_columns_survive_the_slice():
+    source = "import tensorflow as tf\r\ndef a():\r\n    return 1\r\ndef b():\r\n    return tf.GradientTape()\r\n"
+    found = focus(source, ("GradientTape",))
+    assert found.text == "import tensorflow as tf\r\n\r\n\r\ndef b():\r\n    return tf.GradientTape()\r\n"
+
+
+# --- the engine with and without the slice -------------------------------------------------------------------
+ANCHORED = [rule for rule in all_rules() if rule.anchors]
+
+
+def _sources():
+    for case in load_cases():
+        for which in ("before", "after", "valid"):
+            path = case.program(which)
+            if path.exists():
+                yield pytest.param(path.read_text(encoding="utf-8"), id=f"{case.id}/{which}")
+    for rule in all_rules():
+        for i, example in enumerate(rule.INVALID):
+            yield pytest.param(example.code, id=f"{rule.code}-invalid-{i}")
+        for i, example in enumerate(rule.VALID):
+            yield pytest.param(example.code, id=f"{rule.code}-valid-{i}")
+
+
+ALWAYS_SLICE = Engine(max_kept_share=1.0)  # slices every file that has anything to blank
+NEVER_SLICE = Engine(max_kept_share=0.0)
+
+
+@pytest.mark.parametrize("source", list(_sources()))
+def test_the_slice_finds_something_wherever_the_whole_file_does(source):
+    whole = NEVER_SLICE.check(source, "case.py")
+    found = focus(source, frozenset().union(*(rule.anchors for rule in all_rules())))
+    if whole.findings and found is not None and found.text != source:
+        # Soundness: the engine only looks at the whole file when the slice shows something.
+        assert ALWAYS_SLICE._analyse_text(found.text, "case.py", ALWAYS_SLICE.rules).reports
+    assert ALWAYS_SLICE.check(source, "case.py") == whole
+
+
+def test_every_slice_test_case_is_real():
+    """The cases above must exercise the slice: some fixtures do have code for it to blank."""
+    anchors = frozenset().union(*(rule.anchors for rule in all_rules()))
+    if not anchors:
+        pytest.fail("no rule declares anchors: the slice is never used")
+    sliced = [p for p in _sources() if (f := focus(p.values[0], anchors)) is not None and f.text != p.values[0]]
+    assert sliced

@@ -1,0 +1,285 @@
+"""Which rules can fire on a file, and which parts of it they need, found with Python's own parser.
+
+LibCST's parse, its scope metadata and the rules' visits cost ten times and more a bare LibCST parse, and
+Python's `ast` parses about eight times faster than LibCST. So before LibCST runs, the engine asks this
+module two questions (both are skipped for rules that declare no `anchors`):
+
+1. Which rules can fire at all? A rule declares `anchors`: the leaf names (`GradientTape`, `matmul`) of the
+   TensorFlow/Keras user-API names without one of which it never reports. A file references a leaf when a
+   name or attribute chain in it resolves, through the file's imports (in any scope) or the bare words
+   `tensorflow`/`keras`/`tf_keras`, to a canonical user-API name (`tffix.names`) ending in that leaf. Rules
+   whose anchors the file never references are not run; when none is left, nothing is parsed.
+
+2. Which parts of the file can matter? The file is cut into units: each top-level statement, and each method
+   of a top-level class whose header references no anchor. A unit is kept when it references an anchor, and
+   so is everything connected to a kept unit by name: the module-level definitions a kept unit uses (a class
+   used by name is kept whole), the units that use a name a kept unit binds at module level, and in a class
+   the methods that define or use a `self.` attribute (or method) that a kept method uses or defines.
+   The slice is the file with every unit that is not kept and is a definition (a def, a class, a method)
+   replaced by empty lines. Lines are kept line for line, so a position in the slice is the same position
+   in the file. Statements that are not definitions (imports, constants, `if __name__ == ...`) always stay.
+
+The engine analyses the slice, and analyses the whole file only when the slice yields a finding or a problem,
+so every result it returns comes from the whole file. What makes the shortcut sound: rules see TensorFlow only
+through API names, a rule reports only where its anchors are used, and whatever kept code can reach by name is
+kept. The test suite checks it against the whole-file analysis on every fixture and rule example, and
+`bench/bench_check.py --verify-slices` on every file of the installed TensorFlow and Keras.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .edits import NEWLINE
+from .names import canonical
+from .prefilter import is_internal_name
+
+# A slice keeping more than this share of the lines is not worth analysing before the whole file.
+MAX_KEPT_SHARE = 0.6
+
+_BARE_WORDS = ("tensorflow", "keras", "tf_keras")  # names LibCST resolves to themselves when bound locally
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What the anchor gate and the slice found for one file."""
+
+    leaves: frozenset[str]  # every API leaf name the file references
+    text: str  # the slice: the file with the units no rule needs blanked (the file itself when all are needed)
+    kept_share: float  # the share of the file's lines the slice keeps
+
+
+def focus(source: str, anchors: Iterable[str]) -> Focus | None:
+    """The API leaves `source` references and its slice for `anchors`; None when Python cannot parse it (the
+    engine then analyses the whole file, and LibCST reports what is wrong)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    anchors = frozenset(anchors)
+    index = _Index(tree, anchors)
+    if not index.anchored:
+        return Focus(index.leaves, source, 1.0)
+    lines = NEWLINE.split(source)
+    blank = index.blanked_lines()
+    if not blank:
+        return Focus(index.leaves, source, 1.0)
+    separators = [m.group() for m in NEWLINE.finditer(source)] + [""]
+    text = "".join(("" if number in blank else line) + sep for number, (line, sep) in
+                   enumerate(zip(lines, separators), start=1))
+    return Focus(index.leaves, text, 1 - len(blank) / len(lines))
+
+
+def referenced_leaves(source: str) -> frozenset[str] | None:
+    """The leaf names of the TensorFlow/Keras user-API names `source` references; None when it does not parse."""
+    result = focus(source, ())
+    return None if result is None else result.leaves
+
+
+@dataclass(eq=False)
+class _Unit:
+    node: ast.AST
+    definition: bool  # blanked when not kept
+    owner: _Unit | None = None  # the class of a method
+    anchored: bool = False
+    kept: bool = False
+    names: set[str] = field(default_factory=set)  # every plain name it uses or binds
+    binds: set[str] = field(default_factory=set)  # names it binds at module level
+    attribute_uses: set[str] = field(default_factory=set)  # `self.x` read, in a method
+    attribute_defs: set[str] = field(default_factory=set)  # `self.x` stored, or the method's own name
+    members: list[_Unit] = field(default_factory=list)  # of a split class
+
+    @property
+    def lines(self) -> range:
+        decorators = getattr(self.node, "decorator_list", ())
+        start = min([self.node.lineno, *(d.lineno for d in decorators)])
+        return range(start, self.node.end_lineno + 1)  # type: ignore[attr-defined, operator]
+
+
+class _Index:
+    def __init__(self, tree: ast.Module, anchors: frozenset[str]) -> None:
+        self.anchors = anchors
+        self.roots = _import_roots(tree)
+        self.leaves: set[str] = set()
+        self._canonical: dict[str, str | None] = {}
+        self.units: list[_Unit] = []
+        for statement in tree.body:
+            self._add(statement)
+        self.anchored = any(u.anchored for u in self._all_units())
+        if self.anchored:
+            self._keep_connected()
+        self.leaves = frozenset(self.leaves)  # type: ignore[assignment]
+
+    # --- units -----------------------------------------------------------------------------------------------
+    def _add(self, statement: ast.stmt) -> None:
+        if isinstance(statement, ast.ClassDef):
+            header = [*statement.bases, *(k.value for k in statement.keywords), *statement.decorator_list]
+            if not any(self._scan(part, _Unit(part, False)) for part in header):
+                self._add_split_class(statement, header)
+                return
+        unit = _Unit(statement, isinstance(statement, _DEFINITIONS))
+        unit.anchored = self._scan(statement, unit)
+        unit.binds |= _module_bindings(statement)
+        self.units.append(unit)
+
+    def _add_split_class(self, cls: ast.ClassDef, header: list[ast.expr]) -> None:
+        shell = _Unit(cls, True, binds={cls.name})
+        for part in header:
+            self._scan(part, shell)
+        for statement in cls.body:
+            if isinstance(statement, _FUNCTIONS):
+                member = _Unit(statement, True, owner=shell)
+                member.anchored = self._scan(statement, member, _self_name(statement))
+                member.attribute_defs.add(statement.name)
+                shell.members.append(member)
+            else:
+                shell.anchored |= self._scan(statement, shell)
+                shell.attribute_defs |= _module_bindings(statement)
+        self.units.append(shell)
+
+    def _all_units(self) -> Iterable[_Unit]:
+        for unit in self.units:
+            yield unit
+            yield from unit.members
+
+    def _scan(self, node: ast.AST, unit: _Unit, self_name: str | None = None) -> bool:
+        """Record the names `node` uses into `unit`; whether it references an anchor."""
+        anchored = False
+        for child in ast.walk(node):
+            kind = type(child)
+            if kind is ast.Name:
+                unit.names.add(child.id)  # type: ignore[attr-defined]
+                if child.id in self.roots:  # type: ignore[attr-defined]
+                    anchored |= self._resolve(child.id, ())  # type: ignore[attr-defined]
+            elif kind is ast.Attribute:
+                parts = [child.attr]  # type: ignore[attr-defined]
+                base = child.value  # type: ignore[attr-defined]
+                while type(base) is ast.Attribute:
+                    parts.append(base.attr)
+                    base = base.value
+                if type(base) is not ast.Name:
+                    continue
+                if base.id in self.roots:
+                    anchored |= self._resolve(base.id, tuple(reversed(parts)))
+                if base.id == self_name and len(parts) == 1:
+                    stored = type(child.ctx) is ast.Store  # type: ignore[attr-defined]
+                    (unit.attribute_defs if stored else unit.attribute_uses).add(child.attr)  # type: ignore[attr-defined]
+            elif kind is ast.Global:
+                unit.binds.update(child.names)  # type: ignore[attr-defined]
+        return anchored
+
+    def _resolve(self, root: str, attributes: tuple[str, ...]) -> bool:
+        anchored = False
+        for module in self.roots[root]:
+            qualified = ".".join((module, *attributes))
+            if qualified not in self._canonical:
+                name = canonical(qualified)
+                self._canonical[qualified] = None if name is None or is_internal_name(name) else name
+            name = self._canonical[qualified]
+            if name is not None:
+                leaf = name.rpartition(".")[2]
+                self.leaves.add(leaf)  # type: ignore[attr-defined]
+                anchored |= leaf in self.anchors
+        return anchored
+
+    # --- what is kept ----------------------------------------------------------------------------------------
+    def _keep_connected(self) -> None:
+        """Keep the units that carry anchored values (evidence) and everything they need.
+
+        Evidence flows from a unit to the units that use a module-level name it binds, and within a class from
+        a method to the methods that use an attribute it defines; every unit with evidence is kept. A kept
+        unit needs the definitions it uses (a class used by name whole, and in a class the methods defining
+        what it uses): those are kept too, but carry no evidence on, so a helper that kept code calls does
+        not pull in every other caller of the helper."""
+        binders: dict[str, list[_Unit]] = defaultdict(list)
+        users: dict[str, list[_Unit]] = defaultdict(list)
+        for unit in self._all_units():
+            for name in unit.binds:
+                binders[name].append(unit)
+            for name in unit.names:
+                users[name].append(unit)
+        evidence = [u for u in self._all_units() if u.anchored]
+        needed: list[_Unit] = []
+        seen: set[int] = set()
+        while evidence or needed:
+            if evidence:
+                unit = evidence.pop()
+                if id(unit) in seen:
+                    continue
+                seen.add(id(unit))
+                for name in unit.binds:
+                    evidence.extend(users.get(name, ()))
+                if unit.members:  # a class with evidence in its header or body: all of it
+                    evidence.extend(unit.members)
+                owner = unit.owner
+                if owner is not None:
+                    evidence.extend(m for m in owner.members if m.attribute_uses & unit.attribute_defs)
+            else:
+                unit = needed.pop()
+            if unit.kept:
+                continue
+            unit.kept = True
+            for name in unit.names:
+                for binder in binders.get(name, ()):
+                    needed.append(binder)
+                    needed.extend(binder.members)  # a class used by name is kept whole
+            if unit.owner is not None:
+                needed.append(unit.owner)
+                needed.extend(m for m in unit.owner.members if m.attribute_defs & unit.attribute_uses)
+
+    def blanked_lines(self) -> set[int]:
+        blank: set[int] = set()
+        for unit in self.units:
+            if not unit.kept:
+                if unit.definition:
+                    blank.update(unit.lines)
+                continue
+            for member in unit.members:
+                if not member.kept:
+                    blank.update(member.lines)
+        return blank
+
+
+def _import_roots(tree: ast.Module) -> dict[str, set[str]]:
+    """Each name an import binds anywhere in the file, with the modules (or module members) it may stand for."""
+    roots: dict[str, set[str]] = defaultdict(set)
+    for word in _BARE_WORDS:
+        roots[word].add(word)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    roots[alias.asname].add(alias.name)
+                else:
+                    first = alias.name.partition(".")[0]
+                    roots[first].add(first)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                if alias.name != "*":
+                    roots[alias.asname or alias.name].add(f"{node.module}.{alias.name}")
+    return roots
+
+
+def _module_bindings(statement: ast.stmt) -> set[str]:
+    """Names a top-level statement binds in the module (a superset: names bound in nested scopes count too).
+    Not imports: the names they bind are resolved as API names, and are never blanked."""
+    if isinstance(statement, _DEFINITIONS):
+        return {statement.name}
+    bound = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+    return bound
+
+
+def _self_name(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The name a method calls its instance (or class) by: its first parameter."""
+    parameters = [*function.args.posonlyargs, *function.args.args]
+    return parameters[0].arg if parameters else None
