@@ -20,7 +20,6 @@ import libcst.matchers as m
 from libcst.metadata import (
     CodeRange,
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
     ProviderT,
     ScopeProvider,
@@ -28,6 +27,7 @@ from libcst.metadata import (
 
 from .model import Applicability, Severity
 from .names import canonical_all
+from .parents import ParentProvider
 
 NodeReplacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
 # A replacement is a node, or a function of the *updated* node (so that edits nested inside it survive).
@@ -106,7 +106,7 @@ class Rule(cst.BatchableCSTVisitor):
 
     # Resolved for every file up front. Positions and qualified names are not: most files never need them,
     # and each costs a pass over the whole tree (see `position` and `qualified_names`).
-    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (ParentNodeProvider, ScopeProvider)
+    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (ParentProvider, ScopeProvider)
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__()
@@ -175,7 +175,7 @@ class Rule(cst.BatchableCSTVisitor):
         )
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.get_metadata(ParentNodeProvider, node, None)
+        return self.get_metadata(ParentProvider, node, None)
 
     def ancestors(self, node: cst.CSTNode) -> Iterable[cst.CSTNode]:
         current = self.parent(node)

@@ -44,8 +44,9 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ParentNodeProvider, ScopeProvider
+from libcst.metadata import ScopeProvider
 
+from tffix.parents import ParentProvider
 from tffix.rule import Rule, argument, literal_int
 
 Dims = tuple["int | None", ...]
@@ -274,7 +275,7 @@ class StaticValues:
         return None
 
     def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.rule.get_metadata(ParentNodeProvider, node, None)
+        return self.rule.get_metadata(ParentProvider, node, None)
 
     def _line(self, node: cst.CSTNode) -> int:
         return self.rule.position(node).start.line
