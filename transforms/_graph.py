@@ -27,6 +27,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
+from tffix.names import leaves
+from tffix.parents import walk
 from tffix.rule import Rule, argument
 
 # Stands for a computed part of a device string ('/gpu:%d' % i): the field it lands in is unknown.
@@ -321,18 +323,12 @@ _DEVICE_CHECKS = (
 
 
 def _mentions_device_check(rule: Rule, test: cst.BaseExpression) -> bool:
-    for node in _walk(test):
+    for node in walk(test):
         if isinstance(node, cst.Call) and rule.is_call_to(node, *_DEVICE_CHECKS):
             return True
         if isinstance(node, cst.Name) and re.search(r"gpu|tpu|cuda|device", node.value, re.IGNORECASE):
             return True
     return False
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
 
 
 def pin_text(pin: cst.Call) -> str:
@@ -358,6 +354,10 @@ _GRAPH_APIS = frozenset({
 # TF1-style, but they also run eagerly: they say "graph code" only where nothing says "eager code".
 _TF1_STYLE_APIS = frozenset({"tf.get_variable", "tf.variable_scope"})
 _EAGER_APIS = frozenset({"tf.GradientTape", "tf.function", "tf.enable_eager_execution", "tf.enable_v2_behavior"})
+# What makes `GraphFacts.tf1_graph` true, and variable sharing (`reuses_variables`): a rule that reports only in
+# TF1 graph code takes these as anchors too, so that the code saying "graph" is never sliced away. (Code saying
+# "eager" may be: without it a slice looks more like graph code, which only makes it report more.)
+GRAPH_EVIDENCE = leaves(*_GRAPH_APIS, *_TF1_STYLE_APIS, "tf.AUTO_REUSE", "tf.get_variable_scope")
 
 
 @dataclass
@@ -387,7 +387,7 @@ class GraphFacts:
         facts = cls(module)
         v1_alias, tf_alias, spells_compat = None, None, False
         graph, tf1_style, eager = False, False, False
-        for node in _walk(module):
+        for node in walk(module):
             if isinstance(node, cst.Decorator):
                 eager = eager or bool(rule.api_names(node.decorator) & _EAGER_APIS)
             elif isinstance(node, cst.Call):
@@ -492,7 +492,7 @@ def _is_false_or_none(node: cst.BaseExpression) -> bool:
 def reuses_variables(rule: Rule, module: cst.Module) -> bool:
     """Does the module ask for variable sharing anywhere: `reuse=...` (not False/None), `tf.AUTO_REUSE`,
     `scope.reuse_variables()`?"""
-    for node in _walk(module):
+    for node in walk(module):
         if isinstance(node, cst.Call):
             if rule.is_call_to(node, "tf.variable_scope"):
                 reuse = argument(node, "reuse", 2)
@@ -531,18 +531,55 @@ def scope_region(rule: Rule, node: cst.CSTNode) -> cst.CSTNode | None:
     return None
 
 
+@dataclass
+class ModuleIndex:
+    """The calls and functions of a module, found in one walk: the variable rules ask for the calls of each
+    function, and a search of the whole tree per function made them quadratic."""
+
+    module: cst.Module
+    calls: list[cst.Call] = field(default_factory=list)
+    functions: list[cst.FunctionDef] = field(default_factory=list)
+    by_callee: dict[str, list[cst.Call]] = field(default_factory=dict)  # `name(...)` and `self.name(...)`
+    scoped: set[cst.FunctionDef] | None = None  # `scoped_functions`, once worked out
+
+    @classmethod
+    def of(cls, module: cst.Module) -> ModuleIndex:
+        cached = _LAST_INDEX[0]
+        if cached is not None and cached.module is module:
+            return cached
+        index = cls(module)
+        for node in walk(module):
+            if isinstance(node, cst.Call):
+                index.calls.append(node)
+                func = node.func
+                if isinstance(func, cst.Name):
+                    index.by_callee.setdefault(func.value, []).append(node)
+                elif m.matches(func, m.Attribute(value=m.Name("self"))):
+                    index.by_callee.setdefault(func.attr.value, []).append(node)  # type: ignore[attr-defined]
+            elif isinstance(node, cst.FunctionDef):
+                index.functions.append(node)
+        _LAST_INDEX[0] = index
+        return index
+
+
+_LAST_INDEX: list[ModuleIndex | None] = [None]
+
+
 def calls_of(module: cst.Module, function: cst.FunctionDef) -> list[cst.Call]:
-    name = function.name.value
-    return [
-        c for c in m.findall(module, m.Call(func=m.Name(name) | m.Attribute(value=m.Name("self"), attr=m.Name(name))))
-        if isinstance(c, cst.Call)
-    ]
+    """The calls of `function` in the module: `name(...)` or `self.name(...)`, in source order."""
+    return ModuleIndex.of(module).by_callee.get(function.name.value, [])
 
 
 def scoped_functions(rule: Rule, module: cst.Module) -> set[cst.FunctionDef]:
     """Functions of the module that run under a variable scope: called inside a `with tf.variable_scope`
     block, or from such a function (by name, or as `self.name`)."""
-    functions = [f for f in m.findall(module, m.FunctionDef()) if isinstance(f, cst.FunctionDef)]
+    index = ModuleIndex.of(module)
+    if index.scoped is None:
+        index.scoped = _scoped_functions(rule, module, index.functions)
+    return index.scoped
+
+
+def _scoped_functions(rule: Rule, module: cst.Module, functions: list[cst.FunctionDef]) -> set[cst.FunctionDef]:
     scoped: set[cst.FunctionDef] = set()
     changed = True
     while changed:
@@ -622,7 +659,7 @@ def _literal_dims(node: cst.BaseExpression) -> list[int] | None:
 def _literal_kind(node: cst.BaseExpression) -> str | None:
     """'float', 'int' or 'bool' for literal numbers and lists of them."""
     kinds = set()
-    for found in _walk(node):
+    for found in walk(node):
         if isinstance(found, cst.Float):
             kinds.add("float")
         elif isinstance(found, cst.Integer):
@@ -816,7 +853,7 @@ def variable_lookups(rule: Rule, module: cst.Module, scoped: set[cst.FunctionDef
     creations: dict[str, Creation] = {}
     lookups: list[tuple[cst.Call, str]] = []
     reuse_calls: list[cst.Call] = []
-    for call in (c for c in _walk(module) if isinstance(c, cst.Call)):
+    for call in ModuleIndex.of(module).calls:
         if m.matches(call.func, m.Attribute(attr=m.Name("reuse_variables"))):
             reuse_calls.append(call)
         if rule.is_call_to(call, "tf.Variable") and not in_keras_or_module_class(rule, call):

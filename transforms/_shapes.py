@@ -46,7 +46,9 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
+from tffix.names import leaves
 from tffix.parents import ParentProvider
+from tffix.parents import children as _libcst_children
 from tffix.rule import Rule, argument, literal_int
 
 Dims = tuple["int | None", ...]
@@ -1215,7 +1217,7 @@ def _children(node: cst.CSTNode, cache: dict) -> Sequence[cst.CSTNode]:
     entry = cache.get(key)
     if entry is not None:
         return entry[1]
-    children = node.children
+    children = _libcst_children(node)
     cache[key] = (node, children)
     return children
 
@@ -1301,4 +1303,12 @@ _TF_CONSTRUCTORS.update(
         "tf.random.stateless_normal": _random,
         "tf.random.stateless_uniform": _random,
     }
+)
+
+# The leaf names of every API `StaticValues` makes a tensor, layer or model value of. A TensorFlow tensor that a
+# rule reasons about was made by one of them, so a rule that reports where such a tensor is used (an operator
+# has no API name of its own) takes these as its anchors (`Rule.anchors`, `tffix.slicing`).
+VALUE_SOURCES = leaves(
+    *_TF_CONSTRUCTORS, "keras.layers.Dense", "keras.layers.Flatten", *_SHAPE_PRESERVING, *_SEQUENTIAL,
+    *_MODEL_CLASSES,
 )

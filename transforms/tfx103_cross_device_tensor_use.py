@@ -35,9 +35,11 @@ from dataclasses import dataclass, field
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
+from tffix.parents import children
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
 
-from ._graph import Device, GraphFacts, device_at, fresh_name, insert_before, line_of, statement_of
+from ._graph import Device, GraphFacts, device_at, fresh_name, insert_before, line_of, statement_of, GRAPH_EVIDENCE
 
 # TensorFlow calls whose result is not one tensor (lists, variables, objects, context managers).
 _NOT_A_TENSOR = frozenset(
@@ -82,6 +84,8 @@ class CrossDeviceTensorUse(Rule):
     summary = "A tensor crosses devices implicitly; make the transfer an explicit tf.identity (same results)"
     severity = Severity.WARNING
     triggers = ("device",)
+    # It reports uses under pins, and only in graph code.
+    anchors = leaves("tf.device") | GRAPH_EVIDENCE
 
     VALID = (
         Valid(
@@ -205,7 +209,7 @@ class CrossDeviceTensorUse(Rule):
         if isinstance(statement, cst.For):
             self._unbind(statement.target, state)
         before = dict(state.identities)
-        for child in statement.children:
+        for child in children(statement):
             if isinstance(child, (cst.IndentedBlock, cst.Else, cst.If, cst.ExceptHandler, cst.Finally)):
                 self._statement(child.body if not isinstance(child, (cst.IndentedBlock, cst.If)) else child, state)
         state.identities = {k: v for k, v in state.identities.items() if before.get(k) == v}
@@ -374,7 +378,7 @@ def _names_in(node: cst.CSTNode):
         return
     if isinstance(node, cst.AssignTarget):
         return
-    for child in node.children:
+    for child in children(node):
         yield from _names_in(child)
 
 

@@ -37,10 +37,13 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import (
+    GRAPH_EVIDENCE,
     GraphFacts,
+    ModuleIndex,
     convert_variable,
     in_keras_or_module_class,
     in_loop_below,
@@ -64,6 +67,8 @@ class VariableInsteadOfGetVariable(Rule):
     summary = "tf.Variable ignores variable_scope reuse: shared layers silently get duplicate weights"
     severity = Severity.WARNING
     triggers = ("Variable",)
+    # It reports at the variable, only in graph code under a scope.
+    anchors = leaves("tf.Variable") | GRAPH_EVIDENCE
 
     VALID = (
         Valid(
@@ -194,7 +199,7 @@ class VariableInsteadOfGetVariable(Rule):
 
 
 def _variable_calls(rule: Rule, module: cst.Module) -> list[cst.Call]:
-    return [c for c in m.findall(module, m.Call()) if rule.is_call_to(c, "tf.Variable")]  # type: ignore[misc]
+    return [c for c in ModuleIndex.of(module).calls if rule.is_call_to(c, "tf.Variable")]
 
 
 def _called_once_per_scope(rule: Rule, module, function: cst.FunctionDef, scoped, depth: int) -> bool:
@@ -213,7 +218,8 @@ def _called_once_per_scope(rule: Rule, module, function: cst.FunctionDef, scoped
                 return False
     switches = [
         (id(scope_region(rule, c)), line_of(rule, c))
-        for c in m.findall(module, m.Call(func=m.Attribute(attr=m.Name("reuse_variables"))))
+        for c in ModuleIndex.of(module).calls
+        if m.matches(c.func, m.Attribute(attr=m.Name("reuse_variables")))
     ]
     for region, lines in by_region.items():
         lines.sort()
