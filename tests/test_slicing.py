@@ -180,37 +180,76 @@ def test_line_endings_and_columns_survive_the_slice():
 ANCHORED = [rule for rule in all_rules() if rule.anchors]
 
 
-def _sources():
+# Code no rule needs, as real modules have plenty of: appended to every case, the slice has it to blank.
+UNRELATED = """
+
+def unrelated_helper(values):
+    return sorted(values)
+
+
+class Unrelated:
+    def method(self):
+        return unrelated_helper([2, 1])
+"""
+
+
+def _cases():
+    """Every fixture program and rule example: its source, a test id, and the code of the rule it is about."""
     for case in load_cases():
         for which in ("before", "after", "valid"):
             path = case.program(which)
             if path.exists():
-                yield pytest.param(path.read_text(encoding="utf-8"), id=f"{case.id}/{which}")
+                yield path.read_text(encoding="utf-8"), f"{case.id}/{which}", case.code
     for rule in all_rules():
         for i, example in enumerate(rule.INVALID):
-            yield pytest.param(example.code, id=f"{rule.code}-invalid-{i}")
+            yield example.code, f"{rule.code}-invalid-{i}", rule.code
         for i, example in enumerate(rule.VALID):
-            yield pytest.param(example.code, id=f"{rule.code}-valid-{i}")
+            yield example.code, f"{rule.code}-valid-{i}", rule.code
 
 
-ALWAYS_SLICE = Engine(max_kept_share=1.0)  # slices every file that has anything to blank
-NEVER_SLICE = Engine(max_kept_share=0.0)
+def _padded(source):
+    return source.rstrip("\n") + "\n" + UNRELATED
 
 
-@pytest.mark.parametrize("source", list(_sources()))
-def test_the_slice_finds_something_wherever_the_whole_file_does(source):
-    whole = NEVER_SLICE.check(source, "case.py")
-    found = focus(source, frozenset().union(*(rule.anchors for rule in all_rules())))
-    if whole.findings and found is not None and found.text != source:
-        # Soundness: the engine only looks at the whole file when the slice shows something.
-        assert ALWAYS_SLICE._analyse_text(found.text, "case.py", ALWAYS_SLICE.rules).reports
-    assert ALWAYS_SLICE.check(source, "case.py") == whole
+def _sources():
+    for source, name, code in _cases():
+        yield pytest.param(source, code, id=name)
+        yield pytest.param(_padded(source), code, id=name + "+unrelated")
 
 
-def test_every_slice_test_case_is_real():
-    """The cases above must exercise the slice: some fixtures do have code for it to blank."""
-    anchors = frozenset().union(*(rule.anchors for rule in all_rules()))
-    if not anchors:
-        pytest.fail("no rule declares anchors: the slice is never used")
-    sliced = [p for p in _sources() if (f := focus(p.values[0], anchors)) is not None and f.text != p.values[0]]
-    assert sliced
+ALL_ANCHORS = frozenset().union(*(rule.anchors for rule in ANCHORED))
+# The rule a case is about alone (its own anchors slice much more than all of them together), and every rule.
+SELECTIONS = {rule.code: (rule,) for rule in ANCHORED} | {"all": all_rules()}
+ALWAYS_SLICE = {code: Engine(rules=rules, max_kept_share=1.0) for code, rules in SELECTIONS.items()}
+NEVER_SLICE = {code: Engine(rules=rules, max_kept_share=0.0) for code, rules in SELECTIONS.items()}
+
+
+def _slice(source, selection):
+    """The slice of `source` for the selection's anchors, when it leaves something to blank."""
+    found = focus(source, frozenset().union(*(rule.anchors for rule in SELECTIONS[selection])))
+    return found if found is not None and found.text != source else None
+
+
+@pytest.mark.parametrize(("source", "code"), list(_sources()))
+def test_the_slice_finds_something_wherever_the_whole_file_does(source, code):
+    for selection in {code, "all"} & SELECTIONS.keys():
+        found = _slice(source, selection)
+        if found is None:
+            continue
+        whole = NEVER_SLICE[selection].check(source, "case.py")
+        if whole.findings:
+            # Soundness: the engine only looks at the whole file when the slice shows something.
+            engine = ALWAYS_SLICE[selection]
+            assert engine._analyse_text(found.text, "case.py", engine.rules).reports, selection
+        assert ALWAYS_SLICE[selection].check(source, "case.py") == whole, selection
+
+
+@pytest.mark.parametrize("rule", ANCHORED, ids=lambda rule: rule.code)
+def test_every_anchored_rule_has_a_reporting_case_the_slice_cuts(rule):
+    """The cases above must exercise the slice: an invalid example of each rule, beside code it does not need,
+    is cut by the slice, and the rule still reports on it."""
+    assert any(
+        _slice(_padded(example.code), rule.code) is not None
+        and NEVER_SLICE[rule.code].check(_padded(example.code), "case.py").findings
+        for example in rule.INVALID
+    )

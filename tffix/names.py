@@ -51,3 +51,9 @@ def canonical_all(qualified_names: Iterable[str]) -> frozenset[str]:
 
 def is_compat_v1(qualified_name: str) -> bool:
     return qualified_name.startswith("tensorflow.compat.v1.") or qualified_name == "tensorflow.compat.v1"
+
+
+def leaves(*names: str) -> frozenset[str]:
+    """The leaf names (`GradientTape` of `tf.GradientTape`) of canonical API names: what a rule's `anchors`
+    are made of."""
+    return frozenset(name.rpartition(".")[2] for name in names)

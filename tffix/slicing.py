@@ -7,13 +7,15 @@ module two questions (both are skipped for rules that declare no `anchors`):
 1. Which rules can fire at all? A rule declares `anchors`: the leaf names (`GradientTape`, `matmul`) of the
    TensorFlow/Keras user-API names without one of which it never reports. A file references a leaf when a
    name or attribute chain in it resolves, through the file's imports (in any scope) or the bare words
-   `tensorflow`/`keras`/`tf_keras`, to a canonical user-API name (`tffix.names`) ending in that leaf. Rules
-   whose anchors the file never references are not run; when none is left, nothing is parsed.
+   `tensorflow`/`keras`/`tf_keras`, to a canonical user-API name (`tffix.names`) ending in that leaf; a loss
+   that `model.compile(loss="binary_crossentropy")` names by a string references it too (Keras looks it up).
+   Rules whose anchors the file never references are not run; when none is left, nothing is parsed.
 
 2. Which parts of the file can matter? The file is cut into units: each top-level statement, and each method
    of a top-level class whose header references no anchor. A unit is kept when it references an anchor, and
    so is everything connected to a kept unit by name: the module-level definitions a kept unit uses (a class
-   used by name is kept whole), the units that use a name a kept unit binds at module level, and in a class
+   used by name is kept whole), the units that use a name a kept unit binds at module level (or the class of a
+   kept method binds: its instances carry what the method makes), and in a class
    the methods that define or use a `self.` attribute (or method) that a kept method uses or defines.
    The slice is the file with every unit that is not kept and is a definition (a def, a class, a method)
    replaced by empty lines. Lines are kept line for line, so a position in the slice is the same position
@@ -171,6 +173,11 @@ class _Index:
                     (unit.attribute_defs if stored else unit.attribute_uses).add(child.attr)  # type: ignore[attr-defined]
             elif kind is ast.Global:
                 unit.binds.update(child.names)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                loss = _compiled_loss_name(child)  # type: ignore[arg-type]
+                if loss is not None:
+                    self.leaves.add(loss)  # type: ignore[attr-defined]
+                    anchored |= loss in self.anchors
         return anchored
 
     def _resolve(self, root: str, attributes: tuple[str, ...]) -> bool:
@@ -219,6 +226,8 @@ class _Index:
                 owner = unit.owner
                 if owner is not None:
                     evidence.extend(m for m in owner.members if m.attribute_uses & unit.attribute_defs)
+                    for name in owner.binds:  # the class's instances carry what its method makes
+                        evidence.extend(users.get(name, ()))
             else:
                 unit = needed.pop()
             if unit.kept:
@@ -277,6 +286,16 @@ def _module_bindings(statement: ast.stmt) -> set[str]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(node.name)
     return bound
+
+
+def _compiled_loss_name(call: ast.Call) -> str | None:
+    """The loss `model.compile(optimizer, "binary_crossentropy")` or `compile(loss="...")` names by a string:
+    Keras looks the string up as the loss function of that name, so it references that API as much as
+    `keras.losses.binary_crossentropy` would."""
+    if type(call.func) is not ast.Attribute or call.func.attr != "compile":
+        return None
+    loss = next((k.value for k in call.keywords if k.arg == "loss"), call.args[1] if len(call.args) > 1 else None)
+    return loss.value if isinstance(loss, ast.Constant) and isinstance(loss.value, str) else None
 
 
 def _self_name(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:

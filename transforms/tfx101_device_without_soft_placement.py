@@ -38,10 +38,12 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import with_keyword
 from ._graph import (
+    GRAPH_EVIDENCE,
     GraphFacts,
     code_of,
     insert_after,
@@ -65,6 +67,8 @@ class DeviceWithoutSoftPlacement(Rule):
     summary = "GPU/TPU device pins in a TF1 Session without soft placement raise on machines without the device"
     severity = Severity.ERROR
     triggers = ("device",)
+    # It reports at pins and sessions, and only in graph code.
+    anchors = leaves("tf.device") | GRAPH_EVIDENCE
 
     VALID = (
         Valid(

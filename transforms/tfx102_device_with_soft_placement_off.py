@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import GraphFacts, line_of, pin_text
@@ -33,6 +34,8 @@ class DeviceWithSoftPlacementOff(Rule):
     summary = "Soft placement turned off while ops are pinned to a GPU/TPU: raises on machines without it"
     severity = Severity.ERROR
     triggers = ("set_soft_device_placement",)
+    # It reports at the switch, and only with a pin (kept with it).
+    anchors = leaves("tf.config.set_soft_device_placement", "tf.device")
 
     VALID = (
         Valid(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._tape import assignments_of, chain, free_name, line_of, tensorflow_alias
@@ -57,6 +58,8 @@ class TpuStrategyBeforeInitialization(Rule):
     summary = "TPUStrategy needs connect_to_cluster and initialize_tpu_system first; fall back when there is no TPU"
     severity = Severity.ERROR
     triggers = ("TPUStrategy",)
+    # It reports at the strategy; a set-up sliced away only makes it report more.
+    anchors = leaves(*STRATEGIES)
 
     VALID = (
         Valid(

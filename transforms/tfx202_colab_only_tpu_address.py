@@ -22,6 +22,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
 
 from ._tape import assignments_of, chain, block_statements
@@ -49,6 +50,8 @@ class ColabOnlyTpuAddress(Rule):
     summary = "os.environ['COLAB_TPU_ADDR'] raises KeyError outside Colab; let TPUClusterResolver() find the TPU"
     severity = Severity.ERROR
     triggers = ("COLAB_TPU_ADDR",)
+    # The address is reported only where it reaches a resolver.
+    anchors = leaves(*RESOLVER)
 
     VALID = (
         Valid(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rule, Severity, Valid, argument
 
 from ._tpu import INITIALIZE, STRATEGIES, is_tpu_device
@@ -38,6 +39,8 @@ class TpuDeviceWithoutStrategy(Rule):
     summary = "tf.device('/TPU:0') without a TPU strategy silently runs on the CPU"
     severity = Severity.WARNING
     triggers = ("TPU", "tpu")
+    # It reports at pins; a TPU set-up sliced away only makes it report more.
+    anchors = leaves("tf.device")
 
     VALID = (
         Valid(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._shapes import Static, StaticValues
@@ -55,6 +56,8 @@ class BinaryHeadWithTwoUnits(Rule):
     summary = "A binary loss on single-column targets needs a 1-unit head, not Dense(2)"
     severity = Severity.ERROR
     triggers = ("binary_crossentropy", "BinaryCrossentropy", "sigmoid_cross_entropy_with_logits")
+    # A binary loss: called, or compiled in (`compile(loss="binary_crossentropy")` references it too).
+    anchors = leaves(*BINARY_LOSS_CLASSES, *BINARY_LOSS_FUNCTIONS, *BINARY_LOSS_STRINGS, *SIGMOID_CE)
 
     VALID = (
         Valid(  # a two-class softmax classifier with integer labels: correct

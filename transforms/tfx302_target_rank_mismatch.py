@@ -32,6 +32,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._shapes import Shape, Static, StaticValues, broadcast
@@ -53,6 +54,8 @@ class TargetRankMismatch(Rule):
     summary = "Labels shaped unlike the logits make a raw tf.nn cross-entropy op raise"
     severity = Severity.ERROR
     triggers = ("cross_entropy_with_logits",)
+    # It reports at the op.
+    anchors = leaves(*SAME_SHAPE_OPS, *SPARSE_OPS, *SOFTMAX_OPS)
 
     VALID = (
         Valid(  # Keras aligns (32,) targets with (32, 1) outputs

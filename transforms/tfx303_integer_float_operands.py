@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import TF, Operand, describe, operand
-from ._shapes import FLOAT_DTYPES, StaticValues
+from ._shapes import FLOAT_DTYPES, StaticValues, VALUE_SOURCES
 
 _OPERATORS = {
     cst.Add: "+",
@@ -55,6 +56,8 @@ class IntegerFloatOperands(Rule):
     summary = "Integer and float tensors in one op raise; cast the integer side to the float dtype"
     severity = Severity.ERROR
     triggers = ("tensorflow",)
+    # An operator has no API name: the integer tensor's maker is the anchor.
+    anchors = leaves(*MATMUL, *SIGMOID_CE) | VALUE_SOURCES
 
     VALID = (
         Valid("import tensorflow as tf\nx = tf.ones((2, 3)) + 1\ny = tf.range(3) * 2\n"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
 INTEGER_DTYPES = frozenset(f"tf.{name}" for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
@@ -29,6 +30,8 @@ class IntegerCastRoundTrip(Rule):
     summary = "Casting through an integer dtype cuts the gradient; the model silently stops learning"
     severity = Severity.WARNING
     triggers = ("cast",)
+    # It reports at the cast.
+    anchors = leaves("tf.cast")
 
     VALID = (
         Valid(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rule, Severity, Valid, argument, literal_int
 
 from ._dtypes import LossFamily, describe, literal_ints, loss_object, model_output
@@ -50,6 +51,8 @@ class SparseLabelOutOfRange(Rule):
     summary = "Sparse labels outside [0, classes) make the sparse cross-entropy raise"
     severity = Severity.ERROR
     triggers = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "sparse_softmax_cross_entropy")
+    # The loss: called, or compiled in (`compile(loss="sparse_categorical_crossentropy")` references it).
+    anchors = leaves(*RAW_OPS, *SPARSE_CE.strings, *SPARSE_CE.classes, *SPARSE_CE.functions)
 
     VALID = (
         Valid(

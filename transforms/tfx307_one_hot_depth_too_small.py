@@ -22,6 +22,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import LossFamily, literal_ints, loss_object, model_output, passed_as_argument
@@ -54,6 +55,8 @@ class OneHotDepthTooSmall(Rule):
     summary = "tf.one_hot with a label >= depth gives an all-zero row; the example silently stops counting"
     severity = Severity.WARNING
     triggers = ("one_hot",)
+    # It reports at the one-hot.
+    anchors = leaves("tf.one_hot")
 
     VALID = (
         Valid("import tensorflow as tf\ntargets = tf.one_hot([0, 2, 1], depth=3)\n"),

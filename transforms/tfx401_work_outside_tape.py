@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Severity, Valid
 
 from ._tape import (
@@ -53,6 +54,8 @@ class WorkOutsideTape(TapeRule):
     summary = "The gradient target is computed after the GradientTape block, so its gradient is None"
     severity = Severity.WARNING
     triggers = ("GradientTape",)
+    # It reports at the tape's gradient call.
+    anchors = leaves("tf.GradientTape")
 
     VALID = (
         Valid(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Severity, Valid
 
 from ._shapes import FLOAT_DTYPES, StaticValues
@@ -54,6 +55,8 @@ class UnwatchedTensorSource(TapeRule):
     summary = "A gradient with respect to an unwatched tensor (not a Variable) is None: tape.watch it"
     severity = Severity.WARNING
     triggers = ("GradientTape",)
+    # It reports at the tape's gradient call.
+    anchors = leaves("tf.GradientTape")
 
     VALID = (
         Valid(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Severity, Valid, argument
 
 from ._shapes import INT_DTYPES, StaticValues
@@ -64,6 +65,8 @@ class GradientCuttingOperationInTape(TapeRule):
     summary = "`.numpy()`, NumPy or an integer cast on the way to the target cuts the gradient"
     severity = Severity.WARNING
     triggers = ("GradientTape",)
+    # It reports inside the tape.
+    anchors = leaves("tf.GradientTape")
 
     VALID = (
         Valid(  # NumPy for logging only, an integer cast of labels: neither is between sources and target

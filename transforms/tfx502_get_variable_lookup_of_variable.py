@@ -32,9 +32,11 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import (
+    GRAPH_EVIDENCE,
     GraphFacts,
     Lookup,
     assigned_name,
@@ -59,6 +61,8 @@ class GetVariableLookupOfVariable(Rule):
     summary = "tf.get_variable lookup of a variable the store cannot return (made by tf.Variable, or no reuse)"
     severity = Severity.ERROR
     triggers = ("get_variable",)
+    # It reports at the lookup, only in graph code.
+    anchors = leaves("tf.get_variable", "tf.Variable") | GRAPH_EVIDENCE
 
     VALID = (
         Valid(
