@@ -11,6 +11,9 @@ The rule fires only when both inner dimensions are known statically: shapes from
 `tf.zeros/ones/random.*`, placeholders, `get_variable`, `tf.Variable` of those, earlier matmuls and
 transposes (see `_shapes.py`); `transpose_a/b` and `adjoint_a/b` given as literals are taken into account.
 
+`@` counts only where an operand is a TensorFlow tensor (made by a `tf.` op, directly or through names):
+of two NumPy arrays it is NumPy's product, which raises NumPy's own error.
+
 Where transposing one operand makes the dimensions agree (weights stored as (out, in), attention scores
 `q @ k` written for `q @ k^T`), the fix transposes it: `transpose_b=True` (or `transpose_a=True`, or removing
 a wrong flag) for `tf.matmul`, `tf.transpose(b)` / `tf.linalg.matrix_transpose(b)` for `@`. It is unsafe: it
@@ -22,10 +25,11 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._dtypes import TF, describe, is_true, unparenthesized, with_keyword, without_keyword
-from ._shapes import Shape, StaticValues
+from ._dtypes import TF, describe, from_tensorflow, is_true, unparenthesized, with_keyword, without_keyword
+from ._shapes import Shape, StaticValues, VALUE_SOURCES
 
 MATMUL = ("tf.matmul", "tf.linalg.matmul")
 _FLAGS = {"a": (("transpose_a", 2), ("adjoint_a", 4)), "b": (("transpose_b", 3), ("adjoint_b", 5))}
@@ -41,6 +45,8 @@ class MatmulInnerDimensionMismatch(Rule):
     summary = "tf.matmul / @ of matrices whose inner dimensions disagree raises"
     severity = Severity.ERROR
     triggers = ("matmul", "@")
+    # `@` has no API name: the TensorFlow operand's maker is the anchor.
+    anchors = leaves(*MATMUL) | VALUE_SOURCES
 
     VALID = (
         Valid("import tensorflow as tf\ny = tf.matmul(tf.zeros((2, 2)), tf.zeros((2, 3)))\n"),
@@ -50,6 +56,12 @@ class MatmulInnerDimensionMismatch(Rule):
             "y = tf.matmul(tf.ones((5, 4)), w, transpose_b=True)\n"
         ),
         Valid("import tensorflow as tf\ndef dense(x, w):\n    return x @ w\n"),
+        Valid(  # NumPy's own product: NumPy raises its ValueError, TensorFlow is not involved
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "scores = np.ones((2, 3)) @ np.ones((2, 3))\n"
+            "y = tf.matmul(tf.ones((2, 3)), tf.ones((3, 2)))\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -108,7 +120,11 @@ class MatmulInnerDimensionMismatch(Rule):
         self._check(node, a.value, b.value, ta, tb, lambda side: self._toggle_flag(node, side, flags[side]))
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if isinstance(node.operator, cst.MatrixMultiply):
+        # `@` is TensorFlow's product only when an operand is a TensorFlow tensor; of two NumPy arrays it is
+        # NumPy's, which raises its own ValueError: not this rule's claim.
+        if isinstance(node.operator, cst.MatrixMultiply) and (
+            from_tensorflow(self.values, node.left) or from_tensorflow(self.values, node.right)
+        ):
             self._check(node, node.left, node.right, False, False, lambda side: self._wrap_operand(node, side))
 
     def _flag_args(self, call: cst.Call, side: str) -> list[cst.Arg | None]:
