@@ -17,6 +17,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from . import fastvisit
 from .config import Settings
 from .grouping import keep_grouping
 from .edits import NEWLINE, diff_edits
@@ -35,6 +36,8 @@ from .prefilter import imports_user_api, nesting_problem
 from .registry import all_rules
 from .rule import Rewrite, Rule, RuleContext
 from .slicing import MAX_KEPT_SHARE, focus
+
+fastvisit.install()  # the rules and metadata providers only read the tree: visit it without copying
 
 MAX_FIX_ITERATIONS = 10
 
@@ -151,6 +154,8 @@ class Engine:
                     continue
                 instances.append(instance)
 
+        if not any(instance.reports for instance in instances):  # most files: no codegen for positions
+            return _Analysis(module, [], problems)
         positions = wrapper.resolve(PositionProvider)
         lines = NEWLINE.split(source)  # the lines LibCST counts: not str.splitlines, which splits at \f
         reports: list[_Report] = []
