@@ -279,8 +279,20 @@ class StaticValues:
     def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.rule.get_metadata(ParentProvider, node, None)
 
-    def _line(self, node: cst.CSTNode) -> int:
-        return self.rule.position(node).start.line
+    def _order(self, node: cst.CSTNode) -> int:
+        """Where the statement holding `node` comes in the module, statements numbered in source order: what
+        bindings are ordered by, as by line, without resolving positions (a codegen of the whole module).
+        Two nodes of one statement compare equal, as two of one line did: `x = x + 1` reads the earlier `x`."""
+        statement: cst.CSTNode | None = node
+        while statement is not None and not isinstance(statement, _STATEMENTS):
+            statement = self._parent(statement)
+        numbers = self._walks.get(_STATEMENT_NUMBERS)
+        if numbers is None:
+            root = statement
+            while root is not None and not isinstance(root, cst.Module):
+                root = self._parent(root)
+            numbers = self._walks[_STATEMENT_NUMBERS] = _number_statements(root) if root is not None else {}
+        return numbers.get(statement, -1)  # type: ignore[arg-type]
 
     def _binding(self, name: cst.Name) -> cst.BaseExpression | None:
         scope = self.rule.get_metadata(ScopeProvider, name, None)
@@ -299,14 +311,14 @@ class StaticValues:
         if not values:
             return None
         # Several assignments: the latest one before the use, when it is in the use's own block.
-        use_block, use_line = self._block_of(name), self._line(name)
-        before = [(self._line(target), target, value) for target, value in values if self._line(target) < use_line]
+        use_block, use_at = self._block_of(name), self._order(name)
+        before = [(self._order(target), target, value) for target, value in values if self._order(target) < use_at]
         if not before:
             return None
         _, target, value = max(before, key=lambda item: item[0])
         if self._block_of(target) is not use_block:
             return None
-        later_in_loop = any(self._line(t) > use_line for t, _ in values) and self._in_loop(name)
+        later_in_loop = any(self._order(t) > use_at for t, _ in values) and self._in_loop(name)
         return None if later_in_loop else value
 
     def _assigned_by(self, node: cst.CSTNode) -> cst.BaseExpression | cst.CSTNode | None:
@@ -610,7 +622,7 @@ class StaticValues:
                 add_call = self._parent(attribute)
                 if not isinstance(add_call, cst.Call) or not add_call.args:
                     return None
-                added.append((self._line(add_call), add_call.args[0].value))
+                added.append((self._order(add_call), add_call.args[0].value))
         return [self._layer_value(expr) for _, expr in sorted(added, key=lambda item: item[0])]
 
     def _subclassed_model(self, cls: cst.ClassDef) -> Static | None:
@@ -1186,6 +1198,27 @@ def _walk_cache(rule: Rule) -> dict:
     if _SHARED_WALKS[0] is not context:
         _SHARED_WALKS[:] = [context, {}]
     return _SHARED_WALKS[1]
+
+
+_STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+# What holds statements, below a statement: suites, and the clauses of compound statements.
+_STATEMENT_HOLDERS = (*_STATEMENTS, cst.BaseSuite, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally,
+                      cst.MatchCase)
+_STATEMENT_NUMBERS = "statement numbers"  # the key of `_number_statements`' result in the shared walk cache
+
+
+def _number_statements(module: cst.Module) -> dict[cst.CSTNode, int]:
+    """Every statement of `module`, numbered in source order (a compound statement before its body)."""
+    numbers: dict[cst.CSTNode, int] = {}
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _STATEMENTS):
+            numbers[node] = len(numbers)
+            if isinstance(node, cst.SimpleStatementLine):
+                continue
+        stack.extend(reversed([c for c in _libcst_children(node) if isinstance(c, _STATEMENT_HOLDERS)]))
+    return numbers
 
 
 def _self_attribute(node: cst.CSTNode, self_name: str) -> str | None:
