@@ -30,8 +30,22 @@ class _Recorder(cst.CSTVisitor):
         self.events.append(("leave_attribute", id(original_node), attribute))
 
 
-def _events(module: cst.Module, fast: bool) -> list[tuple]:
-    recorder = _Recorder()
+class _NodeRecorder(cst.CSTVisitor):
+    """No attribute callbacks of its own: the fast visit leaves those calls out for it."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def on_visit(self, node):
+        self.events.append(("visit", id(node)))
+        return not isinstance(node, cst.Lambda)
+
+    def on_leave(self, original_node):
+        self.events.append(("leave", id(original_node)))
+
+
+def _events(module: cst.Module, fast: bool, recorder_class=_Recorder) -> list[tuple]:
+    recorder = recorder_class()
     (fastvisit.install if fast else fastvisit.uninstall)()
     try:
         result = module.visit(recorder)
@@ -44,9 +58,29 @@ def _events(module: cst.Module, fast: bool) -> list[tuple]:
 @pytest.mark.parametrize("path", [*SOURCES, None], ids=lambda p: "every-construct" if p is None else p.name)
 def test_same_callbacks_in_the_same_order_as_libcst(path):
     module = cst.parse_module(EVERY_CONSTRUCT if path is None else path.read_text(encoding="utf-8"))
-    fast, libcst = _events(module, fast=True), _events(module, fast=False)
-    assert len(fast) > 1000
-    assert fast == libcst
+    for recorder in (_Recorder, _NodeRecorder):
+        fast, libcst = _events(module, True, recorder), _events(module, False, recorder)
+        assert len(fast) > 500
+        assert fast == libcst
+    assert fastvisit.attribute_callback_types(_Recorder()) is None  # its own on_visit_attribute: every type
+    assert fastvisit.attribute_callback_types(_NodeRecorder()) == frozenset()
+
+
+class _BasesRecorder(_NodeRecorder):
+    """Attribute callbacks for one node type only, as LibCST's scope visitor has."""
+
+    def visit_ClassDef_bases(self, node):
+        self.events.append(("bases", id(node)))
+
+    def leave_ClassDef_keywords(self, node):
+        self.events.append(("keywords", id(node)))
+
+
+def test_attribute_callbacks_of_one_node_type_still_come():
+    module = cst.parse_module(EVERY_CONSTRUCT)
+    fast, libcst = _events(module, True, _BasesRecorder), _events(module, False, _BasesRecorder)
+    assert fast == libcst and ("bases" in {e[0] for e in fast}) and ("keywords" in {e[0] for e in fast})
+    assert fastvisit.attribute_callback_types(_BasesRecorder()) == {"ClassDef"}
 
 
 def test_same_metadata_as_libcsts_own_visits():
