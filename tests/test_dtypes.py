@@ -175,3 +175,21 @@ def test_without_keyword_keeps_the_trailing_comma_style():
     assert _code(without_keyword(_call("f(a, k=True)"), "k")) == "f(a)"
     assert _code(without_keyword(_call("f(\n    a,\n    k=True,\n)"), "k")) == "f(\n    a,\n)"
     assert _code(without_keyword(_call("f(k=True, a=1)"), "k")) == "f(a=1)"
+
+
+@pytest.mark.parametrize(
+    ("source", "reported"),
+    [
+        # the name itself goes through the round trip
+        ("import tensorflow as tf\nw = tf.cast(w, tf.int32)\nw = tf.cast(w, tf.float32)\n", True),
+        # a branch casts to int, the other to float (keras.src.backend.tensorflow.numpy.bincount)
+        ("import tensorflow as tf\nif a:\n    w = tf.cast(w, tf.int32)\nelse:\n    w = tf.cast(w, tf.float32)\n", False),
+        # the cast to int reaches the cast back from an enclosing block
+        ("import tensorflow as tf\nw = tf.cast(w, tf.int32)\nif a:\n    y = tf.cast(w, tf.float32)\n", True),
+        # rebound in between
+        ("import tensorflow as tf\nw = tf.cast(w, tf.int32)\nw = lookup(w)\ny = tf.cast(w, tf.float32)\n", False),
+        ("import tensorflow as tf\nw = tf.cast(w, tf.int32)\nw += 1\ny = tf.cast(w, tf.float32)\n", False),
+    ],
+)
+def test_integer_round_trip_through_a_name_only_where_the_int_cast_reaches(source, reported):
+    assert bool(check("TFX304", source)) is reported

@@ -41,6 +41,20 @@ class IntegerCastRoundTrip(Rule):
         ),
         Valid("import tensorflow as tf\nlabels = tf.cast(tf.cast(raw, tf.int64), tf.int32)\n"),
         Valid("import numpy as np\ny = np.cast(np.cast(x, np.int32), np.float32)\n"),
+        Valid(  # one branch casts to int, the other to float: no round trip (keras' bincount does this)
+            "import tensorflow as tf\n"
+            "if is_int:\n"
+            "    weights = tf.cast(weights, tf.int32)\n"
+            "else:\n"
+            "    weights = tf.cast(weights, tf.float32)\n"
+        ),
+        Valid(  # rebound in between: the float cast is of something else
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    ids = tf.cast(x, tf.int32)\n"
+            "    ids = lookup(ids)\n"
+            "    y = tf.cast(ids, tf.float32)\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -103,10 +117,26 @@ class IntegerCastRoundTrip(Rule):
             return None
         return value.value
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        # On leaving: the value's casts are checked against what the name held before (`w = tf.cast(w, ...)`).
+        node = original_node
+        for target in node.targets:
+            for name in m.findall(target.target, m.Name()):
+                self._integer_casts.pop(name.value, None)  # type: ignore[union-attr]  # rebound: no longer the cast
         if len(node.targets) == 1 and m.matches(node.targets[0].target, m.Name()):
             if self._cast_to(node.value, INTEGER_DTYPES) is not None:
                 self._integer_casts[node.targets[0].target.value] = (node, node.value)  # type: ignore[assignment]
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        if isinstance(original_node.target, cst.Name):
+            self._integer_casts.pop(original_node.target.value, None)
+
+    def _reaches(self, assign: cst.Assign, node: cst.CSTNode) -> bool:
+        """`node` runs after `assign` whenever it runs: the block holding the assignment encloses it (not
+        `if ...: w = tf.cast(w, tf.int32)` / `else: w = tf.cast(w, tf.float32)`)."""
+        statement = self.parent(assign)
+        block = self.parent(statement) if statement is not None else None
+        return block is not None and any(ancestor is block for ancestor in self.ancestors(node))
 
     def visit_Call(self, node: cst.Call) -> None:
         inner = self._cast_to(node, FLOAT_DTYPES)
@@ -123,6 +153,8 @@ class IntegerCastRoundTrip(Rule):
             return
         if m.matches(inner, m.Name()) and inner.value in self._integer_casts:  # type: ignore[union-attr]
             assign, int_cast = self._integer_casts[inner.value]  # type: ignore[union-attr]
+            if not self._reaches(assign, node):
+                return
             value = self._cast_to(int_cast, INTEGER_DTYPES)
             self.report(
                 node,
