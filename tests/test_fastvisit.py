@@ -109,3 +109,16 @@ def test_transformers_still_get_libcsts_visit():
 
     fastvisit.install()
     assert cst.parse_module("a = b\n").visit(Rename()).code == "A = B\n"
+
+
+def test_a_batch_of_module_callbacks_alone_does_not_walk_the_tree():
+    from libcst._batched_visitor import _BatchedCSTVisitor
+
+    module = cst.parse_module(EVERY_CONSTRUCT)
+    seen = []
+    fastvisit.install()
+    module.visit(_BatchedCSTVisitor({"visit_Module": [seen.append], "leave_Module": [seen.append]}))
+    assert seen == [module, module]
+    names = []
+    module.visit(_BatchedCSTVisitor({"visit_Module": [seen.append], "visit_Name": [names.append]}))
+    assert len(names) > 50  # any other node type: the whole tree

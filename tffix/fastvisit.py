@@ -8,7 +8,8 @@ copying was a third of the cost of checking a file.
 `install()` replaces `CSTNode.visit` with one that, for a `CSTVisitor`, makes the same callbacks in the same
 order (`on_visit`; per visited field `on_visit_attribute`, the field's nodes, `on_leave_attribute`; `on_leave`)
 and returns the node, without the copy; the attribute callbacks are left out for node types the visitor
-defines no `visit_<Type>_<attribute>` (or `leave_...`) method for (they would call nothing). Transformers, and any node type whose fields cannot be read from its
+defines no `visit_<Type>_<attribute>` (or `leave_...`) method for (they would call nothing), and a batch of
+callbacks for the Module alone does not go below it. Transformers, and any node type whose fields cannot be read from its
 `_visit_and_replace_children`, get LibCST's own `visit`. tests/test_fastvisit.py compares the callbacks of both
 on every node kind.
 """
@@ -89,6 +90,14 @@ def attribute_callback_types(visitor: cst.CSTVisitor) -> frozenset[str] | None:
     return known  # type: ignore[return-value]
 
 
+def _only_module_callbacks(visitor: cst.CSTVisitor) -> bool:
+    """A batch with callbacks for the Module alone, as LibCST's scope and expression-context providers are (they
+    run their own visitor from `visit_Module`): going through the rest of the tree would call nothing."""
+    if type(visitor) is not _BatchedCSTVisitor or visitor.before_visit or visitor.after_leave:
+        return False
+    return all(name.split("_", 2)[1] == "Module" for name in visitor.visitor_methods)
+
+
 def _visit(self: cst.CSTNode, visitor):  # noqa: ANN001 - the signature of CSTNode.visit
     if not isinstance(visitor, cst.CSTVisitor):
         return _LIBCST_VISIT(self, visitor)
@@ -96,7 +105,7 @@ def _visit(self: cst.CSTNode, visitor):  # noqa: ANN001 - the signature of CSTNo
     fields = visited_fields(kind)
     if fields is None:
         return _LIBCST_VISIT(self, visitor)
-    if visitor.on_visit(self):
+    if visitor.on_visit(self) and not (kind is cst.Module and _only_module_callbacks(visitor)):
         types = attribute_callback_types(visitor)
         if types is not None and kind.__name__ not in types:
             for name, _ in fields:
