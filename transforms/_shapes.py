@@ -1229,30 +1229,24 @@ def _self_attribute(node: cst.CSTNode, self_name: str) -> str | None:
 
 
 def _descendants(node: cst.CSTNode, skip_nested: bool, cache: dict) -> tuple[cst.CSTNode, ...]:
-    # Keyed by id, with the node itself kept in the entry so that its id cannot be reused while cached.
+    # Cached for the node walked from only (keyed by id, with the node kept in the entry so that its id cannot be
+    # reused while cached): caching every node's descendants on the way made the cache as large as the file
+    # times its depth.
     key = (id(node), skip_nested)
     entry = cache.get(key)
     if entry is not None:
         return entry[1]
     found: list[cst.CSTNode] = []
-    for child in _children(node, cache):
+    stack = list(reversed(_libcst_children(node)))
+    while stack:
+        child = stack.pop()
         found.append(child)
         if skip_nested and isinstance(child, _NESTED):
             continue
-        found.extend(_descendants(child, skip_nested, cache))
+        stack.extend(reversed(_libcst_children(child)))
     result = tuple(found)
     cache[key] = (node, result)
     return result
-
-
-def _children(node: cst.CSTNode, cache: dict) -> Sequence[cst.CSTNode]:
-    key = id(node)
-    entry = cache.get(key)
-    if entry is not None:
-        return entry[1]
-    children = _libcst_children(node)
-    cache[key] = (node, children)
-    return children
 
 
 # =============================================================================================================
