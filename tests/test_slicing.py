@@ -120,6 +120,38 @@ def test_module_values_from_anchored_code_reach_their_users():
     assert "def use" in result and "unrelated" not in result
 
 
+def test_code_using_a_class_whose_method_is_anchored_is_kept():
+    # The instance carries what the method makes: `Net()(x) @ w` needs the model's output shape.
+    result = kept(
+        """
+        class Net:
+            def call(self, x):
+                return tf.GradientTape()
+
+        def main():
+            return Net().call(1) @ np.ones((2, 2))
+
+        def unrelated():
+            return 1
+        """
+    )
+    assert "def main" in result and "def call" in result and "def unrelated" not in result
+
+
+def test_a_loss_compiled_by_name_anchors_its_unit():
+    result = kept(
+        """
+        def train(model):
+            model.compile(optimizer="adam", loss="binary_crossentropy")
+
+        def unrelated():
+            return 1
+        """,
+        anchors=("binary_crossentropy",),
+    )
+    assert "def train" in result and "def unrelated" not in result
+
+
 def test_methods_connected_through_self_attributes_are_kept():
     result = kept(
         """
