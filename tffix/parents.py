@@ -6,22 +6,20 @@ node), which costs about 1.6x a parse. A node's children are the CST nodes in it
 in a sequence, so walking the fields gives the same map in about 0.15x a parse.
 
 `node.children` runs the node's `_visit_and_replace_children` with a visitor that collects what it visits, and
-so rebuilds the node on every read. The fields that method visits, in the order it visits them, are read from
-its source once per node type; reading those fields gives the same children in the same (source) order.
+so rebuilds the node on every read. Reading the fields that method visits, in its order (`fastvisit.
+visited_fields`), gives the same children in the same (source) order.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import re
 
 import libcst as cst
 from libcst.metadata import BaseMetadataProvider
 
+from .fastvisit import visited_fields
+
 _FIELDS: dict[type, tuple[str, ...]] = {}
-_VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')  # `visit_required(self, "name", ...)`
-_VISIT_ORDER: dict[type, tuple[str, ...] | None] = {}
 
 
 def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
@@ -53,29 +51,13 @@ class ParentProvider(BaseMetadataProvider[cst.CSTNode]):
             self.set_metadata(node, parent)
 
 
-def _visit_order(kind: type) -> tuple[str, ...] | None:
-    """The fields `kind._visit_and_replace_children` visits, in order; None when its source does not say."""
-    try:
-        return _VISIT_ORDER[kind]
-    except KeyError:
-        pass
-    try:
-        source = inspect.getsource(kind._visit_and_replace_children)  # type: ignore[attr-defined]
-    except (OSError, TypeError):
-        source = ""
-    names = tuple(dict.fromkeys(_VISITED_FIELD.findall(source)))
-    fields = {f.name for f in dataclasses.fields(kind)}
-    order = _VISIT_ORDER[kind] = names if source and set(names) <= fields else None
-    return order
-
-
 def children(node: cst.CSTNode) -> list[cst.CSTNode] | tuple[cst.CSTNode, ...]:
     """`node.children`, without rebuilding the node."""
-    names = _visit_order(type(node))
-    if names is None:
+    fields = visited_fields(type(node))
+    if fields is None:
         return node.children
     found: list[cst.CSTNode] = []
-    for name in names:
+    for name, _ in fields:
         value = getattr(node, name)
         if isinstance(value, cst.CSTNode):
             found.append(value)
