@@ -7,11 +7,11 @@ copying was a third of the cost of checking a file.
 
 `install()` replaces `CSTNode.visit` with one that, for a `CSTVisitor`, makes the same callbacks in the same
 order (`on_visit`; per visited field `on_visit_attribute`, the field's nodes, `on_leave_attribute`; `on_leave`)
-and returns the node, without the copy; the attribute callbacks are left out for node types the visitor
+and returns the node, without the copy. The attribute callbacks are left out for node types the visitor
 defines no `visit_<Type>_<attribute>` (or `leave_...`) method for (they would call nothing), and a batch of
-callbacks for the Module alone does not go below it. Transformers, and any node type whose fields cannot be read from its
-`_visit_and_replace_children`, get LibCST's own `visit`. tests/test_fastvisit.py compares the callbacks of both
-on every node kind.
+callbacks for the Module alone does not go below it. Transformers, and any node type whose fields cannot be
+read from its `_visit_and_replace_children`, get LibCST's own `visit`. tests/test_fastvisit.py compares the
+callbacks of both on every node kind.
 """
 
 from __future__ import annotations
