@@ -107,27 +107,20 @@ def _visit(self: cst.CSTNode, visitor):  # noqa: ANN001 - the signature of CSTNo
         return _LIBCST_VISIT(self, visitor)
     if visitor.on_visit(self) and not (kind is cst.Module and _only_module_callbacks(visitor)):
         types = attribute_callback_types(visitor)
-        if types is not None and kind.__name__ not in types:
-            for name, _ in fields:
-                value = getattr(self, name)
-                if isinstance(value, cst.CSTNode):
-                    value.visit(visitor)
-                elif type(value) is tuple or type(value) is list:
-                    for item in value:
-                        if isinstance(item, cst.CSTNode):
-                            item.visit(visitor)
-        else:
-            for name, optional in fields:
-                value = getattr(self, name)
+        callbacks = types is None or kind.__name__ in types
+        for name, optional in fields:
+            value = getattr(self, name)
+            if callbacks:
                 if value is None and not optional:
                     continue  # LibCST skips it too (`format_spec=visit_sequence(...) if format_spec is not None`)
                 visitor.on_visit_attribute(self, name)
-                if isinstance(value, cst.CSTNode):
-                    value.visit(visitor)
-                elif type(value) is tuple or type(value) is list:
-                    for item in value:
-                        if isinstance(item, cst.CSTNode):
-                            item.visit(visitor)
+            if isinstance(value, cst.CSTNode):
+                value.visit(visitor)
+            elif type(value) is tuple or type(value) is list:
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        item.visit(visitor)
+            if callbacks:
                 visitor.on_leave_attribute(self, name)
     visitor.on_leave(self)
     return self
