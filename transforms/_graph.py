@@ -387,7 +387,7 @@ class GraphFacts:
         facts = cls(module)
         v1_alias, tf_alias, spells_compat = None, None, False
         graph, tf1_style, eager = False, False, False
-        for node in walk(module):
+        for node in ModuleIndex.of(module).nodes:
             if isinstance(node, cst.Decorator):
                 eager = eager or bool(rule.api_names(node.decorator) & _EAGER_APIS)
             elif isinstance(node, cst.Call):
@@ -492,7 +492,7 @@ def _is_false_or_none(node: cst.BaseExpression) -> bool:
 def reuses_variables(rule: Rule, module: cst.Module) -> bool:
     """Does the module ask for variable sharing anywhere: `reuse=...` (not False/None), `tf.AUTO_REUSE`,
     `scope.reuse_variables()`?"""
-    for node in walk(module):
+    for node in ModuleIndex.of(module).nodes:
         if isinstance(node, cst.Call):
             if rule.is_call_to(node, "tf.variable_scope"):
                 reuse = argument(node, "reuse", 2)
@@ -533,10 +533,12 @@ def scope_region(rule: Rule, node: cst.CSTNode) -> cst.CSTNode | None:
 
 @dataclass
 class ModuleIndex:
-    """The calls and functions of a module, found in one walk: the variable rules ask for the calls of each
-    function, and a search of the whole tree per function made them quadratic."""
+    """The nodes, calls and functions of a module, found in one walk shared by the graph and variable rules:
+    they ask for the calls of each function (a search of the whole tree per function made them quadratic), and
+    `GraphFacts` and `reuses_variables` go through every node."""
 
     module: cst.Module
+    nodes: list[cst.CSTNode] = field(default_factory=list)  # every node, in source order
     calls: list[cst.Call] = field(default_factory=list)
     functions: list[cst.FunctionDef] = field(default_factory=list)
     by_callee: dict[str, list[cst.Call]] = field(default_factory=dict)  # `name(...)` and `self.name(...)`
@@ -549,6 +551,7 @@ class ModuleIndex:
             return cached
         index = cls(module)
         for node in walk(module):
+            index.nodes.append(node)
             if isinstance(node, cst.Call):
                 index.calls.append(node)
                 func = node.func
