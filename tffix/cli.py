@@ -62,8 +62,13 @@ def _settings(paths: List[Path], config: Optional[Path], select, ignore, extend_
     except ConfigError as exc:
         err.print(f"tffix: error: {escape(str(exc))}")
         raise typer.Exit(EXIT_ERROR) from None
+    # As in Ruff, each option takes codes repeated or comma-separated: `--select TFX3,TFX401`.
+    select, ignore, extend_select = (
+        [code.strip() for value in codes or () for code in value.split(",") if code.strip()]
+        for codes in (select, ignore, extend_select)
+    )
     for codes in (select, ignore, extend_select):
-        for code in codes or ():
+        for code in codes:
             if not (code == "ALL" or (code.startswith("TFX") and code[3:].isdigit())):
                 err.print(f"tffix: error: {code!r} is not a rule code or prefix (TFX...)")
                 raise typer.Exit(EXIT_ERROR)
@@ -82,7 +87,7 @@ def _report_problems(report: RunReport) -> None:
 
 
 PATHS = typer.Argument(..., help="Files or directories to analyse.", show_default=False)
-SELECT = typer.Option(None, "--select", help="Only these rule codes or prefixes (repeatable).")
+SELECT = typer.Option(None, "--select", help="Only these rule codes or prefixes (comma-separated or repeated).")
 EXTEND_SELECT = typer.Option(None, "--extend-select", help="Rule codes or prefixes to add to the selection.")
 IGNORE = typer.Option(None, "--ignore", help="Rule codes or prefixes to leave out (repeatable).")
 CONFIG = typer.Option(None, "--config", help="A pyproject.toml (its [tool.tffix]) or a tffix TOML file.")
