@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.parents import walk
 from tffix.rule import Rule, argument
 
 from ._tape import (
@@ -139,11 +140,24 @@ def _names(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def calls_before(rule: Rule, module: cst.Module, names: Sequence[str], line: float) -> list[cst.Call]:
     """Calls to `names` in the module that start before `line`."""
-    return [
-        call
-        for call in m.findall(module, m.Call())
-        if rule.is_call_to(call, *names) and line_of(rule, call) < line  # type: ignore[arg-type]
-    ]
+    return [call for at, call in _calls_to(rule, module, tuple(names)) if at < line]
+
+
+# The calls to each tuple of names in the last module asked about, with their lines: searching the whole tree
+# for every strategy call made TFX201 quadratic in the size of the file.
+_CALLS_TO: list = [None, {}]
+
+
+def _calls_to(rule: Rule, module: cst.Module, names: tuple[str, ...]) -> list[tuple[int, cst.Call]]:
+    if _CALLS_TO[0] is not module:
+        _CALLS_TO[:] = [module, {}]
+    found = _CALLS_TO[1].get(names)
+    if found is None:
+        found = _CALLS_TO[1][names] = [
+            (line_of(rule, call), call) for call in walk(module)
+            if isinstance(call, cst.Call) and rule.is_call_to(call, *names)
+        ]
+    return found
 
 
 @dataclass(frozen=True)
