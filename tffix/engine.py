@@ -7,8 +7,10 @@ batched LibCST traversal; fixes are applied as text edits, repeatedly, until not
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -58,18 +60,47 @@ def parse(source: str, path: str) -> ParseOutcome:
     try:
         return ParseOutcome(cst.parse_module(source), None)
     except cst.ParserSyntaxError as exc:
-        hint = " (Python 2 code? tffix reads Python 3 only)" if _looks_like_python2(source) else ""
-        return ParseOutcome(
-            None,
-            Problem(ProblemKind.SYNTAX, path, f"does not parse: {exc.message}{hint}", exc.raw_line, exc.raw_column),
-        )
+        message, line, column = syntax_error(source, exc)
+        return ParseOutcome(None, Problem(ProblemKind.SYNTAX, path, f"does not parse: {message}", line, column))
     except RecursionError:
         return ParseOutcome(None, Problem(ProblemKind.SYNTAX, path, "too deeply nested to parse"))
 
+_PY2_MESSAGES = {  # Python's own message for a Python 2 statement: what tffix says instead
+    "Missing parentheses in call to 'print'": "Python 2 print statement",
+    "Missing parentheses in call to 'exec'": "Python 2 exec statement",
+}
+_PY2_HINT = " (tffix reads Python 3 only)"
+_PY2_GUESS = " (Python 2 code? tffix reads Python 3 only)"
 
 _PY2_MARKERS = re.compile(r"^\s*(print\s+[^\s(=]|exec\s+[\"'])|except\s+\w+\s*,\s*\w+\s*:|\bur[\"']", re.MULTILINE)
 
 
+
+
+def syntax_error(source: str, exc: cst.ParserSyntaxError) -> tuple[str, int, int]:
+    """Why `source` does not parse and where: a short message, the 1-based line and the 0-based column of the
+    error itself. Python's own parser says both (LibCST's error lists the tokens it expected, and its position
+    can be a line further on); LibCST's position stands only when Python parses what LibCST cannot."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like: not this file's problem here
+            ast.parse(source)
+    except SyntaxError as error:
+        message = error.msg or "invalid syntax"
+        for prefix, short in _PY2_MESSAGES.items():
+            if message.startswith(prefix):
+                message = short + _PY2_HINT
+                break
+        else:
+            if _looks_like_python2(source):
+                message += _PY2_GUESS
+        line = max(1, error.lineno or 1)
+        return message, line, max(0, (error.offset or 1) - 1)
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    hint = _PY2_GUESS if _looks_like_python2(source) else ""
+    message = re.sub(r"^parser error: error at \d+:\d+: ", "", exc.message)
+    return f"{message}{hint}", exc.raw_line, exc.raw_column
 def _looks_like_python2(source: str) -> bool:
     return bool(_PY2_MARKERS.search(source))
 
