@@ -11,7 +11,7 @@ import ast
 import functools
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -214,12 +214,16 @@ class Engine:
         return _Analysis(module, reports, problems)
 
     # --- fixing ----------------------------------------------------------------------------------------------
-    def fix(self, source: str, path: str, *, unsafe: bool | None = None) -> FixResult:
+    def fix(
+        self, source: str, path: str, *, unsafe: bool | None = None, refusal: Callable[[str], str | None] | None = None
+    ) -> FixResult:
         """Apply every compatible fix, re-checking after each round, until none applies (bounded).
 
         A round makes all fixes whose changed nodes do not overlap in one transform of the tree. When the
         result does not parse, each fix of the round is tried alone: one that breaks the code is dropped,
-        reported as an internal error and never tried again; the others still go in.
+        reported as an internal error and never tried again; the others still go in. `refusal` (a notebook's:
+        an edit that cannot be made within one cell) says why a new text cannot be taken, or None: such a fix
+        is dropped the same way, with that reason.
         """
         allow_unsafe = self.settings.unsafe_fixes if unsafe is None else unsafe
         text = source
@@ -244,15 +248,17 @@ class Engine:
             if not chosen:
                 break
             new_text = _render_or_none(analysis.module, [r.rewrite for r in chosen])  # type: ignore[misc]
-            if new_text is None or new_text == text or parse(new_text, path).module is None:
+            if new_text is None or new_text == text or parse(new_text, path).module is None \
+                    or (refusal is not None and refusal(new_text) is not None):
                 good = []
                 for report in chosen:
                     alone = _render_or_none(analysis.module, [report.rewrite])  # type: ignore[list-item]
-                    if alone is None or alone == text or parse(alone, path).module is None:
+                    refused = None if alone is None or refusal is None else refusal(alone)
+                    if alone is None or alone == text or parse(alone, path).module is None or refused:
                         rejected.add(_rejection_key(report, lines))
-                        problems.append(_internal(
-                            path, f"fix for {report.finding.code} fails or yields code that does not parse; "
-                            "not applied", report.finding.start))
+                        why = f"is not applied: {refused}" if refused else \
+                            "fails or yields code that does not parse; not applied"
+                        problems.append(_internal(path, f"fix for {report.finding.code} {why}", report.finding.start))
                     else:
                         good.append((report, alone))
                 if not good:

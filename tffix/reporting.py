@@ -22,8 +22,8 @@ def text_lines(report: RunReport) -> list[str]:
 
 
 def problem_json(problem: Problem) -> dict:
-    return {"kind": problem.kind.value, "path": problem.path, "message": problem.message, "line": problem.line,
-            "column": None if problem.column is None else problem.column + 1}
+    return {"kind": problem.kind.value, "path": problem.path, "cell": problem.cell, "message": problem.message,
+            "line": problem.line, "column": None if problem.column is None else problem.column + 1}
 
 
 def json_document(report: RunReport) -> str:
@@ -103,17 +103,21 @@ def github_lines(report: RunReport) -> list[str]:
     lines = []
     for f in report.findings:
         level = "error" if f.severity is Severity.ERROR else "warning"
-        cell = f"[cell {f.cell}] " if f.cell is not None else ""
+        if f.cell is not None:  # a line of a cell is no line of the .ipynb file: the position goes in the text
+            lines.append(f"::{level} file={_escape_property(f.path)},title={_escape_property(f.code)}"
+                         f"::{_escape_data(finding_line(f))}")
+            continue
         lines.append(
             f"::{level} file={_escape_property(f.path)},line={f.start.line},col={f.start.column + 1},"
             f"endLine={f.end.line},endColumn={f.end.column + 1},title={_escape_property(f.code)}"
-            f"::{_escape_data(cell + f.code + ' ' + f.message)}"
+            f"::{_escape_data(f.code + ' ' + f.message)}"
         )
     for p in report.all_problems:
-        where = f",line={p.line}" if p.line is not None else ""
-        where += f",col={p.column + 1}" if p.column is not None else ""
+        where = f",line={p.line}" if p.line is not None and p.cell is None else ""
+        where += f",col={p.column + 1}" if p.column is not None and p.cell is None else ""
+        text = str(p) if p.cell is not None else p.message
         lines.append(f"::error file={_escape_property(p.path)}{where},title=tffix {p.kind.value} error"
-                     f"::{_escape_data(p.message)}")
+                     f"::{_escape_data(text)}")
     return lines
 
 

@@ -35,7 +35,7 @@ from .discovery import discover, display_path
 from .engine import Engine
 from .model import Applicability, Finding, Fix, Problem, ProblemKind
 from .notebook import Notebook, NotebookError, read_notebook
-from .source import SourceError, atomic_write, decode_source
+from .source import SourceError, WriteRefused, decode_source, write_file
 
 __all__ = ["FileOutcome", "Mode", "RunReport", "discover", "display_path", "process_file", "run"]
 
@@ -140,13 +140,20 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
 
     if job.mode is Mode.CHECK:
         result = engine.check(text, shown)
-        findings, problems = _portable(result.findings, job.with_edits, notebook), _located(result.problems, notebook)
+        while notebook is not None and (fewer := _without_unparsable_cell(notebook, result.problems)):
+            notebook = fewer
+            result = engine.check(notebook.python, shown)
+        findings, problems = _portable(result.findings, job.with_edits, notebook), _located(result.problems, notebook, shown)
         _remember(job, key, shown, findings, problems)
         return FileOutcome(shown, findings=findings, problems=problems, analysed=True)
 
-    fixed = engine.fix(text, shown, unsafe=job.unsafe)
+    refusal = None if notebook is None else notebook.refusal
+    fixed = engine.fix(text, shown, unsafe=job.unsafe, refusal=refusal)
+    while notebook is not None and (fewer := _without_unparsable_cell(notebook, fixed.problems)):
+        notebook = fewer
+        fixed = engine.fix(notebook.python, shown, unsafe=job.unsafe, refusal=notebook.refusal)
     applied = _portable(fixed.applied, job.with_edits, notebook)
-    problems = _located(fixed.problems, notebook)
+    problems = _located(fixed.problems, notebook, shown)
     if not fixed.changed:
         remaining = _portable(fixed.remaining, job.with_edits, notebook)
         _remember(job, key, shown, remaining, problems)
@@ -154,7 +161,7 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
     try:
         if notebook is not None:
             new_data = notebook.with_python(fixed.fixed_source).encode("utf-8")
-            notebook = read_notebook(new_data)  # what is left is found in the new cells
+            notebook = notebook.reread(new_data)  # what is left is found in the new cells
         else:
             new_data = source.encode(fixed.fixed_source)  # type: ignore[union-attr]
     except (NotebookError, UnicodeEncodeError) as exc:
@@ -165,12 +172,15 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
     if job.mode is Mode.DIFF:
         return FileOutcome(shown, findings=remaining, fixed=applied, problems=problems,
                            diff=byte_diff(data, new_data, shown), analysed=True)
+    _WRITING[0] = True  # from here until the outcome is sent, a SIGTERM waits (the run counts this file)
     try:
-        if path.read_bytes() != data:
-            raise OSError("the file changed while tffix was working on it; run again")
-        atomic_write(path, new_data)
+        write_file(path, new_data, expected=data)
+    except WriteRefused as exc:
+        problem = Problem(ProblemKind.UNWRITABLE, shown, str(exc))
+        return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
     except OSError as exc:
-        problem = Problem(ProblemKind.UNREADABLE, shown, f"cannot write the fixed file: {exc}")
+        problem = Problem(ProblemKind.UNWRITABLE, shown, f"cannot write the fixed file: {exc.strerror or exc}; "
+                          "not written")
         return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
     if job.cache is not None and not problems:  # the next check of the new bytes is a cache hit
         new_key = job.cache.key(content_hash(new_data), tuple(r.code for r in engine.rules_for(shown)), False)
@@ -196,8 +206,17 @@ def _portable(findings: Iterable[Finding], with_edits: bool, notebook: Notebook 
     return tuple(result)
 
 
-def _located(problems: Iterable[Problem], notebook: Notebook | None) -> tuple[Problem, ...]:
-    return tuple(problems) if notebook is None else tuple(notebook.map_problem(p) for p in problems)
+def _located(problems: Iterable[Problem], notebook: Notebook | None, shown: str) -> tuple[Problem, ...]:
+    """Problems placed in their notebook cell; a notebook's cells that cannot run come first, once each."""
+    if notebook is None:
+        return tuple(problems)
+    return (*notebook.problems(shown), *(notebook.map_problem(p) for p in problems))
+
+
+def _without_unparsable_cell(notebook: Notebook, problems: Iterable[Problem]) -> Notebook | None:
+    """The notebook with the cell left out that a syntax problem of its joined module points into (one that
+    CPython compiles and LibCST cannot parse), when there is one."""
+    return next((fewer for p in problems if (fewer := notebook.excluding(p)) is not None), None)
 
 
 def _remember(job: Job, key: str | None, shown: str, findings, problems) -> None:

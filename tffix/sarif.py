@@ -2,7 +2,8 @@
 
 Columns are counted in code points (`columnKind: unicodeCodePoints`), as tffix counts them. Paths are relative
 to `%SRCROOT%`, the working directory. Fixes are included when their edits were computed (the runner does
-for this format); for notebooks they are left out, since their offsets are within a cell, not the file.
+for this format); for notebooks they are left out, since their offsets are within a cell, not the file, and
+so is the region: the position reads `path[cell N]:line:col` in the message, the cell in `notebookCell`.
 Files that could not be analysed are tool execution notifications of the run's invocation.
 """
 
@@ -49,11 +50,14 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict:
         "message": {"text": finding.message},
         "locations": [_location(finding.path, finding.start.line, finding.start.column, finding.end)],
     }
+    if finding.cell is not None:  # a line of a cell is no line of the .ipynb file: the position goes in the text
+        result["locations"] = [_location(finding.path)]
     if finding.code in rule_index:
         result["ruleIndex"] = rule_index[finding.code]
     if finding.cell is not None:
         result["properties"] = {"notebookCell": finding.cell}
-        result["message"]["text"] += f" (notebook cell {finding.cell})"
+        where = f"{finding.path}[cell {finding.cell}]:{finding.start.line}:{finding.start.column + 1}"
+        result["message"]["text"] += f" ({where})"
     elif finding.fix is not None and finding.fix.edits:
         result["fixes"] = [{
             "description": {"text": finding.fix.title},
@@ -71,6 +75,9 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict:
 
 
 def _notification(problem: Problem) -> dict:
+    if problem.cell is not None:  # the position within the notebook cell goes in the text
+        return {"level": "error", "message": {"text": str(problem)}, "locations": [_location(problem.path)],
+                "properties": {"notebookCell": problem.cell}}
     return {
         "level": "error",
         "message": {"text": f"{problem.kind.value} error: {problem.message}"},
