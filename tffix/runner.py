@@ -35,7 +35,7 @@ from .discovery import discover, display_path
 from .engine import Engine
 from .model import Applicability, Finding, Fix, Problem, ProblemKind
 from .notebook import Notebook, NotebookError, read_notebook
-from .source import SourceError, WriteRefused, decode_source, write_file
+from .source import SourceError, atomic_write, decode_source
 
 __all__ = ["FileOutcome", "Mode", "RunReport", "discover", "display_path", "process_file", "run"]
 
@@ -172,15 +172,12 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
     if job.mode is Mode.DIFF:
         return FileOutcome(shown, findings=remaining, fixed=applied, problems=problems,
                            diff=byte_diff(data, new_data, shown), analysed=True)
-    _WRITING[0] = True  # from here until the outcome is sent, a SIGTERM waits (the run counts this file)
     try:
-        write_file(path, new_data, expected=data)
-    except WriteRefused as exc:
-        problem = Problem(ProblemKind.UNWRITABLE, shown, str(exc))
-        return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
+        if path.read_bytes() != data:
+            raise OSError("the file changed while tffix was working on it; run again")
+        atomic_write(path, new_data)
     except OSError as exc:
-        problem = Problem(ProblemKind.UNWRITABLE, shown, f"cannot write the fixed file: {exc.strerror or exc}; "
-                          "not written")
+        problem = Problem(ProblemKind.UNREADABLE, shown, f"cannot write the fixed file: {exc}")
         return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
     if job.cache is not None and not problems:  # the next check of the new bytes is a cache hit
         new_key = job.cache.key(content_hash(new_data), tuple(r.code for r in engine.rules_for(shown)), False)
