@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import PositionProvider
 
-from . import fastvisit
 from .config import Settings
+from .fastvisit import CopyFreeMetadataWrapper
 from .grouping import keep_grouping
 from .edits import NEWLINE, diff_edits
 from .model import (
@@ -38,8 +38,6 @@ from .prefilter import imports_user_api, nesting_problem
 from .registry import all_rules
 from .rule import Rewrite, Rule, RuleContext
 from .slicing import MAX_KEPT_SHARE, focus
-
-fastvisit.install()  # the rules and metadata providers only read the tree: visit it without copying
 
 MAX_FIX_ITERATIONS = 10
 
@@ -65,6 +63,8 @@ def parse(source: str, path: str) -> ParseOutcome:
     except RecursionError:
         return ParseOutcome(None, Problem(ProblemKind.SYNTAX, path, "too deeply nested to parse"))
 
+
+_PY2_MARKERS = re.compile(r"^\s*(print\s+[^\s(=]|exec\s+[\"'])|except\s+\w+\s*,\s*\w+\s*:|\bur[\"']", re.MULTILINE)
 _PY2_MESSAGES = {  # Python's own message for a Python 2 statement: what tffix says instead
     "Missing parentheses in call to 'print'": "Python 2 print statement",
     "Missing parentheses in call to 'exec'": "Python 2 exec statement",
@@ -72,9 +72,9 @@ _PY2_MESSAGES = {  # Python's own message for a Python 2 statement: what tffix s
 _PY2_HINT = " (tffix reads Python 3 only)"
 _PY2_GUESS = " (Python 2 code? tffix reads Python 3 only)"
 
-_PY2_MARKERS = re.compile(r"^\s*(print\s+[^\s(=]|exec\s+[\"'])|except\s+\w+\s*,\s*\w+\s*:|\bur[\"']", re.MULTILINE)
 
-
+def _looks_like_python2(source: str) -> bool:
+    return bool(_PY2_MARKERS.search(source))
 
 
 def syntax_error(source: str, exc: cst.ParserSyntaxError) -> tuple[str, int, int]:
@@ -101,8 +101,6 @@ def syntax_error(source: str, exc: cst.ParserSyntaxError) -> tuple[str, int, int
     hint = _PY2_GUESS if _looks_like_python2(source) else ""
     message = re.sub(r"^parser error: error at \d+:\d+: ", "", exc.message)
     return f"{message}{hint}", exc.raw_line, exc.raw_column
-def _looks_like_python2(source: str) -> bool:
-    return bool(_PY2_MARKERS.search(source))
 
 
 class Engine:
@@ -114,16 +112,19 @@ class Engine:
         max_kept_share: float = MAX_KEPT_SHARE,
     ) -> None:
         """`max_kept_share`: analyse a file's slice first when it keeps at most this share of the lines (see
-        `tffix.slicing`); 0 never slices, 1 always does. Rules whose anchors a file lacks are skipped anyway."""
+        `tffix.slicing`); 0 never slices, 1 always does. Rules whose anchors a file lacks are skipped anyway.
+        `rules` given without `settings` are selected by their codes (also those not selected by default)."""
+        candidates = all_rules() if rules is None else tuple(rules)
+        if settings is None and rules is not None:
+            settings = Settings(select=tuple(rule.code for rule in candidates))
         self.settings = settings or Settings()
         self.max_kept_share = max_kept_share
-        candidates = all_rules() if rules is None else tuple(rules)
-        self.rules = tuple(rule for rule in candidates if self.settings.is_selected(rule.code))
+        self.rules = tuple(rule for rule in candidates if self.settings.is_selected(rule))
 
     def rules_for(self, path: str) -> tuple[type[Rule], ...]:
         if not self.settings.per_file_ignores:
             return self.rules
-        return tuple(rule for rule in self.rules if self.settings.is_selected(rule.code, path))
+        return tuple(rule for rule in self.rules if self.settings.is_selected(rule, path))
 
     def could_match(self, source: str, path: str) -> bool:
         """The cheap text prefilter: False means no selected rule can fire, so the file need not be parsed.
@@ -167,7 +168,8 @@ class Engine:
         if parsed.module is None:
             return _Analysis(None, [], [parsed.problem])  # type: ignore[list-item]
         module = parsed.module
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        # The rules and metadata providers only read the tree: visit it without copying (tffix.fastvisit).
+        wrapper = CopyFreeMetadataWrapper(module, unsafe_skip_copy=True)
         context = RuleContext(path=path, source=source)
         problems: list[Problem] = []
         instances = [rule(context) for rule in active]
