@@ -185,3 +185,50 @@ def test_suppression_counts_lines_as_python_does_not_as_splitlines():
     # A form feed is whitespace to Python but a line break to str.splitlines.
     source = "import tensorflow as tf\n\x0c\ny = tf.identity(x)  # tffix: ignore[TFX901]\n"
     assert Engine(rules=[UnwrapIdentity]).check(source, "t.py").findings == ()
+
+
+class ExplicitOnlyIdentity(UnwrapIdentity):
+    """Test rule that reports no bug: selected only when a select entry is its full code."""
+
+    code = "TFX906"
+    name = "explicit-only-identity"
+    default_selected = False
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "selected"),
+    [
+        (("TFX",), (), False),  # the default selection: every rule but this one
+        (("ALL",), (), False),
+        (("TFX9",), (), False),
+        (("TFX90",), (), False),
+        (("TFX906",), (), True),
+        (("TFX", "TFX906"), (), True),  # extend-select adds it to the default
+        (("TFX906",), ("TFX9",), True),  # the more specific select wins, as for every rule
+        (("TFX906",), ("TFX906",), False),
+    ],
+)
+def test_a_rule_not_selected_by_default_runs_only_when_its_code_is_selected(select, ignore, selected):
+    from tffix.config import Settings
+
+    settings = Settings(select=select, ignore=ignore)
+    assert settings.is_selected(ExplicitOnlyIdentity) is selected
+    source = "import tensorflow as tf\ny = tf.identity(x)\n"
+    codes = {f.code for f in Engine(settings, rules=[UnwrapIdentity, ExplicitOnlyIdentity]).check(source, "t.py").findings}
+    assert ("TFX906" in codes) is selected
+
+
+def test_rules_handed_to_the_engine_without_settings_are_selected_by_their_codes():
+    source = "import tensorflow as tf\ny = tf.identity(x)\n"
+    assert [f.code for f in Engine(rules=[ExplicitOnlyIdentity]).check(source, "t.py").findings] == ["TFX906"]
+    assert ExplicitOnlyIdentity not in Engine(rules=None).rules
+
+
+def test_production_rules_that_report_no_bug_are_out_of_the_default_selection():
+    from tffix.config import Settings
+    from tffix.registry import rule_by_code
+
+    assert rule_by_code("TFX103").default_selected is False
+    assert not Settings().is_selected("TFX103") and Settings(select=("TFX103",)).is_selected("TFX103")
+    assert "TFX103" not in {rule.code for rule in Engine().rules}
+    assert Settings().is_selected("TFX101")

@@ -7,12 +7,12 @@ import pytest
 
 from fixture_cases import judge, load_cases, validate_case
 from tffix.engine import Engine
-from tffix.registry import rule_by_code
+from tffix.registry import all_rules, rule_by_code
 
 CASES = load_cases()
 POSITIVE = [c for c in CASES if not c.negative]
 NEGATIVE = [c for c in CASES if c.negative]
-ENGINE = Engine()
+ENGINE = Engine(rules=all_rules())  # every rule, also those selected only by name (TFX103)
 
 
 def _text(path) -> str:

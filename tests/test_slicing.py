@@ -253,7 +253,7 @@ ALL_ANCHORS = frozenset().union(*(rule.anchors for rule in ANCHORED))
 # The rule a case is about alone (its own anchors slice much more than all of them together), and every rule.
 SELECTIONS = {rule.code: (rule,) for rule in ANCHORED} | {"all": all_rules()}
 ALWAYS_SLICE = {code: Engine(rules=rules, max_kept_share=1.0) for code, rules in SELECTIONS.items()}  # slice what can be
-NEVER_SLICE = Engine(max_kept_share=0.0)
+NEVER_SLICE = Engine(rules=all_rules(), max_kept_share=0.0)  # also the rules selected only by name
 
 
 def _slice(source, selection):

@@ -34,7 +34,15 @@ class Settings:
     source: Path | None = None  # that pyproject.toml
     _exclude_spec: pathspec.PathSpec | None = field(default=None, compare=False, repr=False)
 
-    def is_selected(self, code: str, path: str | None = None) -> bool:
+    def is_selected(self, rule: str | type, path: str | None = None) -> bool:
+        """Is `rule` (a Rule class, or a code) selected, for `path` when given? A rule whose
+        `default_selected` is False only when a select entry is its full code: no prefix or ALL selects it."""
+        if isinstance(rule, str):
+            code, explicit_only = rule, _explicit_only(rule)
+        else:
+            code, explicit_only = rule.code, not getattr(rule, "default_selected", True)
+        if explicit_only and code not in self.select:
+            return False
         selected = _most_specific(code, self.select)
         ignored = _most_specific(code, self.ignore)
         # As in Ruff: the more specific of select/ignore wins; an equally specific ignore wins.
@@ -62,6 +70,13 @@ class Settings:
             except ValueError:
                 pass
         return PurePosixPath(Path(path)).as_posix()
+
+
+def _explicit_only(code: str) -> bool:
+    from .registry import rule_by_code  # the registry imports the rules, which import this module
+
+    rule = rule_by_code(code)
+    return rule is not None and not rule.default_selected
 
 
 def _most_specific(code: str, patterns: tuple[str, ...]) -> str | None:

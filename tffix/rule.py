@@ -101,6 +101,9 @@ class Rule(cst.BatchableCSTVisitor):
     # reference at least one, through its imports, for this rule to fire. The engine then skips the rule on
     # other files and analyses only the code connected to such references (`tffix.slicing`). Empty: no gate.
     anchors: ClassVar[frozenset[str]] = frozenset()
+    # False: the rule reports no bug (a refactoring, say) and runs only when a `select` entry names its full
+    # code: prefixes (`TFX`, `TFX1`) and `ALL` leave it out (`Settings.is_selected`).
+    default_selected: ClassVar[bool] = True
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
 

@@ -83,6 +83,9 @@ class CrossDeviceTensorUse(Rule):
     name = "cross-device-tensor-use"
     summary = "A tensor crosses devices implicitly; make the transfer an explicit tf.identity (same results)"
     severity = Severity.WARNING
+    # It reports no bug: a refactoring run only where asked for, by `select = ["TFX103"]` (prefixes leave it
+    # out), or from the editor's refactor.rewrite code action on a device block.
+    default_selected = False
     triggers = ("device",)
     # It reports uses under pins, and only in graph code.
     anchors = leaves("tf.device") | GRAPH_EVIDENCE
