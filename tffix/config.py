@@ -56,12 +56,6 @@ class Settings:
                         return False
         return True
 
-    def is_excluded(self, path: str | Path) -> bool:
-        if not self.exclude:
-            return False
-        spec = self._exclude_spec or pathspec.PathSpec.from_lines("gitignore", self.exclude)
-        return spec.match_file(self._relative(path))
-
     def _relative(self, path: str | Path) -> str:
         resolved = Path(path).resolve()
         if self.root is not None:

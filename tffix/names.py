@@ -49,10 +49,6 @@ def canonical_all(qualified_names: Iterable[str]) -> frozenset[str]:
     return frozenset(c for q in qualified_names if (c := canonical(q)) is not None)
 
 
-def is_compat_v1(qualified_name: str) -> bool:
-    return qualified_name.startswith("tensorflow.compat.v1.") or qualified_name == "tensorflow.compat.v1"
-
-
 def leaves(*names: str) -> frozenset[str]:
     """The leaf names (`GradientTape` of `tf.GradientTape`) of canonical API names: what a rule's `anchors`
     are made of."""

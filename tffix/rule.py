@@ -207,24 +207,6 @@ def literal_int(node: cst.BaseExpression | None) -> int | None:
     return None
 
 
-def literal_shape(node: cst.BaseExpression | None) -> tuple[int | None, ...] | None:
-    """A shape written as a literal list/tuple of ints (None for a `None` dimension), else None."""
-    if not isinstance(node, (cst.List, cst.Tuple)):
-        return None
-    dims: list[int | None] = []
-    for element in node.elements:
-        if isinstance(element, cst.StarredElement):
-            return None
-        if m.matches(element.value, m.Name("None")):
-            dims.append(None)
-            continue
-        value = literal_int(element.value)
-        if value is None:
-            return None
-        dims.append(value)
-    return tuple(dims)
-
-
 # Re-exported for rule modules, so each of them imports what it needs from one place.
 __all__ = [
     "Applicability",
@@ -237,5 +219,4 @@ __all__ = [
     "Valid",
     "argument",
     "literal_int",
-    "literal_shape",
 ]
