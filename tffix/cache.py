@@ -1,22 +1,29 @@
 """The content-hash cache: what checking a file found, keyed by everything the answer depends on.
 
 An entry's key hashes the file's bytes, tffix's version, a fingerprint of tffix's own code (rules included, so
-a rule edited in a checkout never serves stale answers), the codes of the rules that apply to the file, and
-whether fix edits were computed. The file's path is not part of the key (a moved file stays cached); the
+a rule edited in a checkout never serves stale answers) and of the LibCST version (its parse and scopes are
+part of every answer), the codes of the rules that apply to the file, and whether fix edits were computed. The file's path is not part of the key (a moved file stays cached); the
 entry stores findings and problems without it, and they get the path back when read.
 
 Entries live in `.tffix_cache/<code fingerprint>/<2 hex>/<key>.json` under the project root. Writes are
 atomic (a temporary file renamed into place); an entry that cannot be read or decoded, for whatever reason,
 is a miss, never an error. The cache only ever answers "what does a check of these bytes give": `apply`
 uses it to skip files whose cached check has nothing to fix, never to write anything.
+
+Opening the cache prunes it, at most once a day: entries not used (read or written) for `PRUNE_AFTER_DAYS`
+days go, in every fingerprint folder, and so do folders left empty; a folder of an older tffix or LibCST,
+never used again, is gone after that time. `tffix clean` removes the whole folder (`clean`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
+import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,16 +33,28 @@ from .model import Applicability, Finding, Fix, Position, Problem, ProblemKind, 
 
 CACHE_DIRECTORY = ".tffix_cache"
 FORMAT = 1
+PRUNE_AFTER_DAYS = 30
+_DAY = 24 * 60 * 60
+_PRUNED = ".last-pruned"  # in the cache folder: its modification time says when it was last pruned
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
+def _libcst_version() -> str:
+    try:
+        return importlib.metadata.version("libcst")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - LibCST imported from a bare path
+        import libcst
+
+        return str(getattr(libcst, "__version__", "unknown"))
+
+
 @cache
 def code_fingerprint() -> str:
-    """A hash of tffix's version and the source of the tffix package (rules included)."""
-    digest = hashlib.blake2b(f"{__version__}/{FORMAT}".encode(), digest_size=10)
+    """A hash of tffix's version, the LibCST version and the source of the tffix package (rules included)."""
+    digest = hashlib.blake2b(f"{__version__}/{FORMAT}/libcst {_libcst_version()}".encode(), digest_size=10)
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
@@ -58,8 +77,10 @@ class Entry:
 
 
 class Cache:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, prune: bool = True) -> None:
         self.directory = root / CACHE_DIRECTORY / code_fingerprint()
+        if prune:
+            prune_if_due(root / CACHE_DIRECTORY)
 
     def key(self, digest: str, rule_codes: tuple[str, ...], with_edits: bool) -> str:
         material = f"{digest}|{','.join(rule_codes)}|{int(with_edits)}"
@@ -69,16 +90,19 @@ class Cache:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str, path: str) -> Entry | None:
+        target = self._path(key)
         try:
-            data = json.loads(self._path(key).read_bytes())
+            data = json.loads(target.read_bytes())
             if data.get("format") != FORMAT:
                 return None
-            return Entry(
+            entry = Entry(
                 tuple(_finding(item, path) for item in data["findings"]),
                 tuple(_problem(item, path) for item in data["problems"]),
             )
         except Exception:  # missing, unreadable, truncated, tampered with: a miss
             return None
+        _mark_used(target)
+        return entry
 
     def put(self, key: str, path: str, findings, problems) -> None:
         """Store a check's result for the bytes behind `key`. Failing to store is not an error."""
@@ -101,6 +125,76 @@ class Cache:
                 raise
         except (OSError, TypeError, ValueError):
             pass
+
+
+def _mark_used(path: Path) -> None:
+    """Keep a used entry from being pruned (its modification time is its last use; refreshed once a day)."""
+    try:
+        if time.time() - path.stat().st_mtime > _DAY:
+            os.utime(path)
+    except OSError:
+        pass
+
+
+def prune_if_due(directory: Path, *, now: float | None = None) -> bool:
+    """Prune the cache folder `directory` unless that was done less than a day ago. True when it pruned."""
+    now = time.time() if now is None else now
+    mark = directory / _PRUNED
+    try:
+        if now - mark.stat().st_mtime < _DAY:
+            return False
+    except FileNotFoundError:
+        if not directory.is_dir():
+            return False
+    except OSError:
+        return False
+    try:
+        mark.touch()
+        os.utime(mark, (now, now))
+    except OSError:
+        return False  # a read-only cache: leave it as it is
+    prune(directory, now=now)
+    return True
+
+
+def prune(directory: Path, *, now: float | None = None, days: float = PRUNE_AFTER_DAYS) -> int:
+    """Remove the entries of every fingerprint folder under `directory` not used for `days` days (and temporary
+    files as old), then the folders left empty. Returns how many files went."""
+    limit = (time.time() if now is None else now) - days * _DAY
+    removed = 0
+    for folder in (p for p in directory.iterdir() if p.is_dir() and not p.is_symlink()) if directory.is_dir() else ():
+        for parent, _, names in os.walk(folder, topdown=False):
+            for name in names:
+                path = os.path.join(parent, name)
+                try:
+                    if os.lstat(path).st_mtime < limit:
+                        os.unlink(path)
+                        removed += 1
+                except OSError:
+                    pass  # another process removed or replaced it
+            try:
+                os.rmdir(parent)  # only when empty
+            except OSError:
+                pass
+    return removed
+
+
+def clean(root: Path, project_root: Path | None = None) -> list[Path]:
+    """`tffix clean`: remove the cache folders under `root` (as `ruff clean` does) and that of `project_root`,
+    where a run from `root` keeps its cache. Returns the folders removed."""
+    found = [project_root / CACHE_DIRECTORY] if project_root is not None else []
+    for parent, folders, _ in os.walk(root):
+        if CACHE_DIRECTORY in folders:
+            found.append(Path(parent) / CACHE_DIRECTORY)
+        folders[:] = [f for f in folders if f not in (CACHE_DIRECTORY, ".git")]
+    removed = []
+    for folder in dict.fromkeys(found):
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
 
 
 def _unlink(path: str) -> None:

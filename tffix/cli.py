@@ -337,6 +337,19 @@ def run_command_line(
 
 
 @app.command()
+def clean() -> None:
+    """Remove the results cache (.tffix_cache/) here, in every folder below, and at this project's root."""
+    from .cache import clean as remove_caches
+
+    try:
+        root = load_settings(Path.cwd()).root
+    except ConfigError:  # a broken configuration must not keep its cache alive
+        root = None
+    for folder in remove_caches(Path.cwd(), root):
+        err.print(f"Removing cache at: {escape(str(folder))}")
+
+
+@app.command()
 def lsp() -> None:
     """Start the language server on stdio (needs the 'lsp' extra)."""
     try:
