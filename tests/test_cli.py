@@ -122,6 +122,15 @@ def test_rules_and_rule(project):
     assert tffix("rule", "TFX999").exit_code == 2
 
 
+def test_rules_lists_which_rules_are_selected_only_by_code(project):
+    import json
+
+    rows = {row["code"]: row for row in json.loads(tffix("rules", "--output-format", "json").stdout)}
+    assert rows["TFX103"]["default_selected"] is False and rows["TFX101"]["default_selected"] is True
+    line = next(line for line in tffix("rules").stdout.splitlines() if line.startswith("TFX103"))
+    assert "by code" in line
+
+
 # --- diffs ------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("tool", ["git apply", "patch -p1"])
 def test_dry_run_diffs_apply_with_patch_tools_to_exactly_the_apply_result(project, tool):

@@ -38,6 +38,7 @@ from lsp_helpers import (
 )
 from lsp_server_for_tests import TOY_RULES
 from tffix.engine import Engine
+from tffix.registry import all_rules, rule_by_code
 from tffix.lsp import ignore_comment_edit
 from tffix.lsp_positions import LineIndex
 from tffix.model import TextEdit
@@ -460,7 +461,11 @@ def test_an_edit_that_splits_a_crlf_is_widened_over_it():
 # One fixable case per rule: each rule's kind of edit goes through the server, and the run stays short as
 # fixtures grow (test_fixtures.py proves every case against the engine).
 _FIXABLE = [c for c in load_cases() if not c.negative and not c.report_only]
-FIXABLE_CASES = [next(c for c in _FIXABLE if c.code == code) for code in sorted({c.code for c in _FIXABLE})]
+_BY_CODE_ONLY = {rule.code for rule in all_rules() if not rule.default_selected}  # refactorings: no diagnostics
+FIXABLE_CASES = [
+    next(c for c in _FIXABLE if c.code == code) for code in sorted({c.code for c in _FIXABLE} - _BY_CODE_ONLY)
+]
+REFACTOR_CASE = next(c for c in _FIXABLE if c.code == "TFX103" and c.name == "gan_generator_to_discriminator")
 
 
 @pytest_lsp.fixture(
@@ -502,6 +507,30 @@ async def test_production_rules_quick_fixes_and_fix_all_match_the_engine(product
     assert fixed == safe
     if not case.unsafe:
         assert safe == case.program("after").read_bytes().decode("utf-8")
+
+
+@in_module_loop
+async def test_a_rule_selected_only_by_code_is_a_refactoring_on_its_device_block(production: RecordingClient):
+    """TFX103 reports no bug: no diagnostic, but its fix is a refactor.rewrite action on the device block."""
+    before = REFACTOR_CASE.program("before").read_bytes().decode("utf-8")
+    folder = production.root / "refactor"
+    folder.mkdir()
+    doc = Doc(production, "gan.py", before, folder=folder)
+    assert "TFX103" not in {d.code for d in await doc.diagnostics()}
+    [finding] = Engine(rules=[rule_by_code("TFX103")]).check(before, str(doc.path)).findings
+    lines = before.splitlines()
+    block = next(i for i, line in enumerate(lines) if line.startswith("with tf.device('/gpu:1')"))
+    inside = types.Range(start=types.Position(line=block + 1, character=4), end=types.Position(line=block + 1, character=4))
+    [action] = await doc.actions([], only=["refactor.rewrite"], at=inside)
+    assert action.kind == types.CodeActionKind.RefactorRewrite and "TFX103" in action.title
+    expected = before
+    for edit in sorted(finding.fix.edits, reverse=True):
+        expected = expected[: edit.start] + edit.text + expected[edit.end :]
+    assert doc.apply(await doc.edits_of(action)) == expected
+    # Outside a device block, or asked for quick fixes only: nothing.
+    outside = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    assert await doc.actions([], only=["refactor.rewrite"], at=outside) == []
+    assert await doc.actions([], only=["quickfix"], at=inside) == []
 
 
 # --- a real editor ---------------------------------------------------------------------------------------------------

@@ -208,14 +208,16 @@ def list_rules(output_format: OutputFormat = FORMAT) -> None:
         import json
 
         rows = [{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value,
-                 "fix": _fix_kind(r)} for r in rules]
+                 "fix": _fix_kind(r), "default_selected": r.default_selected} for r in rules]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     table = Table(show_edge=False, box=None, pad_edge=False)
-    for column in ("code", "name", "fix", "summary"):
+    for column in ("code", "name", "fix", "selected", "summary"):
         table.add_column(column)
     for rule in rules:
-        table.add_row(rule.code, rule.name, _fix_kind(rule), escape(rule.summary))
+        # "by code": not in the default selection, run only when a select entry is its full code.
+        selected = "default" if rule.default_selected else "by code"
+        table.add_row(rule.code, rule.name, _fix_kind(rule), selected, escape(rule.summary))
     out.print(table)
 
 

@@ -12,6 +12,7 @@ could drift apart.
 from __future__ import annotations
 
 import asyncio
+import ast
 import functools
 import inspect
 import io
@@ -240,6 +241,8 @@ def code_actions(analysis: Analysis, params: types.CodeActionParams, client: Cli
     if _wants(wanted, types.CodeActionKind.QuickFix):
         actions += [_fix_action(analysis, d, f, client) for d, f in matched if f.fix is not None]
         actions += _ignore_actions(analysis, matched, client)
+    if _wants(wanted, types.CodeActionKind.RefactorRewrite):
+        actions += refactor_actions(analysis, params.range, client)
     if _wants(wanted, FIX_ALL_KIND) and analysis.has_safe_fix:
         action = types.CodeAction(
             title="tffix: apply all safe fixes",
@@ -250,6 +253,67 @@ def code_actions(analysis: Analysis, params: types.CodeActionParams, client: Cli
             action.edit = fix_all_edit(analysis, client)
         actions.append(action)
     return actions
+
+
+def refactor_actions(analysis: Analysis, requested: types.Range, client: ClientSupport) -> list[types.CodeAction]:
+    """The fixes of the rules that report no bug and run only when selected by name (TFX103: make a tensor's
+    copy to another device explicit), offered as `refactor.rewrite` actions on the `with tf.device(...)` block
+    around the requested range, for that block's findings. Rules the configuration selects give quick fixes."""
+    if analysis.engine is None:
+        return []
+    selected = {rule.code for rule in analysis.engine.rules}
+    engine = _refactoring_engine()
+    if not engine.rules or {rule.code for rule in engine.rules} <= selected:
+        return []
+    block = _device_block(analysis.document.text, requested.start.line + 1, requested.end.line + 1)
+    if block is None:
+        return []
+    actions = []
+    for finding in engine.check(analysis.document.text, analysis.document.path).findings:
+        if finding.fix is None or finding.code in selected or not block[0] <= finding.start.line <= block[1]:
+            continue
+        actions.append(
+            types.CodeAction(
+                title=f"{finding.fix.title} ({finding.code})",
+                kind=types.CodeActionKind.RefactorRewrite,
+                edit=_workspace_edit(analysis, finding.fix.edits, client),
+            )
+        )
+    return actions
+
+
+@functools.cache
+def _refactoring_engine() -> Engine:
+    from .registry import all_rules
+
+    return Engine(rules=[rule for rule in all_rules() if not rule.default_selected])
+
+
+def _device_block(text: str, first: int, last: int) -> tuple[int, int] | None:
+    """The 1-based first and last line of the innermost `with ...device(...):` statement that holds lines
+    `first`..`last`, or None."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    found = None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, (ast.With, ast.AsyncWith))
+            and node.lineno <= first
+            and last <= (node.end_lineno or node.lineno)
+            and any(_is_device_call(item.context_expr) for item in node.items)
+            and (found is None or node.lineno >= found[0])
+        ):
+            found = (node.lineno, node.end_lineno or node.lineno)
+    return found
+
+
+def _is_device_call(expression: ast.expr) -> bool:
+    if not isinstance(expression, ast.Call):
+        return False
+    func = expression.func
+    return (isinstance(func, ast.Attribute) and func.attr == "device") or (isinstance(func, ast.Name) and func.id == "device")
 
 
 def _wants(only: Iterable[str] | None, kind: str) -> bool:
@@ -517,7 +581,8 @@ def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite, FIX_ALL_KIND],
+            resolve_provider=True,
         ),
     )
     async def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
