@@ -16,9 +16,31 @@ What is NOT an error and never reported: a float tensor with a Python int (`x + 
 array with a tensor in an arithmetic operator (converted to the tensor's dtype), an integer tensor into a
 Keras layer or Keras loss (Keras casts), KerasTensors (`keras.Input(dtype="int32") + ...`: Keras converts).
 
+NumPy-style type promotion changes this. A module that calls
+`tf.experimental.numpy.experimental_enable_numpy_behavior(...)` (or TensorFlow's own
+`np_config.enable_numpy_behavior`, `ops.set_dtype_conversion_mode`) switches it on for the whole process.
+Measured (TF 2.21, eager and TF1 graphs alike; every int8..uint64 with float16/bfloat16/float32/float64 and a
+Python float):
+
+- `dtype_conversion_mode='legacy'` (the default; `prefer_float32=` changes only result dtypes): the operators
+  `+ - * / // % ** @` of an integer and a float tensor or a Python float compute (NumPy's promotion: int32 +
+  float32 gives float64), except with a bfloat16 tensor against int16 and wider; `tf.matmul`, `tf.add` and the
+  other op functions still raise; sigmoid cross-entropy with integer labels raises unless NumPy promotes the
+  pair to the logits' dtype (int8/uint8 with any float, int16/uint16 with float32/64, wider with float64);
+- `'all'`: nothing of this rule raises;
+- `'safe'`: whether a pair raises depends on which values are "weak" (Python scalars, `tf.constant` of a
+  Python literal without a dtype: `tf.constant([1, 2]) + tf.ones(2)` computes, `tf.ones(2, tf.int32) +
+  tf.ones(2)` raises), which this rule does not track: no finding;
+- `'off'`: as without the call. A mode that is not a string literal: no finding.
+
+So in such a module the rule reports only what raises under every mode the module can switch on; importing
+`tf.experimental.numpy` alone switches nothing (measured: `int32 + float32` still raises).
+
 The fix casts the integer side to the float side's dtype (`tf.cast(x, tf.float32)`), spelled with the name the
 file already uses for TensorFlow, or `import tensorflow` when the file has none. It is safe: the op could only
-ever compute in the float dtype, and every integer of a label or index below 2**24 is exact in float32.
+ever raise before, so no working program changes, and where it now computes it computes in the float dtype the
+other operand already has (every integer below 2**24 is exact in float32). It is never offered where NumPy
+promotion makes the op legal: there the cast would change the result's dtype (float64 to float32).
 """
 
 from __future__ import annotations
@@ -43,6 +65,36 @@ _OPERATORS = {
 }
 MATMUL = ("tf.matmul", "tf.linalg.matmul")
 SIGMOID_CE = ("tf.nn.sigmoid_cross_entropy_with_logits",)
+# Switches of NumPy-style type promotion, and the position of their mode argument.
+NUMPY_BEHAVIOR = (
+    "tf.experimental.numpy.experimental_enable_numpy_behavior",
+    "tf.python.ops.numpy_ops.np_config.enable_numpy_behavior",
+)
+CONVERSION_MODE = ("tf.python.framework.ops.set_dtype_conversion_mode",)
+_MODES = ("off", "legacy", "safe", "all")
+_NARROW_INTS = ("int8", "uint8")
+
+
+def raises_under(mode: str, kind: str, int_dtype: str, float_dtype: str | None) -> bool:
+    """Whether an op of `kind` ("operator", "matmul", "sigmoid") on an integer tensor of `int_dtype` and a
+    float of `float_dtype` (None: a Python float) raises under a dtype conversion `mode` (measured, see the
+    module docstring). "unknown" is a mode that is not a literal."""
+    if mode == "off":
+        return True
+    if mode != "legacy":  # 'all' computes everything; 'safe' depends on weak values; unknown: cannot show it
+        return False
+    if kind == "matmul":
+        return True
+    if float_dtype is None:
+        return kind != "operator"
+    if kind == "operator":
+        return float_dtype == "bfloat16" and int_dtype not in _NARROW_INTS
+    # sigmoid: raises unless NumPy promotes the pair to the float dtype itself
+    if float_dtype not in FLOAT_DTYPES or int_dtype in _NARROW_INTS:
+        return False
+    if int_dtype in ("int16", "uint16"):
+        return float_dtype in ("float16", "bfloat16")
+    return float_dtype != "float64"
 
 
 class IntegerFloatOperands(Rule):
@@ -71,6 +123,16 @@ class IntegerFloatOperands(Rule):
         ),
         Valid(  # KerasTensors: Keras converts
             "import keras\ninputs = keras.Input((3,), dtype='int32')\nx = inputs * keras.ops.ones((3,))\n"
+        ),
+        Valid(  # NumPy promotion is on: the operators promote int and float (to float64)
+            "import tensorflow as tf\n"
+            "tf.experimental.numpy.experimental_enable_numpy_behavior()\n"
+            "x = tf.zeros((2, 2), tf.uint8) / 255.0 + tf.ones((2, 2))\n"
+        ),
+        Valid(  # 'all' mode: the op functions promote too
+            "import tensorflow as tf\n"
+            "tf.experimental.numpy.experimental_enable_numpy_behavior(dtype_conversion_mode='all')\n"
+            "h = tf.matmul(tf.constant([[1, 2]]), tf.ones((2, 2)))\n"
         ),
     )
     INVALID = (
@@ -102,6 +164,14 @@ class IntegerFloatOperands(Rule):
             "\n"
             "scaled = tensorflow.cast(constant([1, 2]), tensorflow.float64) / ones((2,), dtype=float64)\n",
         ),
+        Invalid(  # NumPy promotion ('legacy', the default mode) does not reach tf.matmul: it still raises
+            "import tensorflow as tf\n"
+            "tf.experimental.numpy.experimental_enable_numpy_behavior()\n"
+            "h = tf.matmul(tf.constant([[1, 2]]), tf.ones((2, 2)))\n",
+            "import tensorflow as tf\n"
+            "tf.experimental.numpy.experimental_enable_numpy_behavior()\n"
+            "h = tf.matmul(tf.cast(tf.constant([[1, 2]]), tf.float32), tf.ones((2, 2)))\n",
+        ),
         Invalid(
             "import tensorflow as tf\n"
             "images = tf.zeros((2, 28, 28), dtype=tf.uint8)\n"
@@ -115,6 +185,9 @@ class IntegerFloatOperands(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.values = StaticValues(self)
+        # The NumPy promotion modes the module switches on; findings wait for the end of the module.
+        self.modes: set[str] = set()
+        self.pending: list[tuple[tuple[str, str, str | None], cst.CSTNode, str, Rewrite | None]] = []
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         symbol = _OPERATORS.get(type(node.operator))
@@ -127,13 +200,17 @@ class IntegerFloatOperands(Rule):
         # (NumPy arrays are converted, with truncation, to the tensor's dtype: no error).
         for side, other, ints, floats in (("left", node.right, left, right), ("right", node.left, right, left)):
             if ints.is_int and ints.fixed and floats.is_float and not floats.numpy:
-                self._report(node, f"`{symbol}`", node, side, ints, other, floats)
+                self._report(node, f"`{symbol}`", node, side, ints, other, floats, "operator")
                 return
 
     def visit_Call(self, node: cst.Call) -> None:
         if not isinstance(node.func, (cst.Name, cst.Attribute)):
             return
-        if self.is_api(node.func, *MATMUL):
+        if self.is_api(node.func, *NUMPY_BEHAVIOR):
+            self.modes.add(_mode(argument(node, "dtype_conversion_mode", 1), "legacy"))
+        elif self.is_api(node.func, *CONVERSION_MODE):
+            self.modes.add(_mode(argument(node, "dtype_conversion_mode", 0), "unknown"))
+        elif self.is_api(node.func, *MATMUL):
             self._matmul(node)
         elif self.is_api(node.func, *SIGMOID_CE):
             self._sigmoid_ce(node)
@@ -147,9 +224,9 @@ class IntegerFloatOperands(Rule):
             return
         # `a` is converted as it is (a list of ints is int32); `b` is converted to a's dtype when it can be.
         if a.is_int and b.is_float:
-            self._report(node, "`tf.matmul`", a_arg, "value", a, b_arg.value, b)
+            self._report(node, "`tf.matmul`", a_arg, "value", a, b_arg.value, b, "matmul")
         elif a.is_float and b.is_int and b.fixed:
-            self._report(node, "`tf.matmul`", b_arg, "value", b, a_arg.value, a)
+            self._report(node, "`tf.matmul`", b_arg, "value", b, a_arg.value, a, "matmul")
 
     def _sigmoid_ce(self, node: cst.Call) -> None:
         labels_arg, logits_arg = argument(node, "labels", 0), argument(node, "logits", 1)
@@ -168,11 +245,12 @@ class IntegerFloatOperands(Rule):
             dtype_name = "the logits' dtype"
         else:
             dtype, dtype_name = tf.attr("float32"), "float32"
-        self.report(
+        self._pending(
+            ("sigmoid", labels.dtype, dtype_name if dtype_name in FLOAT_DTYPES and labels.fixed else "unknown"),
             node,
             f"labels `{describe(labels_arg.value)}` are {labels.dtype}: sigmoid_cross_entropy_with_logits "
             f"needs float labels of the logits' dtype and raises 'cannot compute Mul' (a TypeError in a graph)",
-            rewrite=Rewrite.replace(
+            Rewrite.replace(
                 f"Cast the labels to {dtype_name}",
                 {labels_arg: lambda updated: updated.with_changes(value=tf.cast(updated.value, dtype))},
                 imports=tf.imports,
@@ -181,7 +259,7 @@ class IntegerFloatOperands(Rule):
 
     def _report(
         self, node: cst.CSTNode, op: str, site: cst.CSTNode, field: str, ints: Operand,
-        float_expr: cst.BaseExpression, floats: Operand,
+        float_expr: cst.BaseExpression, floats: Operand, kind: str,
     ) -> None:
         """`getattr(site, field)` is the integer operand; the fix casts it there. Replacing the site (the binary
         operation or the argument) rather than the operand lets parentheses around the operand go."""
@@ -191,13 +269,34 @@ class IntegerFloatOperands(Rule):
         else:
             other = f"`{describe(float_expr)}` is Python float data"
         tf = TF.at(self, node)
-        self.report(
+        self._pending(
+            (kind, ints.dtype, floats.dtype if floats.fixed else None),
             node,
             f"{op} mixes integer and float: `{describe(int_expr)}` is {ints.dtype} and {other}; TensorFlow "
             "does not convert between them and raises (InvalidArgumentError or TypeError)",
-            rewrite=Rewrite.replace(
+            Rewrite.replace(
                 f"Cast `{describe(int_expr)}` to {floats.dtype}",
                 {site: lambda updated: updated.with_changes(**{field: tf.cast(getattr(updated, field), floats.dtype)})},
                 imports=tf.imports,
             ),
         )
+
+    def _pending(self, op: tuple[str, str, str | None], node: cst.CSTNode, message: str, rewrite: Rewrite) -> None:
+        self.pending.append((op, node, message, rewrite))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        """Report what raises under every NumPy promotion mode the module can switch on (none: only 'off')."""
+        modes = self.modes | {"off"}
+        for (kind, int_dtype, float_dtype), node, message, rewrite in self.pending:
+            if all(raises_under(mode, kind, int_dtype, float_dtype) for mode in modes):
+                self.report(node, message, rewrite=rewrite)
+        self.pending.clear()
+
+
+def _mode(arg: cst.Arg | None, default: str) -> str:
+    """The literal mode of a switch's mode argument: `default` when absent, "unknown" when not a literal."""
+    if arg is None:
+        return default
+    if isinstance(arg.value, cst.SimpleString) and arg.value.evaluated_value in _MODES:
+        return str(arg.value.evaluated_value)
+    return "unknown"
