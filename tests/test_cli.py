@@ -303,20 +303,43 @@ def _workers_of(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"  # a zombie has left, unreaped
+    except OSError:
+        return False
+
+
+def _wait_until_gone(pids: list[int]) -> None:
+    deadline = time.monotonic() + 60
+    while any(_running(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            pytest.fail(f"workers {pids} still running")
+        time.sleep(0.02)
+
+
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGKILL"])
 def test_interrupted_apply_leaves_every_file_old_or_new_and_a_second_run_finishes(project, how):
     (project / "pyproject.toml").write_text(TFX304_ONLY)
     process, originals = _start_apply(project, 40)
     _wait_until_some_are_written(project, originals, process)
+    # Freeze the run (tffix and its workers: its own process group), so that the signal lands mid-run however
+    # fast or slow this machine is: some files are written, and more are left than the workers can have in hand.
+    os.killpg(process.pid, signal.SIGSTOP)
+    workers = _workers_of(process.pid)
+    old, new = _assert_each_file_old_or_new(project, originals)
+    assert new and old > len(workers), f"the run was not mid-way when frozen: {old} old, {new} new"
     if how == "SIGINT":
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole process group gets it
     else:
         process.send_signal(getattr(signal, how))
+    os.killpg(process.pid, signal.SIGCONT)
     stdout, stderr = process.communicate(timeout=30)
     if how != "SIGKILL":
         assert process.returncode == 128 + getattr(signal, how)
         assert f"Interrupted by {how}" in stderr
-    time.sleep(0.5)  # after SIGKILL, orphaned workers finish the file in hand and leave
+    _wait_until_gone(workers)  # after SIGKILL, orphaned workers finish the file in hand and leave
     old, new = _assert_each_file_old_or_new(project, originals)
     assert old and new, (old, new)
     again = subprocess.run([sys.executable, "-m", "tffix.cli", "apply", ".", "--no-cache"], capture_output=True)
