@@ -320,6 +320,8 @@ def untranslate(translation: Translation, text: str) -> str | None:
         if tag == "equal":
             out.extend(sources[i1:i2])
             continue
+        if any(k in translation.masked for k in range(i1, i2)):  # an IPython line dropped or changed
+            return None
         for k, line in enumerate(new[j1:j2]):
             if _MARKED.search(line.rstrip("\r\n")):
                 return None
