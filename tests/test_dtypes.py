@@ -177,19 +177,56 @@ def test_without_keyword_keeps_the_trailing_comma_style():
     assert _code(without_keyword(_call("f(k=True, a=1)"), "k")) == "f(a=1)"
 
 
+def _in_tape(body: str, target: str = "y") -> str:
+    """`body` inside a tape whose gradient of `reduce_sum(target)` is taken with respect to the variable `v`."""
+    indented = "".join(f"    {line}\n" for line in body.splitlines())
+    return (
+        "import tensorflow as tf\nv = tf.Variable([1.5])\nwith tf.GradientTape() as tape:\n"
+        f"{indented}    loss = tf.reduce_sum({target})\ng = tape.gradient(loss, v)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("source", "reported"),
     [
         # the name itself goes through the round trip
-        ("import tensorflow as tf\nw = tf.cast(w, tf.int32)\nw = tf.cast(w, tf.float32)\n", True),
+        (_in_tape("w = tf.cast(v, tf.int32)\nw = tf.cast(w, tf.float32)", "w"), True),
         # a branch casts to int, the other to float (keras.src.backend.tensorflow.numpy.bincount)
-        ("import tensorflow as tf\nif a:\n    w = tf.cast(w, tf.int32)\nelse:\n    w = tf.cast(w, tf.float32)\n", False),
+        (_in_tape("if a:\n    w = tf.cast(v, tf.int32)\nelse:\n    w = tf.cast(v, tf.float32)", "w"), False),
         # the cast to int reaches the cast back from an enclosing block
-        ("import tensorflow as tf\nw = tf.cast(w, tf.int32)\nif a:\n    y = tf.cast(w, tf.float32)\n", True),
+        (_in_tape("w = tf.cast(v, tf.int32)\nif a:\n    y = tf.cast(w, tf.float32)"), True),
         # rebound in between
-        ("import tensorflow as tf\nw = tf.cast(w, tf.int32)\nw = lookup(w)\ny = tf.cast(w, tf.float32)\n", False),
-        ("import tensorflow as tf\nw = tf.cast(w, tf.int32)\nw += 1\ny = tf.cast(w, tf.float32)\n", False),
+        (_in_tape("w = tf.cast(v, tf.int32)\nw = lookup(w)\ny = tf.cast(w, tf.float32)"), False),
+        (_in_tape("w = tf.cast(v, tf.int32)\nw += 1\ny = tf.cast(w, tf.float32)"), False),
     ],
 )
 def test_integer_round_trip_through_a_name_only_where_the_int_cast_reaches(source, reported):
+    assert bool(check("TFX304", source)) is reported
+
+
+@pytest.mark.parametrize(
+    ("source", "reported"),
+    [
+        (_in_tape("y = tf.cast(tf.cast(v * 10, tf.int32), tf.float32)"), True),
+        # the value does not depend on the variable (input data, a step counter)
+        (_in_tape("y = tf.cast(tf.cast(x * 10, tf.int32), tf.float32) * v"), False),
+        # not on the way to the target: a metric
+        (_in_tape("m = tf.cast(tf.cast(v * 10, tf.int32), tf.float32)\ny = v * v"), False),
+        # under tf.stop_gradient: a straight-through estimator
+        (_in_tape("y = v + tf.stop_gradient(tf.cast(tf.cast(v, tf.int32), tf.float32) - v)"), False),
+        # cast to int before the tape: the tape never saw the float value
+        ("import tensorflow as tf\nv = tf.Variable([1.5])\nq = tf.cast(v, tf.int32)\n"
+         "with tf.GradientTape() as tape:\n    loss = tf.reduce_sum(tf.cast(q, tf.float32))\ng = tape.gradient(loss, v)\n",
+         False),
+        # no tape, no Keras call: nothing shows a gradient through it
+        ("import tensorflow as tf\ny = tf.cast(tf.cast(v * 10, tf.int32), tf.float32)\n", False),
+        # a Keras layer's call: from a sub-layer to the output, not from the input alone
+        ("import tensorflow as tf\nclass L(tf.keras.layers.Layer):\n    def __init__(self):\n"
+         "        super().__init__()\n        self.d = tf.keras.layers.Dense(2)\n    def call(self, x):\n"
+         "        return tf.cast(tf.cast(self.d(x), tf.int32), tf.float32)\n", True),
+        ("import tensorflow as tf\nclass L(tf.keras.layers.Layer):\n    def call(self, x):\n"
+         "        return tf.cast(tf.cast(x * 255.0, tf.uint8), tf.float32) * self.scale\n", False),
+    ],
+)
+def test_integer_round_trip_only_between_the_variables_and_a_differentiated_loss(source, reported):
     assert bool(check("TFX304", source)) is reported

@@ -443,6 +443,164 @@ def has_operation(node: cst.CSTNode) -> bool:
     return bool(m.findall(node, m.Call() | m.BinaryOperation() | m.UnaryOperation()))
 
 
+def split_sources(sources: cst.BaseExpression | None) -> tuple[set[str], set[str]]:
+    """The sources as (values, owners): `w` is a value, `model` of `model.trainable_variables` an owner."""
+    values: set[str] = set()
+    owners: set[str] = set()
+    if sources is None:
+        return values, owners
+    for element in elements(sources):
+        if isinstance(element, cst.Attribute) and element.attr.value in VARIABLE_ATTRIBUTES:
+            dotted = chain(element.value)
+            if dotted is not None:
+                owners.add(dotted)
+        elif (dotted := chain(element)) is not None:
+            values.add(dotted)
+    return values, owners
+
+
+def listed_sources(rule: Rule, sources: cst.BaseExpression | None) -> tuple[set[str], set[str]]:
+    """The elements, as (values, owners), of a list bound to a name used as sources: `w` and `b` for
+    `params = [w, b]`."""
+    values: set[str] = set()
+    owners: set[str] = set()
+    if isinstance(sources, cst.Name):
+        for assignment in assignments_of(rule, sources):
+            value = assigned_value(rule, assignment.node)
+            if isinstance(value, (cst.List, cst.Tuple)):
+                more_values, more_owners = split_sources(value)
+                values |= more_values
+                owners |= more_owners
+    return values, owners
+
+
+# --- what depends on the variables ------------------------------------------------------------------------
+# Calls whose result, stored on `self`, holds trainable variables: a Keras layer or model, a Variable, a weight.
+_VARIABLE_MAKERS = frozenset({"tf.Variable", "tf.get_variable", "tf.compat.v1.get_variable"})
+_WEIGHT_METHODS = frozenset({"add_weight", "add_variable"})
+
+
+def enclosing_class(rule: Rule, node: cst.CSTNode) -> cst.ClassDef | None:
+    """The class whose method (directly) holds `node`."""
+    function = None
+    for ancestor in rule.ancestors(node):
+        if isinstance(ancestor, cst.FunctionDef) and function is None:
+            function = ancestor
+        elif isinstance(ancestor, cst.ClassDef):
+            return ancestor if function is not None else None
+        elif isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+            return None
+    return None
+
+
+def makes_variables(rule: Rule, value: cst.CSTNode) -> bool:
+    """`value` makes trainable state: it calls a Keras API (a layer, a model), `tf.Variable`, or
+    `self.add_weight(...)` (also inside a list of them)."""
+    for call in m.findall(value, m.Call()):
+        func = call.func  # type: ignore[attr-defined]
+        if isinstance(func, cst.Attribute) and func.attr.value in _WEIGHT_METHODS:
+            return True
+        names = rule.api_names(func)
+        if any(n.startswith("keras.") for n in names) or not names.isdisjoint(_VARIABLE_MAKERS):
+            return True
+    return False
+
+
+def trainable_attributes(rule: Rule, cls: cst.ClassDef) -> set[str]:
+    """`self.X` chains a class's methods assign from something that makes variables (`self.dense = Dense(4)`,
+    `self.w = self.add_weight(...)`)."""
+    found: set[str] = set()
+    for assign in m.findall(cls, m.Assign()):
+        value = assign.value  # type: ignore[attr-defined]
+        if not makes_variables(rule, value):
+            continue
+        for target in assign.targets:  # type: ignore[attr-defined]
+            dotted = chain(target.target)
+            if dotted is not None and dotted.startswith("self.") and dotted.count(".") == 1:
+                found.add(dotted)
+    return found
+
+
+class Dependence:
+    """Which statements compute from the variables a gradient is taken with respect to.
+
+    `values` are chains holding variables or tensors computed from them (`w`, `logits`): reading one, or an
+    attribute of one, depends on them. `owners` are chains whose variables are the sources (`model` of
+    `model.trainable_variables`): reading the owner itself (`model(x)`, `self(x)`) depends on them, and so does
+    reading an attribute of it that is a sub-layer or a variable (`self.dense(x)`, `self.kernel`: assigned from
+    a Keras layer or a variable in the class, or called on another owner); a plain attribute (`self.rewards`, a
+    Python list) or a method of the class (`self.discounted()`) does not."""
+
+    def __init__(self, rule: Rule, flow: Flow, values: set[str], owners: set[str], anchor: cst.CSTNode) -> None:
+        self.rule = rule
+        self.flow = flow
+        self.values = set(values)
+        self.owners = set(owners)
+        cls = enclosing_class(rule, anchor)
+        self._class_attributes = trainable_attributes(rule, cls) if cls is not None else set()
+        self._methods = (
+            {f"self.{s.name.value}" for s in cls.body.body if isinstance(s, cst.FunctionDef)}  # type: ignore[union-attr]
+            if cls is not None else set()
+        )
+
+    def depends(self, node: cst.CSTNode, tainted: set[str] | None = None) -> bool:
+        if any_touch(self.flow.reads(node), self.values if tainted is None else tainted):
+            return True
+        return bool(self.owners) and any(self._owner_read(n) for n in m.findall(node, m.Name() | m.Attribute()))
+
+    def _owner_read(self, node: cst.CSTNode) -> bool:
+        dotted = chain(node)
+        if dotted is None:
+            return False
+        for owner in self.owners:
+            if dotted == owner:
+                parent = self.rule.parent(node)
+                # `model(x)`, `f(model)`: the owner itself; not the receiver of an attribute read (`model.x`)
+                if not (isinstance(parent, cst.Attribute) and parent.value is node):
+                    return True
+            elif dotted.startswith(owner + ".") and dotted.count(".") == owner.count(".") + 1:
+                if owner == "self":
+                    if dotted in self._class_attributes or (dotted == "self.call" and self._called(node)):
+                        return True
+                elif self._called(node) or self._called_below(node):
+                    return True
+        return False
+
+    def _called(self, node: cst.CSTNode) -> bool:
+        parent = self.rule.parent(node)
+        return isinstance(parent, cst.Call) and parent.func is node
+
+    def _called_below(self, node: cst.CSTNode) -> bool:
+        """`model.encoder.layer(x)`: a longer chain under `node` is called."""
+        parent = self.rule.parent(node)
+        while isinstance(parent, cst.Attribute):
+            grand = self.rule.parent(parent)
+            if isinstance(grand, cst.Call) and grand.func is parent:
+                return True
+            parent = grand
+        return False
+
+    def taint(self, statements: Sequence[cst.BaseStatement]) -> set[str]:
+        """The value chains computed from the sources through `statements` (in order, loops once)."""
+        tainted = set(self.values)
+        for statement in statements:
+            if self.depends(statement, tainted):
+                tainted |= self.flow.writes(statement)
+        return tainted
+
+
+def tape_dependence(rule: Rule, flow: Flow, tape: Tape) -> Dependence:
+    """What the tape's gradients are taken with respect to: the sources (named, listed in a name, a model's
+    variables) and what the tape watches."""
+    values: set[str] = set(tape.watched())
+    owners: set[str] = set()
+    for gradient in tape.gradients:
+        for more_values, more_owners in (split_sources(gradient.sources), listed_sources(rule, gradient.sources)):
+            values |= more_values
+            owners |= more_owners
+    return Dependence(rule, flow, values, owners, tape.with_node)
+
+
 def source_owners(sources: cst.BaseExpression | None) -> set[str]:
     """Chains whose computations feed the sources: `w` for `w`, `model` for `model.trainable_variables`."""
     owners: set[str] = set()

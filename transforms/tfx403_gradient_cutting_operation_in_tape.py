@@ -32,11 +32,10 @@ from ._tape import (
     Flow,
     Tape,
     TapeRule,
-    any_touch,
     assigned_value,
     assignments_of,
     numpy_name,
-    source_owners,
+    tape_dependence,
     tensorflow_alias,
 )
 
@@ -133,50 +132,35 @@ class GradientCuttingOperationInTape(TapeRule):
     def check_tape(self, tape: Tape) -> None:
         if not tape.gradients or not tape.body:
             return
+        dependence = tape_dependence(self, self.flow, tape)
+        if not dependence.values and not dependence.owners:
+            return
         needed: set[str] = set()
-        seeds: set[str] = set()
         for gradient in tape.gradients:
             needed |= self.flow.reads(gradient.target)
-            seeds |= source_owners(gradient.sources)
-            seeds |= self._listed_sources(gradient.sources)
-        if not seeds:
-            return
         on_path, _ = self.flow.backward_slice(tape.body, needed)
-        tainted = self.flow.forward_taint(tape.body, seeds)
+        tainted = dependence.taint(tape.body)
         targets = ", ".join(f"`{self.module.code_for_node(g.target)}`" for g in tape.gradients)  # type: ignore[union-attr]
         for index in on_path:
             for call in _calls(tape.body[index]):
-                self._check_call(call, tainted, targets)
+                self._check_call(call, lambda expr: dependence.depends(expr, tainted), targets)
 
-    def _listed_sources(self, sources: cst.BaseExpression | None) -> set[str]:
-        """The elements of a list bound to a name used as sources: `params` for `params = [w, b]`."""
-        found: set[str] = set()
-        if isinstance(sources, cst.Name):
-            for assignment in assignments_of(self, sources):
-                value = assigned_value(self, assignment.node)
-                if isinstance(value, (cst.List, cst.Tuple)):
-                    found |= source_owners(value)
-        return found
-
-    def _tainted(self, expr: cst.CSTNode, tainted: set[str]) -> bool:
-        return any_touch(self.flow.reads(expr), tainted)
-
-    def _check_call(self, call: cst.Call, tainted: set[str], targets: str) -> None:
+    def _check_call(self, call: cst.Call, depends, targets: str) -> None:
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "numpy" and not call.args:
-            if self._tainted(func.value, tainted):
+            if depends(func.value):
                 self._report_numpy_method(call, targets)
             return
         name = numpy_name(self, func)
         if name is not None and name in NUMPY_TO_TF:
-            if any(self._tainted(arg.value, tainted) for arg in call.args):
+            if any(depends(arg.value) for arg in call.args):
                 self._report_numpy_call(call, name, targets)
             return
         if self.is_call_to(call, "tf.cast", "tf.dtypes.cast"):
             value, dtype = argument(call, "x", 0), argument(call, "dtype", 1)
             if value is None or dtype is None or self.values.dtype_name(dtype.value) not in INT_DTYPES:
                 return
-            if self._tainted(value.value, tainted) and not self._cast_back(call):
+            if depends(value.value) and not self._cast_back(call):
                 self.report(
                     call,
                     f"cast to `{self.values.dtype_name(dtype.value)}` inside the tape: integer tensors carry no "
