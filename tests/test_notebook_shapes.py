@@ -211,3 +211,42 @@ def test_every_output_format_names_the_cell_line_and_column():
     assert "region" not in result["locations"][0]["physicalLocation"]
     (notification,) = run_["invocations"][0]["toolExecutionNotifications"]
     assert notification["properties"] == {"notebookCell": 3} and "[cell 3]:2:1" in notification["message"]["text"]
+
+
+def test_a_cell_python_compiles_but_libcst_cannot_parse_is_left_out_and_the_rest_checked(tmp_path, monkeypatch):
+    import tffix.engine as engine_module
+    from tffix.engine import Engine, ParseOutcome
+    from tffix.model import Problem
+    from tffix.runner import Job, process_file
+
+    real_parse = engine_module.parse
+
+    def parse(source: str, path: str) -> ParseOutcome:  # LibCST's parser, failing where a cell says so
+        if "LIBCST_CANNOT" in source:
+            line = source[: source.index("LIBCST_CANNOT")].count("\n") + 1
+            return ParseOutcome(None, Problem(ProblemKind.SYNTAX, path, "does not parse: stand-in", line, 4))
+        return real_parse(source, path)
+
+    monkeypatch.setattr(engine_module, "parse", parse)
+    path = tmp_path / "nb.ipynb"
+    path.write_text(_notebook_with(("code", "import tensorflow as tf"), ("markdown", "x"),
+                                   ("code", "x = 1\n  # indented comment\ny = LIBCST_CANNOT"), ("code", SALIENCY)))
+    before = path.read_bytes()
+    for mode in (Mode.CHECK, Mode.FIX):
+        outcome = process_file(path, Job(Engine(Settings(select=("TFX402",))), mode))
+        (problem,) = outcome.problems
+        assert (problem.cell, problem.line, problem.column) == (3, 3, 4) and "LibCST" in problem.message
+        assert [f.cell for f in (outcome.findings if mode is Mode.CHECK else outcome.fixed)] == [4]
+    after = path.read_text()
+    assert dict(corpus.code_cells(json.loads(after)))[3] == dict(corpus.code_cells(json.loads(before)))[3]
+    assert "tape.watch(image)" in dict(corpus.code_cells(json.loads(after)))[4]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_second_apply_changes_nothing(tmp_path, name):
+    path = tmp_path / name
+    shutil.copy(NOTEBOOKS / name, path)
+    run([path], Settings(), Mode.FIX, unsafe=True)
+    once = path.read_bytes()
+    report = run([path], Settings(), Mode.FIX, unsafe=True)
+    assert path.read_bytes() == once and not report.fixed
