@@ -250,3 +250,14 @@ def test_a_second_apply_changes_nothing(tmp_path, name):
     once = path.read_bytes()
     report = run([path], Settings(), Mode.FIX, unsafe=True)
     assert path.read_bytes() == once and not report.fixed
+
+
+def test_the_cache_keeps_the_cells_of_findings_and_problems(tmp_path):
+    path = tmp_path / "guide.ipynb"
+    shutil.copy(NOTEBOOKS / "python2_guide.ipynb", path)
+    (tmp_path / "pyproject.toml").write_text("[tool.tffix]\n")
+    reports = [run([path], Settings(select=("TFX402",), root=tmp_path), Mode.CHECK, cache=True) for _ in range(2)]
+    assert reports[1].outcomes[0].cached
+    assert [str(p) for p in reports[1].all_problems] == [str(p) for p in reports[0].all_problems]
+    assert [finding_line(f) for f in reports[1].findings] == [finding_line(f) for f in reports[0].findings]
+    assert [p.cell for p in reports[1].all_problems] == [3]

@@ -241,8 +241,9 @@ def _finding(data: dict, path: str) -> Finding:
 def _problem_json(problem: Problem, path: str) -> dict:
     suffix = problem.path[len(path):] if problem.path.startswith(path) else ""
     return {"kind": problem.kind.value, "where": suffix, "message": problem.message,
-            "line": problem.line, "column": problem.column}
+            "line": problem.line, "column": problem.column, "cell": problem.cell}
 
 
 def _problem(data: dict, path: str) -> Problem:
-    return Problem(ProblemKind(data["kind"]), path + data["where"], data["message"], data["line"], data["column"])
+    return Problem(ProblemKind(data["kind"]), path + data["where"], data["message"], data["line"], data["column"],
+                   data.get("cell"))
