@@ -601,6 +601,31 @@ def tape_dependence(rule: Rule, flow: Flow, tape: Tape) -> Dependence:
     return Dependence(rule, flow, values, owners, tape.with_node)
 
 
+def computes(statement: cst.CSTNode) -> bool:
+    """The statement computes a value (a call or an operator in what it assigns or evaluates), not counting
+    the tests of `if`/`while` (`if isinstance(out, tuple) and len(out) == 1: out = out[0]` only renames a value)."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return any(_small_computes(small) for small in statement.body)
+    if isinstance(statement, (cst.If, cst.While)):
+        orelse = statement.orelse
+        return _suite_computes(statement.body) or (orelse is not None and computes(orelse))
+    if isinstance(statement, cst.Else):
+        return _suite_computes(statement.body)
+    return has_operation(statement)
+
+
+def _suite_computes(suite: cst.BaseSuite) -> bool:
+    if isinstance(suite, cst.IndentedBlock):
+        return any(computes(s) for s in suite.body)
+    return any(_small_computes(s) for s in suite.body)  # type: ignore[attr-defined]
+
+
+def _small_computes(small: cst.CSTNode) -> bool:
+    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+        return small.value is not None and has_operation(small.value)
+    return has_operation(small)
+
+
 def source_owners(sources: cst.BaseExpression | None) -> set[str]:
     """Chains whose computations feed the sources: `w` for `w`, `model` for `model.trainable_variables`."""
     owners: set[str] = set()

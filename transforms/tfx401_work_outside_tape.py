@@ -8,6 +8,10 @@ probe tape_cases.py loss_outside), and a Keras optimizer given only None gradien
 variable inside the tape (`x.assign_add`) does NOT make the gradient None (probe assign_in_tape): only work done
 outside the block is lost.
 
+Only statements that compute (a call or an operator in what they assign) lose the gradient: a Python alias
+or unpacking after the block (`loss = outputs[0]`, also under `if isinstance(outputs, tuple) and
+len(outputs) == 1:`) is the very tensor the tape recorded, and is not reported.
+
 The fix moves into the end of the tape block exactly the statements the target depends on (transitively,
 through names assigned after the block), in their order, and leaves every other statement where it is: a step
 counter, a metric update or a print that the target does not read stays put. A target written as an expression
@@ -35,6 +39,7 @@ from ._tape import (
     appended_to_body,
     blank_lines_above,
     chain,
+    computes,
     elements,
     free_name,
     has_operation,
@@ -80,6 +85,14 @@ class WorkOutsideTape(TapeRule):
             "    outputs = [model(x)]\n"
             "loss = outputs[0]\n"
             "grads = tape.gradient(loss, model.trainable_variables)\n"
+        ),
+        Valid(  # unpacking a one-element tuple under a test that calls Python builtins computes nothing either
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    outputs = layer(x)\n"
+            "if isinstance(outputs, tuple) and len(outputs) == 1:\n"
+            "    outputs = outputs[0]\n"
+            "grads = tape.gradient(outputs, layer.trainable_variables)\n"
         ),
     )
     INVALID = (
@@ -154,7 +167,7 @@ class WorkOutsideTape(TapeRule):
         between = tape.block[tape.index + 1 : gradient.index]
         needed = self.flow.reads(expression) if expression is not None else set(targets)
         moved, _ = self.flow.backward_slice(between, needed)  # type: ignore[arg-type]
-        if expression is None and not any(has_operation(between[i]) for i in moved):
+        if expression is None and not any(computes(between[i]) for i in moved):
             return
         method = f"`{tape.name}.{gradient.call.func.attr.value}(...)`"  # type: ignore[attr-defined]
         block = f"the `with tf.GradientTape() as {tape.name}:` block"
