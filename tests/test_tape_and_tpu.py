@@ -215,6 +215,34 @@ def test_tfx403_follows_sources_listed_in_a_variable_and_adds_the_tensorflow_imp
     assert fixed(source, "TFX403") == textwrap.dedent(source), "the fix is unsafe"
 
 
+AGENT = """
+    import numpy as np
+    import tensorflow as tf
+    class Agent(tf.keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = tf.keras.layers.Dense(2)
+            self.rewards = []
+        def step(self, x):
+            with tf.GradientTape() as tape:
+                loss = {loss}
+            return tape.gradient(loss, self.trainable_variables)
+    """
+
+
+@pytest.mark.parametrize(
+    ("loss", "reported"),
+    [
+        ("np.mean(self.dense(x))", True),  # a sub-layer the class assigned from a Keras layer
+        ("np.mean(self(x))", True),  # the model itself
+        ("np.mean(self.rewards) * tf.reduce_sum(self(x))", False),  # a plain attribute: a Python list
+        ("np.mean(self.step(x)) * tf.reduce_sum(self(x))", False),  # a method of the class
+    ],
+)
+def test_tfx403_owner_dependence_is_the_model_its_sublayers_and_weights(loss, reported):
+    assert ("TFX403" in {code for code, _ in findings(AGENT.format(loss=loss))}) is reported
+
+
 # --- TPU -----------------------------------------------------------------------------------------------------
 COLAB_SETUP = """
     import os

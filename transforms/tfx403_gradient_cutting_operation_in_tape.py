@@ -11,12 +11,18 @@ int_cast_tape):
   `AttributeError: 'numpy.float32' object has no attribute '_id'`;
 - a cast to an integer dtype (`tf.cast(x, tf.int32)`): integers carry no gradient, so it is None.
 
-The rule fires only on operations whose input depends on the sources (a name in the sources, or a model whose
-`trainable_variables` are the sources, followed through the block's assignments) and whose result feeds the
-target. The fix, offered where TensorFlow has the same operation, is unsafe: `np.square` -> `tf.square`,
+The rule fires only on operations whose input depends on the sources and whose result feeds the target.
+Depending on the sources means computed, through the block's assignments, from a source named or listed, a
+watched tensor, or a model whose `trainable_variables` are the sources: the model itself (`model(x)`,
+`self(x)`), its sub-layers and weights (`self.dense(x)`, `self.kernel`: assigned from a Keras layer, a variable
+or `add_weight` in the class). A plain attribute of the model (`self.rewards`, a Python list) or a method of
+its class (`self.discounted()`) is not: NumPy on a value that never was a tensor of the variables (rewards
+normalised for REINFORCE, then used as constant weights) cuts no gradient, and turning it into a tensor would
+break the NumPy code that uses it (`.tolist()`). The fix, offered where TensorFlow has the same operation, is unsafe: `np.square` -> `tf.square`,
 `np.mean` -> `tf.reduce_mean`, `np.sum` -> `tf.reduce_sum`, ..., and `x.numpy()` -> `x` where the result only
 feeds TensorFlow operations. The values are the same up to dtype and float rounding (NumPy computes in float64
-where TensorFlow keeps float32), which is why the fix needs --unsafe-fixes. An integer cast is reported without
+where TensorFlow keeps float32), which is why the fix needs --unsafe-fixes; the result is also a tensor, no longer an array, for the code
+after it. An integer cast is reported without
 a fix (rounding may be the point); an integer cast cast back to float is TFX304's and is not reported here.
 """
 
@@ -77,6 +83,17 @@ class GradientCuttingOperationInTape(TapeRule):
             "    loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(labels, logits, True))\n"
             "    print('mean logit', np.mean(logits.numpy()))\n"
             "grads = tape.gradient(loss, model.trainable_variables)\n"
+        ),
+        Valid(  # a Python list attribute of a Keras-model agent does not depend on its variables
+            "import numpy as np\n"
+            "import tensorflow as tf\n"
+            "class Agent(tf.keras.Model):\n"
+            "    def finish(self, states, actions):\n"
+            "        with tf.GradientTape() as tape:\n"
+            "            returns = np.array(self.rewards)\n"
+            "            returns = (returns - np.mean(returns)) / np.std(returns)\n"
+            "            loss = tf.reduce_sum(self(states) * returns)\n"
+            "        return tape.gradient(loss, self.trainable_variables)\n"
         ),
         Valid(  # the round trip through an integer is TFX304's finding
             "import tensorflow as tf\n"
