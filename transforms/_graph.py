@@ -307,11 +307,37 @@ def statement_of(rule: Rule, node: cst.CSTNode) -> cst.BaseStatement | None:
 
 def is_guarded_by_device_check(rule: Rule, node: cst.CSTNode) -> bool:
     """`node` runs only where a GPU was found: under `if tf.config.list_physical_devices('GPU'):`,
-    `if tf.test.is_gpu_available():`, `if use_gpu:`, `if FLAGS.num_gpus > 0:` and the like."""
+    `if tf.test.is_gpu_available():`, `if use_gpu:`, `if FLAGS.num_gpus > 0:` and the like; in a loop over the
+    device count (`for i in range(FLAGS.num_gpus):`); after an early exit on such a test (`if not use_gpu:
+    return`, `self.skipTest(...)`); in a function whose decorator tests for a GPU (`@test_util.run_gpu_only`)."""
+    child: cst.CSTNode = node
     for ancestor in rule.ancestors(node):
         test = ancestor.test if isinstance(ancestor, (cst.If, cst.IfExp, cst.While)) else None
+        if isinstance(ancestor, cst.For) and child is ancestor.body:
+            test = ancestor.iter
         if test is not None and _mentions_device_check(rule, test):
             return True
+        if isinstance(ancestor, cst.FunctionDef):
+            if any(_mentions_device_check(rule, d.decorator) for d in ancestor.decorators):
+                return True
+        if isinstance(ancestor, cst.IndentedBlock | cst.Module) and _exits_early_without_device(rule, ancestor, child):
+            return True
+        child = ancestor
+    return False
+
+
+def _exits_early_without_device(rule: Rule, block: cst.IndentedBlock | cst.Module, statement: cst.CSTNode) -> bool:
+    """A statement of `block` before `statement` is `if <device test>: return / raise / continue / skipTest()`."""
+    for earlier in block.body:
+        if earlier is statement:
+            return False
+        if isinstance(earlier, cst.If) and _mentions_device_check(rule, earlier.test):
+            last = earlier.body.body[-1] if earlier.body.body else None
+            inner = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else None
+            if isinstance(inner, (cst.Return, cst.Raise, cst.Continue, cst.Break)) or (
+                isinstance(inner, cst.Expr) and m.matches(inner.value, m.Call(func=m.Attribute(attr=m.Name("skipTest"))))
+            ):
+                return True
     return False
 
 
@@ -344,8 +370,9 @@ def line_of(rule: Rule, node: cst.CSTNode) -> int:
 # The module as a whole
 
 SESSIONS = ("tf.Session", "tf.InteractiveSession", "tf.train.MonitoredTrainingSession")
-# Sessions made by helpers that take no ConfigProto here: only the context's soft placement reaches them.
-HIDDEN_SESSIONS = ("tf.train.MonitoredSession", "tf.train.SingularMonitoredSession", "tf.train.Supervisor")
+# Sessions made inside these: their ConfigProto is passed through a session creator or a `config=`.
+MONITORED_SESSIONS = ("tf.train.MonitoredSession", "tf.train.SingularMonitoredSession")
+HIDDEN_SESSIONS = (*MONITORED_SESSIONS, "tf.train.Supervisor")
 # Only graph code uses these: sessions, placeholders, initializer ops, building into a tf.Graph.
 _GRAPH_APIS = frozenset({
     "tf.disable_v2_behavior", "tf.disable_eager_execution", "tf.placeholder", "tf.global_variables_initializer",
@@ -367,6 +394,7 @@ class GraphFacts:
     v1_prefix: str | None = None  # how this module spells the TF1 namespace: "tf", "tf.compat.v1", ...
     pins: list[tuple[cst.Call, Device]] = field(default_factory=list)  # tf.device(...) pinning GPU/TPU
     sessions: list[cst.Call] = field(default_factory=list)
+    monitored: list[cst.Call] = field(default_factory=list)  # MonitoredSession / SingularMonitoredSession
     soft_on: list[cst.Call] = field(default_factory=list)  # tf.config.set_soft_device_placement(True)
     soft_off: list[cst.Call] = field(default_factory=list)  # ... (False)
     graph_switches: list[cst.Call] = field(default_factory=list)  # disable_v2_behavior() / disable_eager...
@@ -402,6 +430,8 @@ class GraphFacts:
                             facts.pins.append((node, device))
                 if names & set(SESSIONS):
                     facts.sessions.append(node)
+                elif names & set(MONITORED_SESSIONS):
+                    facts.monitored.append(node)
                 if names & {"tf.disable_v2_behavior", "tf.disable_eager_execution"}:
                     facts.graph_switches.append(node)
                 if "tf.config.set_soft_device_placement" in names and node.args:
@@ -571,6 +601,28 @@ _LAST_INDEX: list[ModuleIndex | None] = [None]
 def calls_of(module: cst.Module, function: cst.FunctionDef) -> list[cst.Call]:
     """The calls of `function` in the module: `name(...)` or `self.name(...)`, in source order."""
     return ModuleIndex.of(module).by_callee.get(function.name.value, [])
+
+
+def runs_from(rule: Rule, module: cst.Module, caller: cst.FunctionDef | None, code: cst.CSTNode, depth: int = 6) -> bool:
+    """Code at `code` runs when `caller` (None: the module's top level) runs, or before: it is top-level code, or
+    in `caller` itself, or in a function of this module that `caller` calls, directly or through others."""
+    frontier: list[cst.FunctionDef | None] = [enclosing_function(rule, code)]
+    if frontier[0] is None:
+        return True  # top-level code runs on import, before any function of the module
+    seen: set[int] = set()
+    for _ in range(depth):
+        if any(function is caller for function in frontier):
+            return True
+        callers: list[cst.FunctionDef | None] = []
+        for function in frontier:
+            if function is None or id(function) in seen:
+                continue
+            seen.add(id(function))
+            callers += [enclosing_function(rule, call) for call in calls_of(module, function)]
+        if not callers:
+            return False
+        frontier = callers
+    return False
 
 
 def scoped_functions(rule: Rule, module: cst.Module) -> set[cst.FunctionDef]:

@@ -7,36 +7,55 @@ to /device:GPU:1 but available devices are [ .../device:CPU:0 ]` (measured with 
 shared/tf-behaviour.md, "Device placement"; probes device_missing_gpu_graph.py, device_colocated_initializer.py).
 The same holds for `/TPU:0`, `/device:GPU:0`, `/job:localhost/replica:0/task:0/device:GPU:0`, any case.
 
-Soft placement lets TensorFlow put such ops on a device that exists, and changes nothing where the device does
-exist, so the fix is safe. It is merged into what the code already has:
+Reported only where this file shows both halves: it makes the session that runs the pinned ops, and that
+session's config lacks soft placement. A pin runs in a session when both are in one function, or the pin is
+top-level code, or the session's function calls the pin's function (directly or through functions of this
+module). The config is read where it is made: `tf.ConfigProto(...)` inline, a variable assigned one
+`tf.ConfigProto(...)` that no other code receives, or a parameter that every caller in this module fills
+with such a config. Not reported, because the code here does not show a missing soft placement:
 
-- `tf.ConfigProto(...)` passed to the session, inline or built in a variable first (`config = tf.ConfigProto();
-  config.gpu_options.allow_growth = True; tf.Session(config=config)`): `allow_soft_placement=True` is added to
-  that `ConfigProto(...)` call;
-- a config made where the code does not show it (a function parameter, an attribute): the line
-  `config.allow_soft_placement = True` goes before the session is made;
+- no session made here: the graph is built here and run by a session made elsewhere (a project helper such
+  as `tf_util.make_session()`, which often passes `allow_soft_placement=True`; an Estimator, which makes its
+  sessions with `allow_soft_placement=True` when its RunConfig has no session_config (tensorflow_estimator's
+  estimator.py; Estimator is gone from TF 2.21, so read, not measured); a caller in another module);
+- `tf.test.TestCase` sessions (`self.session()`, `self.cached_session()`, `self.test_session()`): they set
+  `allow_soft_placement = not force_gpu` (measured with TF 2.21: a '/gpu:0' pin runs on a CPU-only machine);
+- a config from a helper, an attribute, a parameter without callers here, or passed to other code that may
+  change it; a `tf.train.Supervisor`, a session creator this rule cannot read;
+- a session made in a function that does not run the pinned code;
+- TF2 eager code (soft placement is on by default there; TFX102 covers turning it off), pins to `/cpu:N`,
+  pins under a device check (`if tf.config.list_physical_devices('GPU'):`, `if FLAGS.num_gpus:`, a loop over
+  the device count, an early `return`/`skipTest` without a GPU, a `@run_gpu_only`-style decorator), devices
+  of another job (`/job:worker/...`: soft placement cannot move an op to another process, measured), and
+  device strings the code computes in a way this rule cannot read.
+
+The fix goes where the session's config is made:
+
+- `tf.ConfigProto(...)`, inline or in a variable (`config = tf.ConfigProto(); config.gpu_options.allow_growth
+  = True; tf.Session(config=config)`), or in every caller that passes it: `allow_soft_placement=True` is
+  added to that call;
 - no config: `config=tf.ConfigProto(allow_soft_placement=True)` is added to `tf.Session(...)`,
-  `tf.InteractiveSession(...)` or `tf.train.MonitoredTrainingSession(...)`;
-- no session in the module (the graph is built here and run by a `MonitoredSession`, a `Supervisor`, or
-  another module): `tf.config.set_soft_device_placement(True)` after the imports. Measured: that setting
-  reaches sessions made without a config (`tf.Session()`, `MonitoredSession()`), but NOT a session given
-  an explicit `ConfigProto` (the proto's `allow_soft_placement=False` default wins) nor an
-  `InteractiveSession` (it always builds its own config); those are fixed at the session instead.
+  `tf.InteractiveSession(...)`, `tf.train.MonitoredTrainingSession(...)`, `SingularMonitoredSession(...)`;
+  a `tf.train.MonitoredSession()` gets `session_creator=tf.train.ChiefSessionCreator(config=...)`, which is
+  the creator it makes by default, with that config.
 
-Explicit `allow_soft_placement=False` (in the proto or as `config.allow_soft_placement = False`) is reported
-too, with an unsafe fix that turns it to True: the author asked for strict placement, perhaps to be told when
-an op silently falls back to the CPU; overriding that is their call.
+There is no global fix: `tf.config.set_soft_device_placement(True)` does not reach a session given an
+explicit ConfigProto (measured: TF 2.21 still raises) nor an InteractiveSession, and a library module must
+not change a process-wide setting when it is imported.
 
-Not reported: TF2 eager code (soft placement is on by default there; TFX102 covers turning it off), pins to
-`/cpu:N`, pins under `if tf.config.list_physical_devices('GPU'):`-style guards, devices of another job
-(`/job:worker/...`: soft placement cannot move an op to another process, measured), and device strings that
-the code computes in a way this rule cannot read.
+The fix is safe: where every pinned device exists (and has a kernel for each pinned op), soft placement
+places every op exactly where it was pinned, so a working program computes the same; where one is missing,
+the op runs on a device that exists instead of raising. Explicit `allow_soft_placement=False` (in the proto
+or as `config.allow_soft_placement = False`) is reported too, with an unsafe fix that turns it to True: the
+author asked for strict placement, perhaps to be told when an op silently falls back to the CPU; overriding
+that is their call.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.metadata import ScopeProvider
 
 from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
@@ -45,16 +64,16 @@ from ._dtypes import with_keyword
 from ._graph import (
     GRAPH_EVIDENCE,
     GraphFacts,
-    code_of,
-    insert_after,
-    insert_before,
+    calls_of,
+    enclosing_function,
     line_of,
     pin_text,
+    runs_from,
     single_assigned_value,
-    statement_of,
 )
 
-_CONFIG_POSITION = {"tf.Session": 2, "tf.InteractiveSession": 2, "tf.train.MonitoredTrainingSession": 9}
+_CONFIG_POSITION = {"tf.Session": 2, "tf.InteractiveSession": 2, "tf.train.MonitoredTrainingSession": 9,
+                    "tf.train.SingularMonitoredSession": 3, "tf.train.MonitoredSession": None}
 _ERROR = "InvalidArgumentError: Cannot assign a device for operation"
 
 
@@ -94,6 +113,32 @@ class DeviceWithoutSoftPlacement(Rule):
             "with tf.Session() as sess:\n"
             "    sess.run(y)\n"
         ),
+        Valid(  # the graph is built here and run by a session made elsewhere
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "\n"
+            "def tower(x, i):\n"
+            "    with tf.device('/gpu:%d' % i):\n"
+            "        return tf.layers.dense(x, 10)\n"
+        ),
+        Valid(  # the config comes from the caller, which is not in this module
+            "import tensorflow as tf\n"
+            "def train(config):\n"
+            "    with tf.device('/gpu:0'):\n"
+            "        y = tf.ones([2]) * 2\n"
+            "    with tf.compat.v1.Session(config=config) as sess:\n"
+            "        sess.run(y)\n"
+        ),
+        Valid(  # this session runs another graph than the pinned tower's
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def tower(x):\n"
+            "    with tf.device('/gpu:0'):\n"
+            "        return tf.layers.dense(x, 10)\n"
+            "def count_steps(path):\n"
+            "    with tf.Graph().as_default(), tf.Session() as sess:\n"
+            "        return sess.run(tf.train.load_variable(path, 'global_step'))\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -132,29 +177,15 @@ class DeviceWithoutSoftPlacement(Rule):
             "    with tf.device('/gpu:0'):\n"
             "        y = tf.ones([2]) * 2\n"
             "    with tf.compat.v1.Session(config=config) as sess:\n"
-            "        sess.run(y)\n",
+            "        sess.run(y)\n"
+            "train(tf.compat.v1.ConfigProto(log_device_placement=True))\n",
             "import tensorflow as tf\n"
             "def train(config):\n"
             "    with tf.device('/gpu:0'):\n"
             "        y = tf.ones([2]) * 2\n"
-            "    config.allow_soft_placement = True\n"
             "    with tf.compat.v1.Session(config=config) as sess:\n"
-            "        sess.run(y)\n",
-        ),
-        Invalid(
-            "import tensorflow.compat.v1 as tf\n"
-            "tf.disable_v2_behavior()\n"
-            "\n"
-            "def tower(x, i):\n"
-            "    with tf.device('/gpu:%d' % i):\n"
-            "        return tf.layers.dense(x, 10)\n",
-            "import tensorflow.compat.v1 as tf\n"
-            "tf.disable_v2_behavior()\n"
-            "tf.config.set_soft_device_placement(True)\n"
-            "\n"
-            "def tower(x, i):\n"
-            "    with tf.device('/gpu:%d' % i):\n"
-            "        return tf.layers.dense(x, 10)\n",
+            "        sess.run(y)\n"
+            "train(tf.compat.v1.ConfigProto(log_device_placement=True, allow_soft_placement=True))\n",
         ),
         Invalid(
             "import tensorflow.compat.v1 as tf\n"
@@ -175,22 +206,24 @@ class DeviceWithoutSoftPlacement(Rule):
         facts = GraphFacts.of(self, node)
         if not facts.tf1_graph or not facts.pins:
             return
-        pin = facts.pins[0][0]
-        where = f"ops are pinned to {pin_text(pin)} (line {line_of(self, pin)})"
-        if facts.sessions:
-            for session in facts.sessions:
+        for session in facts.sessions + facts.monitored:
+            made_in = enclosing_function(self, session)
+            pins = [pin for pin, _ in facts.pins if runs_from(self, node, made_in, pin)]
+            if pins:
+                where = f"ops are pinned to {pin_text(pins[0])} (line {line_of(self, pins[0])})"
                 self._check_session(facts, session, where)
-        elif not facts.soft_on and not facts.soft_off:  # TFX102 handles an explicit set_soft_device_placement(False)
-            self._no_session(facts, pin, where)
 
-    # --- a session the module makes ----------------------------------------------------------------------------
+    # --- a session the module makes, that runs the pinned ops ---------------------------------------------------
     def _check_session(self, facts: GraphFacts, session: cst.Call, where: str) -> None:
         kind = next(iter(self.api_names(session.func) & set(_CONFIG_POSITION)))
         if any(arg.star for arg in session.args):
             return  # tf.Session(**kwargs): the config cannot be seen
-        config = argument(session, "config", _CONFIG_POSITION[kind])
         message = f"{where} and this {kind.split('.')[-1]} has no soft placement: on a machine without that device "
         message += f"the run raises {_ERROR}"
+        if kind == "tf.train.MonitoredSession":
+            self._check_monitored(facts, session, message)
+            return
+        config = argument(session, "config", _CONFIG_POSITION[kind])
         if config is None:
             if facts.soft_on and kind != "tf.InteractiveSession":
                 return  # set_soft_device_placement(True) reaches sessions made without a config (measured)
@@ -200,13 +233,36 @@ class DeviceWithoutSoftPlacement(Rule):
             return
         self._check_config(facts, session, config.value, message)
 
+    def _check_monitored(self, facts: GraphFacts, session: cst.Call, message: str) -> None:
+        """`MonitoredSession()` makes its session with a `ChiefSessionCreator()`: the config goes there."""
+        creator = argument(session, "session_creator", 0)
+        if creator is None:
+            if facts.soft_on or facts.v1_prefix is None:
+                return
+            v1 = facts.v1_prefix
+            new = facts.parse_expression(f"{v1}.train.ChiefSessionCreator(config={v1}.ConfigProto(allow_soft_placement=True))")
+            self._report(session, message, "Run the session with soft placement",
+                         {session: lambda updated: with_keyword(updated, "session_creator", new)})
+            return
+        value = creator.value
+        if isinstance(value, cst.Name):
+            value = single_assigned_value(self, value) or value
+        if not self.is_call_to(value, "tf.train.ChiefSessionCreator") or any(a.star for a in value.args):  # type: ignore[union-attr]
+            return  # a creator this rule cannot read: its config is not shown
+        config = argument(value, "config", 2)  # type: ignore[arg-type]
+        if config is None:
+            proto = self._config_proto(facts, "allow_soft_placement=True")
+            self._report(session, message, "Run the session with soft placement",
+                         proto and {value: lambda updated: with_keyword(updated, "config", proto)})
+            return
+        self._check_config(facts, session, config.value, message)
+
     def _check_config(self, facts: GraphFacts, session: cst.Call, config: cst.BaseExpression, message: str) -> None:
         if self.is_call_to(config, "tf.ConfigProto"):
-            self._check_proto(session, config, message)  # type: ignore[arg-type]
+            self._check_proto(session, [config], message)  # type: ignore[list-item]
             return
-        if not isinstance(config, (cst.Name, cst.Attribute)):
-            self.report(session, message + " (set allow_soft_placement=True in its ConfigProto)")
-            return
+        if not isinstance(config, cst.Name):
+            return  # made elsewhere (an attribute, a helper's result): the code does not show its soft placement
         assigned = self._soft_placement_assignments(facts.module, config)
         if any(m.matches(a.value, m.Name("True")) for a in assigned):
             return
@@ -222,28 +278,90 @@ class DeviceWithoutSoftPlacement(Rule):
             return
         if assigned:
             return  # set from something the code computes: the author decides
-        value = single_assigned_value(self, config) if isinstance(config, cst.Name) else None
-        if value is not None and self.is_call_to(value, "tf.ConfigProto"):
-            self._check_proto(session, value, message)  # type: ignore[arg-type]
-            return
-        statement = statement_of(self, session)
-        line = facts.parse_statement(f"{code_of(config)}.allow_soft_placement = True\n")
-        self._report(session, message, "Turn soft placement on in the session's config",
-                     statement and {statement: insert_before([line])})
+        protos = self._protos_of(facts, config)
+        if protos:
+            self._check_proto(session, protos, message)
 
-    def _check_proto(self, session: cst.Call, proto: cst.Call, message: str) -> None:
-        if any(arg.star for arg in proto.args):
+    def _protos_of(self, facts: GraphFacts, name: cst.Name, through: cst.Arg | None = None) -> list[cst.Call]:
+        """The `tf.ConfigProto(...)` calls that `name` holds where it is used: its one assignment in its scope, or,
+        for a parameter of the function, what every call of that function in this module passes. Empty when
+        that is not shown: a config that is passed to other code, or set from a helper, or no caller here.
+        `through`: the argument by which the config reaches the session (a call of the function it is made for)."""
+        value = single_assigned_value(self, name)
+        if value is not None:
+            return [value] if self.is_call_to(value, "tf.ConfigProto") and self._only_configured(name, through) else []  # type: ignore[list-item]
+        function = enclosing_function(self, name)
+        if function is None:
+            return []
+        parameters = function.params
+        listed = [*parameters.posonly_params, *parameters.params]
+        position = next((i for i, p in enumerate(listed) if p.name.value == name.value), None)
+        keyword_only = any(p.name.value == name.value for p in parameters.kwonly_params)
+        if position is None and not keyword_only:
+            return []
+        if self._rebound(function, name.value):  # type: ignore[arg-type]
+            return []
+        method = bool(listed) and listed[0].name.value in ("self", "cls")
+        calls = calls_of(facts.module, function)  # type: ignore[arg-type]
+        protos: list[cst.Call] = []
+        for call in calls:
+            if any(a.star for a in call.args):
+                return []
+            shift = 1 if method and isinstance(call.func, cst.Attribute) else 0
+            arg = argument(call, name.value, None if position is None else position - shift)
+            passed = arg.value if arg is not None else None
+            if isinstance(passed, cst.Name):
+                found = self._protos_of(facts, passed, arg)
+                if not found:
+                    return []
+                protos += found
+            elif passed is not None and self.is_call_to(passed, "tf.ConfigProto"):
+                protos.append(passed)  # type: ignore[arg-type]
+            else:
+                return []
+        return protos
+
+    def _only_configured(self, name: cst.Name, through: cst.Arg | None) -> bool:
+        """Every use of the config variable sets a field (`config.gpu_options.allow_growth = True`) or passes it as
+        a session's `config=` (or as `through`, on its way to the session): no other code receives it, so nothing
+        else can turn soft placement on."""
+        try:
+            scope = self.get_metadata(ScopeProvider, name, None)
+        except KeyError:
+            return False
+        if scope is None:
+            return False
+        for access in scope.accesses[name.value]:
+            node = access.node
+            parent = self.parent(node)
+            if isinstance(parent, cst.Attribute) and parent.value is node:
+                if isinstance(self.parent(parent), cst.Call) and self.parent(parent).func is parent:  # type: ignore[union-attr]
+                    return False  # config.MergeFrom(...), config.CopyFrom(...)
+                continue
+            if isinstance(parent, cst.Arg) and (parent is through or (parent.keyword and parent.keyword.value == "config")):
+                continue
+            return False
+        return True
+
+    def _rebound(self, function: cst.FunctionDef, name: str) -> bool:
+        return any(
+            isinstance(t.target, cst.Name) and t.target.value == name
+            for t in m.findall(function.body, m.AssignTarget())  # type: ignore[union-attr]
+        )
+
+    def _check_proto(self, session: cst.Call, protos: list[cst.Call], message: str) -> None:
+        if any(arg.star for proto in protos for arg in proto.args):
             return
-        soft = argument(proto, "allow_soft_placement")
-        strict = soft is not None and m.matches(soft.value, m.Name("False"))  # asked for: an unsafe fix
-        if soft is not None and not strict:
-            return
+        soft = [argument(proto, "allow_soft_placement") for proto in protos]
+        if any(s is not None and not m.matches(s.value, m.Name("False")) for s in soft):
+            return  # on (or computed) in one of them: the author decides
+        strict = any(s is not None for s in soft)  # asked for: an unsafe fix
         self.report(
             session,
             message.replace("has no soft placement", "turns soft placement off") if strict else message,
             rewrite=Rewrite.replace(
                 "Allow soft placement in the ConfigProto",
-                {proto: lambda updated: with_keyword(updated, "allow_soft_placement", cst.Name("True"))},
+                {proto: (lambda updated: with_keyword(updated, "allow_soft_placement", cst.Name("True"))) for proto in protos},
                 unsafe=strict,
             ),
         )
@@ -265,22 +383,3 @@ class DeviceWithoutSoftPlacement(Rule):
         if facts.v1_prefix is None:
             return None
         return facts.parse_expression(f"{facts.v1_prefix}.ConfigProto({arguments})")
-
-    # --- no session in sight ------------------------------------------------------------------------------------
-    def _no_session(self, facts: GraphFacts, pin: cst.Call, where: str) -> None:
-        message = (
-            f"{where} in TF1 graph code and soft placement is never turned on: a session made without a config "
-            f"raises {_ERROR} on a machine without that device"
-        )
-        anchor = self._statement_after_setup(facts)
-        line = f"{facts.v1_prefix}.config.set_soft_device_placement(True)\n"
-        self._report(pin, message, "Turn soft placement on after the imports",
-                     facts.v1_prefix and anchor and {anchor: insert_after([facts.parse_statement(line)])})
-
-    def _statement_after_setup(self, facts: GraphFacts) -> cst.CSTNode | None:
-        """The module-level `disable_v2_behavior()` statement, else the last module-level TensorFlow import."""
-        for switch in facts.graph_switches:
-            statement = statement_of(self, switch)
-            if statement is not None and self.parent(statement) is facts.module:
-                return statement
-        return facts.tf_imports[-1] if facts.tf_imports else None
