@@ -123,7 +123,8 @@ def test_the_diff_of_a_notebook_is_a_diff_of_its_json(tmp_path):
     ("text", "message"),
     [
         ('{"cells": [', "invalid JSON"),
-        ('{"worksheets": [{"cells": 3}]}', "nbformat 3 or 4"),
+        ('{"nbformat": 3, "worksheets": [{"cells": 3}]}', "nbformat 3 or 4"),
+        ('{"worksheets": []}', "nbformat 3 or 4"),
         (notebook(["x <- 1"], language="R"), "r notebook"),
     ],
 )
@@ -147,3 +148,10 @@ def test_a_fix_that_would_move_a_cell_boundary_is_refused():
     nb = read_notebook(notebook(IMPORTS, STEP).encode())
     with pytest.raises(NotebookError):
         nb.with_python(nb.python.replace("# tffix: notebook cell boundary\n", "", 1))
+
+
+@pytest.mark.parametrize("text", ['{"metadata": {}, "nbformat": 3, "nbformat_minor": 0}',
+                                  '{"nbformat": 3, "worksheets": [{"metadata": {}}]}'])
+def test_an_nbformat_3_notebook_without_worksheets_or_cells_is_an_empty_notebook(tmp_path, text):
+    report, after = fix(tmp_path, text)
+    assert after == text and not report.all_problems and not report.findings

@@ -566,10 +566,10 @@ def read_notebook(data: bytes) -> Notebook:
         raise NotebookError("not a notebook in nbformat 3 or 4 (no list of cells)")
     if isinstance(document.get("cells"), list):  # nbformat 4
         all_cells, key = document["cells"], "source"
-    elif isinstance(document.get("worksheets"), list) and all(
-        isinstance(w, dict) and isinstance(w.get("cells"), list) for w in document["worksheets"]
-    ):  # nbformat 3: cells in worksheets, a code cell's text in `input`
-        all_cells, key = [c for w in document["worksheets"] for c in w["cells"]], "input"
+    elif document.get("nbformat") == 3 and isinstance(document.get("worksheets", []), list) and all(
+        isinstance(w, dict) and isinstance(w.get("cells", []), list) for w in document.get("worksheets", [])
+    ):  # nbformat 3: cells in worksheets (either may be left out when empty), a code cell's text in `input`
+        all_cells, key = [c for w in document.get("worksheets", []) for c in w.get("cells", [])], "input"
     else:
         raise NotebookError("not a notebook in nbformat 3 or 4 (no list of cells)")
     language = _language(document)
