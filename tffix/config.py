@@ -1,8 +1,9 @@
 """`[tool.tffix]` in the nearest pyproject.toml, read into frozen Settings.
 
 Keys (Ruff's spelling, with `-` or `_`): select, extend-select, ignore, exclude, extend-exclude,
-per-file-ignores, unsafe-fixes. Unknown keys and malformed values are errors that name the file and the key,
-never silently ignored: a typo in `ignore` must not quietly turn a rule back on.
+per-file-ignores, unsafe-fixes, max-file-size. Unknown keys and malformed values are errors that name the file
+and the key, never silently ignored: a typo in `ignore` must not quietly turn a rule back on, nor a code that
+matches no rule (`TFX999`) quietly select nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024  # LibCST needs ~0.7 GB to parse 1 MB; no hand-written file here comes close
+
+
 class ConfigError(Exception):
     """A configuration that cannot be used. The message names the file and the key."""
 
@@ -30,6 +34,7 @@ class Settings:
     exclude: tuple[str, ...] = ()  # gitignore-style patterns, relative to `root`
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     unsafe_fixes: bool = False
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files are skipped, and the run says so
     root: Path | None = None  # the folder of the pyproject.toml the settings came from
     source: Path | None = None  # that pyproject.toml
     _exclude_spec: pathspec.PathSpec | None = field(default=None, compare=False, repr=False)
@@ -78,7 +83,8 @@ def _most_specific(code: str, patterns: tuple[str, ...]) -> str | None:
     return max(matches, key=lambda p: 0 if p == "ALL" else len(p), default=None)
 
 
-_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "unsafe-fixes"}
+_KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "unsafe-fixes",
+         "max-file-size"}
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -129,6 +135,8 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
         for code in value:
             if code != "ALL" and not _looks_like_code(code):
                 raise ConfigError(f"{where}: {key!r} has {code!r}, which is not a rule code or prefix (TFX...)")
+            if not matches_a_rule(code):
+                raise ConfigError(f"{where}: {key!r} has {code!r}, which matches no rule ({valid_selectors()})")
         return tuple(value)
 
     def patterns(key: str) -> tuple[str, ...]:
@@ -144,11 +152,17 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
     for pattern, value in per_file.items():
         if not isinstance(value, list) or not all(isinstance(v, str) and _looks_like_code(v) for v in value):
             raise ConfigError(f"{where}: per-file-ignores[{pattern!r}] must be a list of rule codes")
+        for code in value:
+            if not matches_a_rule(code):
+                raise ConfigError(f"{where}: per-file-ignores[{pattern!r}] has {code!r}, which matches no rule "
+                                  f"({valid_selectors()})")
         per_file_ignores.append((pattern, tuple(value)))
 
     unsafe = normalised.get("unsafe-fixes", False)
     if not isinstance(unsafe, bool):
         raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
+
+    max_file_size = parse_size(normalised.get("max-file-size", DEFAULT_MAX_FILE_SIZE), f"{where}: 'max-file-size'")
 
     select = codes("select") or ("TFX",)
     exclude = patterns("exclude") + patterns("extend-exclude")
@@ -158,6 +172,7 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
         exclude=exclude,
         per_file_ignores=tuple(per_file_ignores),
         unsafe_fixes=unsafe,
+        max_file_size=max_file_size,
         root=source.parent if source else None,
         source=source,
     )
@@ -168,3 +183,39 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
 
 def _looks_like_code(code: str) -> bool:
     return code.startswith("TFX") and code[3:].isdigit() and len(code) <= 6
+
+
+def matches_a_rule(selector: str) -> bool:
+    """`selector` (a code, a prefix or ALL) selects at least one rule: `TFX999` or `TFX9` is a typo."""
+    from .registry import all_rules  # the registry imports the rules, which import this module
+
+    return selector == "ALL" or any(rule.code.startswith(selector) for rule in all_rules())
+
+
+def valid_selectors() -> str:
+    """The prefixes and codes there are, for an error message."""
+    from .registry import all_rules
+
+    codes = sorted(rule.code for rule in all_rules())
+    families = sorted({code[:4] for code in codes})
+    return f"valid: ALL, TFX, {', '.join(families)}, or a code from {codes[0]} to {codes[-1]} (`tffix rules`)"
+
+
+_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+
+
+def parse_size(value: object, what: str) -> int:
+    """A size in bytes from an integer (bytes) or a string such as "2MB", "512 KB" (binary units)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        text = value.strip().upper().replace(" ", "")
+        number = text.rstrip("KMGB")
+        unit = text[len(number):]
+        try:
+            size = float(number) * _UNITS[unit]
+        except (ValueError, KeyError):
+            size = 0
+        if size >= 1:
+            return int(size)
+    raise ConfigError(f"{what} must be a size in bytes or a string like \"2MB\" or \"512KB\", not {value!r}")

@@ -9,6 +9,9 @@ that neither `.gitignore` files nor the `exclude` settings leave out.
 - Hidden directories, `__pycache__` and virtual environments (a directory holding `pyvenv.cfg`) are skipped.
 - A path named on the command line is always taken, even when a rule would leave it out (unless
   `force_exclude`, for tools such as pre-commit that name every file).
+- A symlink to a file is followed (a fix is written through to its target, see `tffix.source.write_file`), as
+  Ruff does; a symlinked directory is entered only when named. A file reached by several paths (a symlink and
+  its target, hard links) is analysed once, under the first of its paths that is no symlink.
 The result is sorted and free of duplicates, so output never depends on the file system's order.
 """
 
@@ -159,4 +162,20 @@ def discover(
                 found.setdefault(display_path(path / shown), path / shown)
         else:
             problems.append(Problem(ProblemKind.UNREADABLE, display_path(path), "no such file or directory"))
-    return [found[key] for key in sorted(found)], problems
+    return _once_each(found), problems
+
+
+def _once_each(found: dict[str, Path]) -> list[Path]:
+    """The files sorted by the path shown, each file once: of the paths that reach one file (by device and
+    inode), the first that is not a symlink, else the first."""
+    chosen: dict[object, str] = {}
+    for shown in sorted(found):
+        try:
+            info = found[shown].stat()
+        except OSError:  # reported when read
+            chosen[shown] = shown
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key not in chosen or (found[chosen[key]].is_symlink() and not found[shown].is_symlink()):
+            chosen[key] = shown
+    return [found[shown] for shown in sorted(chosen.values())]

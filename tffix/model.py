@@ -114,7 +114,9 @@ class Finding:
 
 
 class ProblemKind(str, enum.Enum):
-    UNREADABLE = "unreadable"  # missing, not UTF-8, NUL bytes, too large
+    UNREADABLE = "unreadable"  # missing, not UTF-8, NUL bytes
+    UNWRITABLE = "unwritable"  # fixed but not written: read-only, changed on disk since it was read, a write failed
+    SKIPPED = "skipped"  # not analysed: over a limit (`max-file-size`)
     SYNTAX = "syntax"  # does not parse (Python 2 code, broken files)
     INTERNAL = "internal"  # a rule crashed or a fix produced invalid code: a tffix bug, never the user's
 
@@ -133,7 +135,8 @@ class Problem:
     def __str__(self) -> str:
         where = self.path if self.cell is None else f"{self.path}[cell {self.cell}]"
         where = where if self.line is None else f"{where}:{self.line}:{(self.column or 0) + 1}"
-        return f"{where}: {self.kind.value} error: {self.message}"
+        label = "skipped" if self.kind is ProblemKind.SKIPPED else f"{self.kind.value} error"
+        return f"{where}: {label}: {self.message}"
 
 
 @dataclass(frozen=True)

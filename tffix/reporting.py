@@ -8,7 +8,7 @@ import json
 import time
 from collections import Counter
 
-from .model import Finding, Problem, Severity
+from .model import Applicability, Finding, Problem, ProblemKind, Severity
 from .runner import RunReport
 
 
@@ -39,16 +39,22 @@ def json_document(report: RunReport) -> str:
 
 
 def summary_counts(report: RunReport) -> dict:
-    failed = {p.path for p in report.problems} | {o.path for o in report.outcomes if o.problems}
+    too_large = {p.path for p in report.all_problems if p.kind is ProblemKind.SKIPPED}
+    failed = ({p.path for p in report.problems} | {o.path for o in report.outcomes if o.problems}) - too_large
+    fixes = [f.fix for f in report.findings if f.fix is not None]
+    unsafe = sum(fix.applicability is Applicability.UNSAFE for fix in fixes)
     return {
         "files": report.total or len(report.outcomes),
         "processed": len(report.outcomes),
         "analysed": sum(o.analysed for o in report.outcomes),
         "cached": sum(o.cached for o in report.outcomes),
         "skipped": sum(o.skipped for o in report.outcomes),
+        "too_large": len(too_large),
         "failed": len(failed),
         "findings": len(report.findings),
-        "fixable": sum(f.fixable for f in report.findings),
+        "fixable": len(fixes),  # with --unsafe-fixes; without, fixable_safe
+        "fixable_safe": len(fixes) - unsafe,
+        "fixable_unsafe": unsafe,
         "fixed": len(report.fixed),
         "written": sum(o.written for o in report.outcomes),
         "findings_by_rule": dict(sorted(Counter(f.code for f in report.findings).items())),
@@ -57,27 +63,46 @@ def summary_counts(report: RunReport) -> dict:
     }
 
 
-def summary_lines(report: RunReport, *, applying: bool = False, dry_run: bool = False) -> list[str]:
-    """The closing summary: files scanned, skipped, failed; findings and fixes per rule."""
+def summary_lines(report: RunReport, *, applying: bool = False, dry_run: bool = False,
+                  unsafe: bool = False) -> list[str]:
+    """The closing summary: files scanned, skipped, failed; findings and fixes per rule, and how many of the
+    findings left `tffix apply` fixes as it is run (`unsafe`: with unsafe fixes) and how many only with
+    `--unsafe-fixes`. Never "All checks passed!" unless every file was checked and nothing was found."""
     counts = summary_counts(report)
+    too_large = f"{counts['too_large']} too large, " if counts["too_large"] else ""
     lines = [
         f"{counts['files']} file{'s' * (counts['files'] != 1)} scanned: {counts['analysed']} analysed, "
         f"{counts['cached']} from the cache, {counts['skipped']} skipped (no rule could match), "
-        f"{counts['failed']} failed."
+        f"{too_large}{counts['failed']} failed."
     ]
+    safe, unsafe_only = counts["fixable_safe"], counts["fixable_unsafe"]
+    if unsafe:
+        safe, unsafe_only = safe + unsafe_only, 0
     if applying:
         verb = "Would fix" if dry_run else "Fixed"
         fixed_files = sum(bool(o.fixed) for o in report.outcomes)
+        left = f"; {counts['findings']} remaining"
+        if unsafe_only:
+            left += f", {unsafe_only} of them fixable only with `--unsafe-fixes`"
         lines.append(f"{verb} {_findings(counts['fixed'])} in {fixed_files} file{'s' * (fixed_files != 1)}"
-                     f"{_by_rule(counts['fixed_by_rule'])}; {counts['findings']} remaining.")
+                     f"{_by_rule(counts['fixed_by_rule'])}{left}.")
     if counts["findings"]:
-        fixable = f", {counts['fixable']} fixable with `tffix apply`" if counts["fixable"] and not applying else ""
+        fixable = ""
+        if not applying and safe and unsafe_only:
+            fixable = f"; {safe} fixable with `tffix apply`, {unsafe_only} more with `tffix apply --unsafe-fixes`"
+        elif not applying and safe:
+            fixable = f"; {safe} fixable with `tffix apply`"
+        elif not applying and unsafe_only:
+            fixable = f"; {unsafe_only} fixable with `tffix apply --unsafe-fixes`"
         lines.append(f"Found {_findings(counts['findings'])}{_by_rule(counts['findings_by_rule'])}{fixable}.")
-    elif not report.all_problems and not applying:
+    elif not report.all_problems and not applying and not report.interrupted:
         lines.append("All checks passed!")
     if report.interrupted:
-        lines.append(f"Interrupted by {report.interrupted} after {counts['processed']} of {counts['files']} files; "
-                     "every file is wholly old or wholly new: run again to finish.")
+        stopped = f"Interrupted by {report.interrupted} after {counts['processed']} of {counts['files']} files"
+        if applying and not dry_run:
+            lines.append(f"{stopped}; every file is wholly old or wholly new: run again to finish.")
+        else:
+            lines.append(f"{stopped}; the other files were not checked: run again for all of them.")
     return lines
 
 

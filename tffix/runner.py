@@ -35,7 +35,7 @@ from .discovery import discover, display_path
 from .engine import Engine
 from .model import Applicability, Finding, Fix, Problem, ProblemKind
 from .notebook import Notebook, NotebookError, read_notebook
-from .source import SourceError, atomic_write, decode_source
+from .source import SourceError, WriteRefused, decode_source, too_large, write_file
 
 __all__ = ["FileOutcome", "Mode", "RunReport", "discover", "display_path", "process_file", "run"]
 
@@ -113,7 +113,11 @@ def _failed(shown: str, kind: ProblemKind, message: str) -> FileOutcome:
 
 
 def _process(path: Path, shown: str, job: Job) -> FileOutcome:
+    limit = job.engine.settings.max_file_size
     try:
+        size = path.stat().st_size
+        if size > limit and path.suffix != ".ipynb":  # a notebook's outputs do not count: its code does, below
+            return _failed(shown, ProblemKind.SKIPPED, too_large(size, limit))
         data = path.read_bytes()
     except OSError as exc:
         return _failed(shown, ProblemKind.UNREADABLE, f"cannot read: {exc.strerror or exc}")
@@ -127,6 +131,8 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
             text = source.text
     except (SourceError, NotebookError) as exc:
         return _failed(shown, ProblemKind.UNREADABLE, str(exc))
+    if notebook is not None and len(text.encode("utf-8")) > limit:
+        return _failed(shown, ProblemKind.SKIPPED, too_large(len(text.encode("utf-8")), limit))
     engine = job.engine
     if not engine.could_match(text, shown):
         return FileOutcome(shown, skipped=True)
@@ -172,12 +178,15 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
     if job.mode is Mode.DIFF:
         return FileOutcome(shown, findings=remaining, fixed=applied, problems=problems,
                            diff=byte_diff(data, new_data, shown), analysed=True)
+    _WRITING[0] = True  # from here until the outcome is sent, a SIGTERM waits (the run counts this file)
     try:
-        if path.read_bytes() != data:
-            raise OSError("the file changed while tffix was working on it; run again")
-        atomic_write(path, new_data)
+        write_file(path, new_data, expected=data)
+    except WriteRefused as exc:
+        problem = Problem(ProblemKind.UNWRITABLE, shown, str(exc))
+        return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
     except OSError as exc:
-        problem = Problem(ProblemKind.UNREADABLE, shown, f"cannot write the fixed file: {exc}")
+        problem = Problem(ProblemKind.UNWRITABLE, shown, f"cannot write the fixed file: {exc.strerror or exc}; "
+                          "not written")
         return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
     if job.cache is not None and not problems:  # the next check of the new bytes is a cache hit
         new_key = job.cache.key(content_hash(new_data), tuple(r.code for r in engine.rules_for(shown)), False)
@@ -243,11 +252,12 @@ def run(
     cache: bool = False,
     with_edits: bool = False,
     progress: Progress | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = DEFAULT_TIMEOUT,
     force_exclude: bool = False,
 ) -> RunReport:
-    """Process every file under `paths`. `jobs` worker processes (default: one per core); a single file is
-    processed in this process. `cache`: read and write `.tffix_cache/` under the settings' root (or here)."""
+    """Process every file under `paths`. `jobs` worker processes (default: one per core), also for a single
+    file: every file gets the same `timeout` (seconds; None: no limit), named or found in a directory.
+    `cache`: read and write `.tffix_cache/` under the settings' root (or here)."""
     engine = Engine(settings)
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
     store = Cache(settings.root or Path.cwd()) if cache else None
@@ -267,11 +277,9 @@ def run(
             files, problems = discover(paths, settings, force_exclude=force_exclude)
             if progress is not None:
                 progress(0, len(files), None)
-            if len(files) <= 1:
-                for index, path in enumerate(files):
-                    finished(index, process_file(path, job))
-            else:
-                _run_in_workers(files, job, jobs or default_jobs(), timeout, finished)
+            if files:
+                limit = float("inf") if timeout is None else timeout
+                _run_in_workers(files, job, jobs or default_jobs(), limit, finished)
         except _Interrupted as exc:
             interrupted = exc.signal_name
         except KeyboardInterrupt:
@@ -289,6 +297,19 @@ class _Interrupted(BaseException):
 
 
 def _raise_interrupted(signum, frame) -> None:
+    raise _Interrupted(signum)
+
+
+# In a worker: True from the moment a fix is being written until the file's outcome is sent. A SIGTERM then
+# waits (in _PENDING) until the outcome is on its way, so that an interrupted `apply` counts every file it wrote.
+_WRITING = [False]
+_PENDING: list[int] = []
+
+
+def _worker_interrupted(signum, frame) -> None:
+    if _WRITING[0]:
+        _PENDING.append(signum)
+        return
     raise _Interrupted(signum)
 
 
@@ -315,7 +336,9 @@ def _context():
 
 def _worker_main(connection, job: Job) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops workers with SIGTERM
-    signal.signal(signal.SIGTERM, _raise_interrupted)
+    _WRITING[0] = False
+    _PENDING.clear()
+    signal.signal(signal.SIGTERM, _worker_interrupted)
     parent = os.getppid()
     try:
         # Nothing inherited is flushed twice, and no pipe of the caller's is held open by a worker.
@@ -335,6 +358,9 @@ def _worker_main(connection, job: Job) -> None:
                 connection.send((index, outcome))
             except Exception as exc:  # an outcome that cannot be sent is still an outcome
                 connection.send((index, _failed(outcome.path, ProblemKind.INTERNAL, f"result lost: {exc}")))
+            _WRITING[0] = False
+            if _PENDING:
+                raise _Interrupted(_PENDING[0])
     except (_Interrupted, EOFError, OSError, KeyboardInterrupt):
         pass
     finally:
@@ -365,9 +391,10 @@ class _Worker:
         self.task = task
         return True
 
-    def stop(self, grace: float, *, wait: float = 0.0) -> None:
+    def stop(self, grace: float, *, wait: float = 0.0) -> tuple[int, FileOutcome] | None:
         """Stop the worker: after `wait` seconds for it to leave by itself, SIGTERM, on which it unwinds
-        (removing any temporary file it was writing); SIGKILL after `grace` more."""
+        (removing any temporary file it was writing), or, when it is writing a fix, finishes writing and sends
+        the outcome first; SIGKILL after `grace` more. Returns that last outcome, if one came."""
         self.process.join(wait)
         if self.process.is_alive():
             self.process.terminate()
@@ -375,7 +402,14 @@ class _Worker:
             if self.process.is_alive():
                 self.process.kill()
         self.process.join()
+        last = None
+        try:
+            if self.task is not None and self.connection.poll():
+                last = self.connection.recv()
+        except (EOFError, OSError):
+            pass
         self.connection.close()
+        return last
 
     def died(self) -> str:
         self.process.join(2.0)  # its pipe may close a moment before it can be reaped
@@ -453,11 +487,15 @@ def _run_in_workers(
             now = time.monotonic()
             for worker in [w for w in workers if w.task is not None and now - w.task.started > timeout]:
                 task = worker.task
+                last = worker.stop(1.0)  # a worker caught writing its fix finishes and reports it
                 worker.task = None
-                finished(task.index, _failed(  # type: ignore[union-attr]
-                    display_path(task.path), ProblemKind.INTERNAL,  # type: ignore[union-attr]
-                    f"gave up after {timeout:g} s (is it huge, or generated?); {_INTACT}"))
-                replace_worker(worker)
+                if last is not None:
+                    finished(*last)
+                else:
+                    finished(task.index, _failed(  # type: ignore[union-attr]
+                        display_path(task.path), ProblemKind.INTERNAL,  # type: ignore[union-attr]
+                        f"gave up after {timeout:g} s (is it huge, or generated?); {_INTACT}"))
+                workers[workers.index(worker)] = feed(_Worker(context, job))
     finally:
         for worker in workers:
             if worker.task is None and worker.process.is_alive():
@@ -466,4 +504,6 @@ def _run_in_workers(
                 except OSError:
                     pass
         for worker in workers:
-            worker.stop(5.0, wait=0.0 if worker.task is not None else 1.0)
+            last = worker.stop(5.0, wait=0.0 if worker.task is not None else 1.0)
+            if last is not None:  # interrupted: the file it had written still counts
+                finished(*last)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import signal
+import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass
@@ -60,6 +62,16 @@ def decode_source(data: bytes) -> SourceText:
     return SourceText(text=text, encoding=encoding, bom=bom)
 
 
+def too_large(size: int, limit: int) -> str:
+    """The message for a file over the `max-file-size` limit (a Problem of kind SKIPPED)."""
+    return (f"file too large ({_megabytes(size)} > {_megabytes(limit)} limit); raise `max-file-size` in "
+            "[tool.tffix] to analyse it")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024**2:.1f} MB" if size >= 1024**2 // 10 else f"{size / 1024:.1f} KB"
+
+
 def read_source(path: Path) -> SourceText:
     try:
         data = path.read_bytes()
@@ -68,15 +80,80 @@ def read_source(path: Path) -> SourceText:
     return decode_source(data)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a reader (or a crash) sees the old file or the new one, never half.
+class WriteRefused(Exception):
+    """A file tffix will not write (read-only, changed since it was read). The message is one line, names no
+    temporary file, and says why nothing was written."""
 
-    The temporary file sits in the same directory (same filesystem, so `os.replace` is atomic) and takes the
-    original's permission bits.
+
+def write_file(path: Path, data: bytes, *, expected: bytes | None = None) -> None:
+    """Replace the contents of the file at `path` with `data`, so that a reader (or a crash) sees the old
+    contents or the new ones, never half.
+
+    - A symlink is written through: its target gets the new contents and the link stays a link (as Ruff's
+      `--fix` does; a symlinked directory is not walked into, see `tffix.discovery`).
+    - A file with other hard links is rewritten in place (same inode, so every link sees the fix), with
+      SIGINT/SIGTERM held back while it is written; any other file is replaced atomically (`os.replace` of a
+      temporary file in the same directory, which takes the original's permission bits).
+    - A read-only file is refused (WriteRefused), even where the directory would allow replacing it.
+    - `expected`: the bytes the caller read; when the file holds anything else (another tffix run or an editor
+      wrote it meanwhile), WriteRefused and nothing is written. The check holds an exclusive `flock` on the
+      file up to the replace, so that two tffix runs cannot both pass it.
+    OSError for anything else; its message (`strerror`) names no temporary file.
     """
-    directory = path.parent
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tffix-tmp", dir=directory)
+    target = Path(os.path.realpath(path))
+    try:
+        fd = os.open(target, os.O_RDONLY)
+    except FileNotFoundError:
+        if expected is not None:
+            raise WriteRefused("deleted on disk since it was read; not written") from None
+        _replace(target, data, None)
+        return
+    try:
+        _lock(fd)
+        info = os.fstat(fd)
+        if not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
+            raise WriteRefused("read-only file; not written (make it writable to let tffix fix it)")
+        if expected is not None:
+            try:
+                now = os.stat(target)
+            except FileNotFoundError:
+                raise WriteRefused("deleted on disk since it was read; not written") from None
+            if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino) or _read_all(fd) != expected:
+                raise WriteRefused("changed on disk since it was read; not written")
+        if info.st_nlink > 1:
+            _write_in_place(target, data)
+        else:
+            _replace(target, data, info.st_mode & 0o7777)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """`write_file` without the check of what the file held (for files tffix itself just wrote)."""
+    write_file(path, data)
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: the byte comparison alone
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:  # a file system without locks
+        pass
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _replace(target: Path, data: bytes, mode: int | None) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tffix-tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -84,10 +161,28 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
+        os.replace(tmp, target)
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            exc.filename = exc.filename2 = None  # the temporary file is no business of the user's
         raise
+
+
+def _write_in_place(target: Path, data: bytes) -> None:
+    """Rewrite the file's own inode (its other hard links see the new bytes), with SIGINT and SIGTERM held back
+    until it is whole: only a crash or SIGKILL can leave it half-written."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        with open(target, "r+b") as handle:
+            handle.write(data)
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
