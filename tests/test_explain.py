@@ -25,7 +25,10 @@ from typer.testing import CliRunner
 from fixture_cases import load_cases
 from tffix.cli import app
 from tffix.engine import Engine
-from tffix.explain import FAMILIES, explain_text, recognise, render_text, run_and_fix
+from tffix.explain import explain_text
+from tffix.explain_render import render_text
+from tffix.families import FAMILIES, recognise
+from tffix.rerun import run_and_fix
 from tffix.registry import rule_by_code
 from tffix.tracebacks import clean, library_reason, loose_failure, parse_log, user_file
 

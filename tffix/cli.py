@@ -317,7 +317,7 @@ def explain_command(
 
     Exit codes: 0 explained with a fix, 1 no fix (recognised or not), 2 unreadable input or no error in it.
     """
-    from .explain import explain_cli
+    from .cli_explain import explain_cli
 
     raise typer.Exit(explain_cli(log, json_output=output_format is OutputFormat.json, root=root,
                                  unsafe=unsafe_fixes))
@@ -333,7 +333,7 @@ def run_command_line(
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also try fixes that may change results."),
 ) -> None:
     """Run a command; if it fails, explain why (on stderr). Exits with the command's exit code."""
-    from .explain import run_cli
+    from .cli_explain import run_cli
 
     raise typer.Exit(run_cli(command, fix=fix, timeout=timeout, unsafe=unsafe_fixes))
 

@@ -1,0 +1,73 @@
+"""The command-line front end of `tffix explain` and `tffix run` (called by `tffix.cli`): reads the input,
+prints, and returns the exit code. Everything below it returns values."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .explain import Explanation, explain_text
+from .explain_render import render_text, to_json, why_not_cured
+from .rerun import run_and_fix
+
+
+def explain_cli(log: Path | None, *, json_output: bool, root: Path | None, unsafe: bool) -> int:
+    """`tffix explain [LOG]`: 0 explained with a fix, 1 recognised (or not) but no fix, 2 bad input."""
+    try:
+        if log is None or str(log) == "-":
+            text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        else:
+            text = log.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        sys.stderr.write(f"tffix: error: {log}: cannot read: {exc.strerror or exc}\n")
+        return 2
+    if root is not None and not root.is_dir():
+        sys.stderr.write(f"tffix: error: --root {root}: not a directory\n")
+        return 2
+    explanation = explain_text(text, root, unsafe=unsafe)
+    if json_output:
+        sys.stdout.write(json.dumps(to_json(explanation), indent=2) + "\n")
+    else:
+        rendered = render_text(explanation)
+        (sys.stderr if explanation.status == "no-failure" else sys.stdout).write(rendered)
+    return explanation.exit_code
+
+
+def run_cli(command: Sequence[str], *, fix: bool, timeout: float | None, unsafe: bool) -> int:
+    """`tffix run [--fix] -- COMMAND...`: the command's output streams through; tffix's own report goes to
+    stderr after it. The exit code is the command's (0 when the fixes made it succeed)."""
+    def say(message: str) -> None:
+        sys.stderr.write(message if message.endswith("\n") else message + "\n")
+        sys.stderr.flush()
+
+    def show(explanation: Explanation) -> None:
+        if explanation.status == "no-failure":
+            return  # said below, with the command's outcome
+        say("\n" + "-" * 30 + " tffix " + "-" * 30)
+        say(render_text(explanation, fix_hint=not fix))
+
+    if not command:
+        say("tffix: error: no command to run (tffix run -- python train.py ...)")
+        return 2
+    result = run_and_fix(
+        command, cwd=Path.cwd(), timeout=timeout, fix=fix, unsafe=unsafe, on_explanation=show, notify=say,
+    )
+    if result.first.exit_code == 127 and result.first.stderr.startswith("cannot run"):
+        say(f"tffix: error: {result.first.stderr.strip()}")
+        return 127
+    for note in result.notes:
+        say(f"tffix: {note}")
+    if result.explanation is not None and result.explanation.status == "no-failure":
+        say(f"tffix: the command {result.first.summary()}; its output shows no Python traceback or "
+            "TensorFlow error to explain.")
+    if result.kept:
+        say(f"tffix: the command succeeded with the fixes; written to {', '.join(result.kept)}.")
+    elif result.restored:
+        why = why_not_cured(result)
+        say(f"tffix: the fixes did not make the command succeed: {why}. "
+            f"Restored {', '.join(result.restored)} byte for byte; nothing changed.")
+    elif fix and result.explanation is not None and result.explanation.status != "fixed":
+        say("tffix: no fix to try.")
+    return result.exit_code
