@@ -7,6 +7,7 @@ Exit codes follow Ruff: 0 nothing to report, 1 findings remain (or, for --dry-ru
 from __future__ import annotations
 
 import enum
+import io
 import signal
 import sys
 from dataclasses import replace
@@ -19,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, load_settings, matches_a_rule, valid_selectors
 from .registry import all_rules, rule_by_code
 from .reporting import ProgressBar, github_lines, json_document, summary_lines, text_lines
 from .runner import Mode, RunReport, run
@@ -70,7 +71,10 @@ def _settings(paths: List[Path], config: Optional[Path], select, ignore, extend_
     for codes in (select, ignore, extend_select):
         for code in codes:
             if not (code == "ALL" or (code.startswith("TFX") and code[3:].isdigit())):
-                err.print(f"tffix: error: {code!r} is not a rule code or prefix (TFX...)")
+                err.print(f"tffix: error: {code!r} is not a rule code or prefix ({valid_selectors()})")
+                raise typer.Exit(EXIT_ERROR)
+            if not matches_a_rule(code):
+                err.print(f"tffix: error: {code!r} matches no rule ({valid_selectors()})")
                 raise typer.Exit(EXIT_ERROR)
     if select:
         settings = replace(settings, select=tuple(select))
@@ -86,11 +90,15 @@ def _report_problems(report: RunReport) -> None:
         err.print(f"tffix: {escape(str(problem))}")
 
 
-PATHS = typer.Argument(..., help="Files or directories to analyse.", show_default=False)
-SELECT = typer.Option(None, "--select", help="Only these rule codes or prefixes (comma-separated or repeated).")
-EXTEND_SELECT = typer.Option(None, "--extend-select", help="Rule codes or prefixes to add to the selection.")
-IGNORE = typer.Option(None, "--ignore", help="Rule codes or prefixes to leave out (repeatable).")
-CONFIG = typer.Option(None, "--config", help="A pyproject.toml (its [tool.tffix]) or a tffix TOML file.")
+PATHS = typer.Argument(..., help="Files or directories to analyse.", show_default=False, metavar="PATH")
+SELECT = typer.Option(None, "--select", metavar="CODES",
+                      help="Only these rule codes or prefixes (comma-separated or repeated).")
+EXTEND_SELECT = typer.Option(None, "--extend-select", metavar="CODES",
+                             help="Rule codes or prefixes to add to the selection.")
+IGNORE = typer.Option(None, "--ignore", metavar="CODES", help="Rule codes or prefixes to leave out (repeatable).")
+# Help texts are rich markup: a literal `[` is written `\[`.
+CONFIG = typer.Option(None, "--config", metavar="FILE",
+                      help="A pyproject.toml (its \\[tool.tffix]) or a tffix TOML file.")
 FORMAT = typer.Option(OutputFormat.text, "--output-format", "--format", help="How to print findings.")
 
 
@@ -102,7 +110,7 @@ class ReportFormat(str, enum.Enum):
 
 
 REPORT_FORMAT = typer.Option(ReportFormat.text, "--output-format", "--format", help="How to print findings.")
-JOBS = typer.Option(None, "--jobs", "-j", min=1, help="Worker processes (default: one per core).")
+JOBS = typer.Option(None, "--jobs", "-j", min=1, metavar="N", help="Worker processes (default: one per core).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the results cache (.tffix_cache/).")
 FORCE_EXCLUDE = typer.Option(False, "--force-exclude", help="Apply `exclude` to files named explicitly too.")
 
@@ -125,7 +133,7 @@ def check(
     if not _print_report(report, output_format):
         for line in text_lines(report):
             out.print(escape(line))
-        for line in summary_lines(report):
+        for line in summary_lines(report, unsafe=settings.unsafe_fixes):
             err.print(escape(line))
     _report_problems(report)
     raise typer.Exit(_exit_code(report, changes=False))
@@ -158,7 +166,8 @@ def apply(
         sys.stdout.buffer.flush()
         for line in text_lines(report):
             err.print(escape(line))
-        for line in summary_lines(report, applying=True, dry_run=dry_run):
+        unsafe = settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+        for line in summary_lines(report, applying=True, dry_run=dry_run, unsafe=unsafe):
             err.print(escape(line))
     _report_problems(report)
     raise typer.Exit(_exit_code(report, changes=dry_run and any(o.diff for o in report.outcomes)))
@@ -218,7 +227,13 @@ def list_rules(output_format: OutputFormat = FORMAT) -> None:
         # "by code": not in the default selection, run only when a select entry is its full code.
         selected = "default" if rule.default_selected else "by code"
         table.add_row(rule.code, rule.name, _fix_kind(rule), selected, escape(rule.summary))
-    out.print(table)
+    if out.is_terminal:
+        out.print(table)
+        return
+    # Piped, rich would fit the table into 80 columns and cut the names: print it at its full width.
+    wide = Console(file=io.StringIO(), highlight=False, width=1000)
+    wide.print(table)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in wide.file.getvalue().splitlines()))
 
 
 def _fix_kind(rule) -> str:
@@ -249,16 +264,17 @@ def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. TFX301."))
 
 @app.command()
 def verify(
-    file: Path = typer.Argument(..., exists=False, help="The Python file to fix and prove."),
-    command: Optional[List[str]] = typer.Argument(None, help="After --: the command that runs the program."),
+    file: Path = typer.Argument(..., exists=False, metavar="FILE", help="The Python file to fix and prove."),
+    command: Optional[List[str]] = typer.Argument(None, metavar="COMMAND",
+                                                  help="After --: the command that runs the program."),
     write: bool = typer.Option(False, "--write", help="Keep the fixes if the after-run succeeds."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Include unsafe fixes."),
-    timeout: float = typer.Option(300.0, "--timeout", help="Seconds each run may take."),
+    timeout: float = typer.Option(300.0, "--timeout", metavar="SECONDS", help="Seconds each run may take."),
     config: Optional[Path] = CONFIG,
 ) -> None:
     """Run the program before and after the fixes and show both outcomes side by side."""
     from .engine import Engine
-    from .source import SourceError
+    from .source import SourceError, WriteRefused
     from .verify import verify as run_verify
 
     settings = _settings([file], config, None, None, None)
@@ -266,9 +282,9 @@ def verify(
         err.print(f"tffix: error: {escape(str(file))}: no such file")
         raise typer.Exit(EXIT_ERROR)
     try:
-        result = run_verify(file, Engine(settings), command=command or None, unsafe=unsafe_fixes,
+        result = run_verify(file, Engine(settings), command=command or None, unsafe=unsafe_fixes, progress=_phase,
                             write=write, timeout=timeout)
-    except SourceError as exc:
+    except (SourceError, WriteRefused, OSError) as exc:
         err.print(f"tffix: error: {escape(str(file))}: {escape(str(exc))}")
         raise typer.Exit(EXIT_ERROR) from None
     if result.fix.problems and not result.fix.changed:
@@ -299,6 +315,11 @@ def verify(
     raise typer.Exit(EXIT_FINDINGS)
 
 
+def _phase(text: str) -> None:
+    """A phase of `tffix verify` on stderr (the runs take as long as the program does)."""
+    err.print(f"tffix verify: {escape(text)}...")
+
+
 def _tail(outcome, lines: int = 3) -> str:
     text = (outcome.stdout.strip() or outcome.stderr.strip()).splitlines()
     return "\n".join(text[-lines:])
@@ -306,10 +327,11 @@ def _tail(outcome, lines: int = 3) -> str:
 
 @app.command("explain")
 def explain_command(
-    log: Optional[Path] = typer.Argument(None, help="A traceback or log file; standard input if absent or '-'."),
+    log: Optional[Path] = typer.Argument(None, metavar="LOG",
+                                         help="A traceback or log file; standard input if absent or '-'."),
     output_format: OutputFormat = FORMAT,
     root: Optional[Path] = typer.Option(
-        None, "--root", help="Where the log's files are looked up, e.g. for a Colab log (default: here)."
+        None, "--root", metavar="DIR", help="Where the log's files are looked up, e.g. for a Colab log (default: here)."
     ),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also show fixes that may change results."),
 ) -> None:
@@ -325,11 +347,13 @@ def explain_command(
 
 @app.command("run", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
 def run_command_line(
-    command: List[str] = typer.Argument(..., help="The command, after --: tffix run -- python train.py"),
+    command: List[str] = typer.Argument(..., metavar="COMMAND",
+                                        help="The command, after --: tffix run -- python train.py"),
     fix: bool = typer.Option(
         False, "--fix", help="Apply the matching fixes, run again, keep them only if the run then succeeds."
     ),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds each run may take (default: no limit)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS",
+                                            help="Seconds each run may take (default: no limit)."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also try fixes that may change results."),
 ) -> None:
     """Run a command; if it fails, explain why (on stderr). Exits with the command's exit code."""
@@ -360,6 +384,27 @@ def lsp() -> None:
         err.print(f"tffix: error: the language server needs pygls: pip install 'tffix[lsp]' ({exc})")
         raise typer.Exit(EXIT_ERROR) from None
     serve_stdio()
+
+
+def _no_type_placeholders() -> None:
+    """typer's help prints a type after every parameter: `<bool>` after each flag, `<list[Path]>` after the
+    paths. Keep what tells the user something (choices such as `<text|json>`, the metavars set above) and drop
+    the rest: a flag takes no value, and an argument's metavar already names it."""
+    from typer.core import TyperArgument, TyperOption
+
+    if getattr(TyperOption, "_tffix_tidy", False):
+        return
+    option_type = TyperOption.display_type_rich
+
+    def display_option_type(self, ctx):
+        return None if self.is_flag or self.count else option_type(self, ctx)
+
+    TyperOption.display_type_rich = display_option_type
+    TyperArgument.display_type_rich = lambda self, ctx: None
+    TyperOption._tffix_tidy = True
+
+
+_no_type_placeholders()
 
 
 def main() -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import Engine
 from .execution import DEFAULT_TIMEOUT, RunOutcome, run_command, run_program
 from .model import FixResult
-from .source import atomic_write, read_source
+from .source import SourceError, atomic_write, read_source, too_large, write_file
 
 
 @dataclass(frozen=True)
@@ -74,24 +74,34 @@ def verify(
     unsafe: bool = False,
     write: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    progress: Callable[[str], None] | None = None,
 ) -> VerifyResult:
-    """Fix `path` in memory, run the program (or `command`) before and after, and write only on success."""
+    """Fix `path` in memory, run the program (or `command`) before and after, and write only on success.
+    `progress` is told each phase as it starts (the runs take as long as the program: the CLI shows them)."""
+    say = progress or (lambda text: None)
+    limit = engine.settings.max_file_size
+    if path.stat().st_size > limit:
+        raise SourceError(too_large(path.stat().st_size, limit))
     source = read_source(path)
+    say(f"finding the fixes for {path}")
     fixed = engine.fix(source.text, str(path), unsafe=unsafe)
     if not fixed.changed:
         return VerifyResult(fixed)
+    shown = " ".join(command) if command else f"python {path}"
 
     def execute() -> RunOutcome:
         if command:
             return run_command(command, cwd=Path.cwd(), timeout=timeout)
         return run_program(path, cwd=Path.cwd(), timeout=timeout)
 
+    say(f"{len(fixed.applied)} fix{'es' * (len(fixed.applied) != 1)}; running `{shown}` before them")
     before = execute()
     new_bytes = source.encode(fixed.fixed_source)
+    say(f"running `{shown}` with the fixes in place")
     with swapped_contents({path: new_bytes}):
         after = execute()
     written = False
     if write and after.ok:
-        atomic_write(path, new_bytes)
+        write_file(path, new_bytes, expected=source.encode())
         written = True
     return VerifyResult(fixed, before, after, written)
