@@ -10,7 +10,8 @@ The fix inserts `tape.watch(x)` at the top of the block, after any `watch` calls
 unwatched tensor source (a list or tuple of sources gets one per constant). It is safe: watching only adds the
 gradient that was asked for. The rule fires only when every assignment of `x` is, before the `with`, a tensor
 made by one of those constructors and not known to be of an integer dtype (watching an integer tensor still
-gives None); a `tf.Variable`, `model.trainable_variables` or a value of unknown origin never fires.
+gives None), and the target is computed from it (otherwise the gradient is None, watched or not); a
+`tf.Variable`, `model.trainable_variables` or a value of unknown origin never fires.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from tffix.rule import Invalid, Rewrite, Severity, Valid
 
 from ._shapes import FLOAT_DTYPES, StaticValues
 from ._tape import (
+    Flow,
     Gradient,
     Tape,
     TapeRule,
+    any_touch,
     assigned_value,
     assignments_of,
     elements,
@@ -81,6 +84,14 @@ class UnwatchedTensorSource(TapeRule):
             "    loss = tf.reduce_sum(model(x))\n"
             "grads = tape.gradient(loss, model.trainable_variables)\n"
         ),
+        Valid(  # the target does not depend on the constant: its gradient is None, watched or not
+            "import tensorflow as tf\n"
+            "x = tf.constant([1.0, 2.0])\n"
+            "w = tf.Variable(1.0)\n"
+            "with tf.GradientTape() as tape:\n"
+            "    loss = w * w\n"
+            "grad = tape.gradient(loss, [w, x])\n"
+        ),
         Valid(  # integer tensors have no gradient, watched or not
             "import tensorflow as tf\n"
             "i = tf.constant([1, 2])\n"
@@ -127,20 +138,34 @@ class UnwatchedTensorSource(TapeRule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.values = StaticValues(self)
+        self.flow = Flow(self)
 
     def check_tape(self, tape: Tape) -> None:
         watched = tape.watched()
         for gradient in tape.gradients:
             if gradient.sources is None:
                 continue
+            read = self._target_reads(tape, gradient)
             unwatched = [
                 source
                 for source in elements(gradient.sources)
-                if isinstance(source, cst.Name) and source.value not in watched and self._is_float_tensor(source)
+                if isinstance(source, cst.Name)
+                and source.value not in watched
+                and any_touch(read, {source.value})
+                and self._is_float_tensor(source)
             ]
             if unwatched:
                 watched |= {s.value for s in unwatched}
                 self._report(tape, gradient, unwatched)
+
+    def _target_reads(self, tape: Tape, gradient: Gradient) -> set[str]:
+        """What the target is computed from in the block (and after it, up to the gradient call): a source the
+        target does not depend on has a None gradient that watching does not change."""
+        statements = list(tape.body)
+        if gradient.index is not None:
+            statements += list(tape.block[tape.index + 1 : gradient.index])
+        _, read = self.flow.backward_slice(statements, self.flow.reads(gradient.target))
+        return read
 
     def _report(self, tape: Tape, gradient: Gradient, sources: list[cst.Name]) -> None:
         names = ", ".join(f"`{s.value}`" for s in sources)
