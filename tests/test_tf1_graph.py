@@ -111,11 +111,44 @@ def test_cross_device_fix_stops_at_a_rebinding():
 def test_tf1_style_calls_in_eager_code_are_not_graph_code():
     eager = (
         "import tensorflow as tf\n"
-        "with tf.compat.v1.variable_scope('m', reuse=tf.compat.v1.AUTO_REUSE):\n"
-        "    w = tf.Variable(tf.zeros([2]))\n"
+        "for step in range(2):\n"
+        "    with tf.compat.v1.variable_scope('m', reuse=tf.compat.v1.AUTO_REUSE):\n"
+        "        w = tf.Variable(tf.zeros([2]))\n"
         "with tf.GradientTape() as tape:\n"
         "    loss = tf.reduce_sum(w)\n"
     )
     assert _device_findings("TFX501", eager) == []
     graph = eager.replace("import tensorflow as tf\n", "import tensorflow as tf\ntf.compat.v1.disable_eager_execution()\n")
     assert len(_device_findings("TFX501", graph)) == 1
+
+
+def _tfx501_lines(source: str) -> list[int]:
+    return [f.start.line for f in Engine(rules=[rule_by_code("TFX501")]).check(source, "x.py").findings]
+
+
+_BUILDER = (
+    "import tensorflow.compat.v1 as tf\n"
+    "tf.disable_v2_behavior()\n"
+    "def block(x, scope, reuse=False):\n"
+    "    with tf.variable_scope(scope, reuse=reuse):\n"
+    "        w = tf.Variable(tf.ones([2, 2]), name='w')\n"
+    "        return tf.matmul(x, w)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("calls", "reported"),
+    [
+        ("a = block(x, 'enc')\nb = block(a, 'enc', reuse=True)\n", True),  # the same scope, reusing: shared
+        ("a = block(x, 'enc')\nb = block(a, 'dec', reuse=True)\n", False),  # another scope: nothing shared
+        ("a = block(x, 'enc')\nb = block(a, 'enc')\n", False),  # no reuse asked for
+        ("if big:\n    a = block(x, 'enc')\nelse:\n    a = block(x, 'enc', reuse=True)\n", False),  # one runs
+        ("a = block(x, 'enc', reuse=tf.AUTO_REUSE)\nb = block(a, 'enc', reuse=tf.AUTO_REUSE)\n", True),
+        ("for i in range(2):\n    a = block(x, 'tower_%d' % i, reuse=True)\n", False),  # a name per tower
+        ("for i in range(2):\n    with tf.variable_scope(tf.get_variable_scope(), reuse=i > 0):\n"
+         "        a = block(x, 'tower')\n", True),
+        ("", False),  # no caller here: its reuse comes from elsewhere
+    ],
+)
+def test_variable_is_reported_only_when_its_code_runs_again_under_a_reusing_scope(calls, reported):
+    assert bool(_tfx501_lines(_BUILDER + calls)) is reported

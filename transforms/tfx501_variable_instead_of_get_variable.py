@@ -27,9 +27,22 @@ draw of their initial values. No fix is offered where the conversion could break
 variables of one name in one scope, a variable made in a loop, a builder called twice in one scope, an
 initial value given as a function, arguments tf.get_variable does not take.
 
-Only TF1 graph code that asks for sharing (reuse=..., AUTO_REUSE, reuse_variables(), or a TFX502 lookup of
-the variable) is reported. TF2 code is never touched: in eager code, `tf.Module` and Keras layers
-`tf.Variable` is the right way to make a variable.
+Reported only where this module shows that the same variable-making code runs twice under one scope name
+with a reusing scope in effect the second time (or where a TFX502 lookup asks the store for the variable):
+
+- a loop that re-enters one scope with reuse (`for i in range(n): with tf.variable_scope(
+  tf.get_variable_scope(), reuse=i > 0): tower(...)`, AUTO_REUSE, True, `scope.reuse_variables()` in it);
+- two calls of the builder function (or method, or `__call__` of one object) under the same scope names, not
+  alternatives of one `if`, the later one reusing: `discriminator(fake, reuse=True)` after
+  `discriminator(real)`, `scope.reuse_variables()` between the calls, an AUTO_REUSE/True scope in the
+  builder or around the calls.
+
+Not reported: a builder run once per scope, also under AUTO_REUSE (per-collector state such as
+tensor2tensor's `_define_collect(..., "ppo_train")` / `(..., "ppo_eval")`: each must keep its own variable);
+a builder whose `reuse` comes from callers this module does not show (a model class instantiated elsewhere:
+sketch-rnn's training-only `global_step` is made only by the non-reusing training model); scope names that
+differ between runs (`'tower_%d' % i`). TF2 code is never touched: in eager code, `tf.Module` and Keras
+layers `tf.Variable` is the right way to make a variable.
 """
 
 from __future__ import annotations
@@ -47,6 +60,7 @@ from ._graph import (
     convert_variable,
     in_keras_or_module_class,
     in_loop_below,
+    repeats_under_reuse,
     reuses_variables,
     scope_region,
     scoped_functions,
@@ -91,6 +105,14 @@ class VariableInsteadOfGetVariable(Rule):
             "with tf.variable_scope('train'):\n"
             "    global_step = tf.Variable(0, trainable=False, name='global_step')\n"
         ),
+        Valid(  # one builder, one run per scope name: each collector keeps its own flag
+            "import tensorflow.compat.v1 as tf\n"
+            "tf.disable_v2_behavior()\n"
+            "def collect(scope):\n"
+            "    with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):\n"
+            "        return tf.Variable(True, trainable=False)\n"
+            "train_flag, eval_flag = collect('ppo_train'), collect('ppo_eval')\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -100,14 +122,18 @@ class VariableInsteadOfGetVariable(Rule):
             "    with tf.variable_scope('disc', reuse=reuse):\n"
             "        w = tf.Variable(tf.random_normal([784, 1], stddev=0.02), name='w')\n"
             "        b = tf.Variable(tf.zeros([1]))\n"
-            "        return tf.matmul(x, w) + b\n",
+            "        return tf.matmul(x, w) + b\n"
+            "d_real = discriminator(real)\n"
+            "d_fake = discriminator(fake, reuse=True)\n",
             "import tensorflow.compat.v1 as tf\n"
             "tf.disable_v2_behavior()\n"
             "def discriminator(x, reuse=False):\n"
             "    with tf.variable_scope('disc', reuse=reuse):\n"
             "        w = tf.get_variable('w', shape=[784, 1], initializer=tf.random_normal_initializer(stddev=0.02))\n"
             "        b = tf.get_variable('b', shape=[1], initializer=tf.zeros_initializer())\n"
-            "        return tf.matmul(x, w) + b\n",
+            "        return tf.matmul(x, w) + b\n"
+            "d_real = discriminator(real)\n"
+            "d_fake = discriminator(fake, reuse=True)\n",
             unsafe=True,
         ),
         Invalid(
@@ -154,8 +180,7 @@ class VariableInsteadOfGetVariable(Rule):
         looked_up = {
             id(lookup.creation.call): lookup.call for lookup in variable_lookups(self, node, scoped) if lookup.creation.by_variable
         }
-        sharing = reuses_variables(self, node)
-        if not looked_up and not sharing:
+        if not looked_up and not reuses_variables(self, node):
             return
         variables = [
             call
@@ -167,10 +192,11 @@ class VariableInsteadOfGetVariable(Rule):
             message = f"tf.Variable{f' {name!r}' if name else ''} runs under a tf.variable_scope but never enters the variable store: "
             if id(call) in looked_up:
                 message += f"tf.get_variable cannot find it (line {line_of(self, looked_up[id(call)])})"
-            elif sharing:
-                message += "a reusing scope (reuse=True, AUTO_REUSE) makes a new variable on each call instead of sharing it"
+            elif repeats_under_reuse(self, node, call):
+                message += "this code runs again under a reusing scope (reuse=True, AUTO_REUSE, reuse_variables()), "
+                message += "which makes a new variable instead of sharing the first"
             else:
-                continue
+                continue  # runs once per scope, as far as this module shows: nothing is shared, nothing duplicated
             problem = self._why_not_fixable(call, name, variables, scoped, node)
             conversion = convert_variable(self, facts, call) if problem is None else None
             if conversion is not None and conversion.code is not None:
