@@ -57,6 +57,18 @@ def test_max_file_size_takes_bytes_or_units_and_refuses_nonsense():
             raise AssertionError(f"{bad!r} was taken")
 
 
+def test_file_timeout_is_a_setting():
+    assert Settings().file_timeout == 300.0
+    assert settings_from_table({"file-timeout": 30}).file_timeout == 30.0
+    for bad in (0, "ten", True):
+        try:
+            settings_from_table({"file-timeout": bad})
+        except Exception as exc:
+            assert "file-timeout" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was taken")
+
+
 class Hang(Rule):
     """Toy rule that hangs on a file holding HANG."""
 
@@ -75,7 +87,7 @@ def test_a_file_named_alone_gets_the_same_time_limit_as_one_found(tmp_path, monk
     monkeypatch.setattr(runner_module, "Engine", lambda settings: Engine(settings, rules=[Hang]))
     write(tmp_path, {"slow.py": "import tensorflow as tf\nHANG = 1\n"})
     started = time.monotonic()
-    report = run([Path("slow.py")], Settings(), Mode.CHECK, timeout=2)
+    report = run([Path("slow.py")], Settings(file_timeout=2), Mode.CHECK)
     assert time.monotonic() - started < 15
     (problem,) = report.all_problems
     assert problem.path == "slow.py" and "gave up after 2 s" in problem.message

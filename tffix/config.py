@@ -1,7 +1,7 @@
 """`[tool.tffix]` in the nearest pyproject.toml, read into frozen Settings.
 
 Keys (Ruff's spelling, with `-` or `_`): select, extend-select, ignore, exclude, extend-exclude,
-per-file-ignores, unsafe-fixes, max-file-size. Unknown keys and malformed values are errors that name the file
+per-file-ignores, unsafe-fixes, max-file-size, file-timeout. Unknown keys and malformed values are errors that name the file
 and the key, never silently ignored: a typo in `ignore` must not quietly turn a rule back on, nor a code that
 matches no rule (`TFX999`) quietly select nothing.
 """
@@ -21,6 +21,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024  # LibCST needs ~0.7 GB to parse 1 MB; no hand-written file here comes close
+DEFAULT_FILE_TIMEOUT = 300.0
 
 
 class ConfigError(Exception):
@@ -35,6 +36,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     unsafe_fixes: bool = False
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files are skipped, and the run says so
+    file_timeout: float = DEFAULT_FILE_TIMEOUT  # seconds one file may take; then it is reported and left as it was
     root: Path | None = None  # the folder of the pyproject.toml the settings came from
     source: Path | None = None  # that pyproject.toml
     _exclude_spec: pathspec.PathSpec | None = field(default=None, compare=False, repr=False)
@@ -84,7 +86,7 @@ def _most_specific(code: str, patterns: tuple[str, ...]) -> str | None:
 
 
 _KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "unsafe-fixes",
-         "max-file-size"}
+         "max-file-size", "file-timeout"}
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -163,6 +165,9 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
         raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
 
     max_file_size = parse_size(normalised.get("max-file-size", DEFAULT_MAX_FILE_SIZE), f"{where}: 'max-file-size'")
+    file_timeout = normalised.get("file-timeout", DEFAULT_FILE_TIMEOUT)
+    if isinstance(file_timeout, bool) or not isinstance(file_timeout, (int, float)) or file_timeout <= 0:
+        raise ConfigError(f"{where}: 'file-timeout' must be a number of seconds above 0, not {file_timeout!r}")
 
     select = codes("select") or ("TFX",)
     exclude = patterns("exclude") + patterns("extend-exclude")
@@ -173,6 +178,7 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
         per_file_ignores=tuple(per_file_ignores),
         unsafe_fixes=unsafe,
         max_file_size=max_file_size,
+        file_timeout=float(file_timeout),
         root=source.parent if source else None,
         source=source,
     )

@@ -29,7 +29,7 @@ from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 
 from .cache import Cache, content_hash
-from .config import Settings
+from .config import DEFAULT_FILE_TIMEOUT, Settings
 from .diff import byte_diff
 from .discovery import discover, display_path
 from .engine import Engine
@@ -39,7 +39,7 @@ from .source import SourceError, WriteRefused, decode_source, too_large, write_f
 
 __all__ = ["FileOutcome", "Mode", "RunReport", "discover", "display_path", "process_file", "run"]
 
-DEFAULT_TIMEOUT = 300.0  # seconds one file may take in a worker before the worker is stopped
+DEFAULT_TIMEOUT = DEFAULT_FILE_TIMEOUT  # seconds one file may take in a worker (`file-timeout` in [tool.tffix])
 _INTACT = "the file is unchanged or wholly fixed, never half-written"
 
 
@@ -252,11 +252,11 @@ def run(
     cache: bool = False,
     with_edits: bool = False,
     progress: Progress | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
     force_exclude: bool = False,
 ) -> RunReport:
     """Process every file under `paths`. `jobs` worker processes (default: one per core), also for a single
-    file: every file gets the same `timeout` (seconds; None: no limit), named or found in a directory.
+    file: every file gets the same `timeout` (seconds; default: the settings' `file-timeout`), named or found.
     `cache`: read and write `.tffix_cache/` under the settings' root (or here)."""
     engine = Engine(settings)
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
@@ -278,7 +278,7 @@ def run(
             if progress is not None:
                 progress(0, len(files), None)
             if files:
-                limit = float("inf") if timeout is None else timeout
+                limit = settings.file_timeout if timeout is None else timeout
                 _run_in_workers(files, job, jobs or default_jobs(), limit, finished)
         except _Interrupted as exc:
             interrupted = exc.signal_name
