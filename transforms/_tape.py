@@ -601,6 +601,28 @@ def tape_dependence(rule: Rule, flow: Flow, tape: Tape) -> Dependence:
     return Dependence(rule, flow, values, owners, tape.with_node)
 
 
+# TensorFlow functions whose result is an integer or boolean tensor: casting it to an integer cuts nothing.
+_NOT_FLOAT_RESULTS = frozenset(
+    f"tf.{name}"
+    for name in (
+        "argmax", "argmin", "math.argmax", "math.argmin", "shape", "size", "rank", "range", "equal", "not_equal",
+        "greater", "greater_equal", "less", "less_equal", "math.equal", "math.not_equal", "math.greater",
+        "math.greater_equal", "math.less", "math.less_equal", "logical_and", "logical_or", "logical_not",
+        "math.logical_and", "math.logical_or", "math.logical_not", "where", "random.categorical",
+        "random.uniform_candidate_sampler", "strings.to_hash_bucket_fast", "math.top_k",
+    )
+)
+
+
+def known_not_float(rule: Rule, values, expr: cst.CSTNode) -> bool:
+    """`expr` is known to be an integer or boolean value (its static dtype, or an integer-valued TF function
+    such as `tf.argmax`): it carries no gradient before any cast."""
+    dtype = values.dtype_of(expr)
+    if dtype is not None and not (dtype.startswith("float") or dtype.startswith("bfloat")):
+        return True
+    return isinstance(expr, cst.Call) and len(expr.args) > 0 and rule.is_api(expr.func, *_NOT_FLOAT_RESULTS)
+
+
 def computes(statement: cst.CSTNode) -> bool:
     """The statement computes a value (a call or an operator in what it assigns or evaluates), not counting
     the tests of `if`/`while` (`if isinstance(out, tuple) and len(out) == 1: out = out[0]` only renames a value)."""

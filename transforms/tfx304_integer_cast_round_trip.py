@@ -34,7 +34,8 @@ import libcst.matchers as m
 from tffix.names import leaves
 from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._tape import Dependence, Flow, assignments_of, tape_dependence, tapes_in
+from ._shapes import StaticValues
+from ._tape import Dependence, Flow, assignments_of, known_not_float, tape_dependence, tapes_in
 
 INTEGER_DTYPES = frozenset(f"tf.{name}" for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
 FLOAT_DTYPES = frozenset(f"tf.{name}" for name in ("float16", "bfloat16", "float32", "float64"))
@@ -173,6 +174,7 @@ class IntegerCastRoundTrip(Rule):
         self._integer_casts: dict[str, tuple[cst.Assign, cst.Call]] = {}
         self._enclosing_casts: list[dict[str, tuple[cst.Assign, cst.Call]]] = []  # one per enclosing function
         self.flow = Flow(self)
+        self.values = StaticValues(self)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._enclosing_casts.append(self._integer_casts)
@@ -260,10 +262,12 @@ class IntegerCastRoundTrip(Rule):
 
     # --- is there a gradient through it? ------------------------------------------------------------------------
     def _on_gradient_path(self, cast_back: cst.Call, int_cast: cst.Call, value: cst.BaseExpression) -> bool:
-        """The round trip lies between the variables and a differentiated loss: inside a `GradientTape` block,
+        """Never for a value that is an integer already (`tf.argmax(...)`, a known int dtype). Otherwise: The round trip lies between the variables and a differentiated loss: inside a `GradientTape` block,
         cast from a value computed from the tape's sources and on the way to a gradient's target; or in the
         `call` of a Keras layer or model, cast from a value computed from its sub-layers or weights and on the
         way to what `call` returns."""
+        if known_not_float(self, self.values, value):
+            return False
         for ancestor in self.ancestors(cast_back):
             if self.is_call_to(ancestor, "tf.stop_gradient"):
                 return False  # a straight-through estimator: the gradient goes around the rounding on purpose

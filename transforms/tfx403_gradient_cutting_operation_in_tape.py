@@ -40,6 +40,7 @@ from ._tape import (
     TapeRule,
     assigned_value,
     assignments_of,
+    known_not_float,
     numpy_name,
     tape_dependence,
     tensorflow_alias,
@@ -82,6 +83,14 @@ class GradientCuttingOperationInTape(TapeRule):
             "    labels = tf.cast(y, tf.int32)\n"
             "    loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(labels, logits, True))\n"
             "    print('mean logit', np.mean(logits.numpy()))\n"
+            "grads = tape.gradient(loss, model.trainable_variables)\n"
+        ),
+        Valid(  # pseudo-labels: the argmax is an integer already, the cast cuts nothing more
+            "import tensorflow as tf\n"
+            "with tf.GradientTape() as tape:\n"
+            "    logits = model(x)\n"
+            "    pseudo = tf.cast(tf.argmax(logits, -1), tf.int32)\n"
+            "    loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(pseudo, logits, True))\n"
             "grads = tape.gradient(loss, model.trainable_variables)\n"
         ),
         Valid(  # a Python list attribute of a Keras-model agent does not depend on its variables
@@ -177,6 +186,8 @@ class GradientCuttingOperationInTape(TapeRule):
             value, dtype = argument(call, "x", 0), argument(call, "dtype", 1)
             if value is None or dtype is None or self.values.dtype_name(dtype.value) not in INT_DTYPES:
                 return
+            if known_not_float(self, self.values, value.value):
+                return  # `tf.cast(tf.argmax(logits), tf.int32)`: already an integer, nothing is cut here
             if depends(value.value) and not self._cast_back(call):
                 self.report(
                     call,
