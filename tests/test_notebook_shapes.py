@@ -204,7 +204,7 @@ def test_every_output_format_names_the_cell_line_and_column():
     assert (document["errors"][0]["cell"], document["errors"][0]["line"], document["errors"][0]["column"]) == (3, 2, 1)
     github = github_lines(report)
     assert f"::{where}: TFX402 " in github[0] and ",line=" not in github[0]
-    assert f"[cell 3]:2:1: syntax error" in github[1] and ",line=" not in github[1]
+    assert "[cell 3]:2:1: syntax error" in github[1] and ",line=" not in github[1]
     (run_,) = json.loads(sarif_document(report))["runs"]
     (result,) = run_["results"]
     assert result["properties"] == {"notebookCell": 7} and f"({where})" in result["message"]["text"]
