@@ -42,6 +42,7 @@ import functools
 import json
 import keyword
 import re
+import sys
 import tokenize
 import warnings
 from bisect import bisect_right
@@ -247,6 +248,10 @@ def _find(groups: list[list[tokenize.TokenInfo]]) -> list[tuple]:
             break
     for group in groups:  # SystemAssign: x = !cmd
         index = _assign_index(group)
+        if index is not None and not group[index].line.strip().startswith("=") and len(group) >= index + 2 \
+                and sys.version_info >= (3, 12) and group[index + 1].exact_type == tokenize.EXCLAMATION:
+            found.append((*group[index + 1].start, 10, "assign", None))  # `!` is an operator from 3.12 on
+            break
         if index is not None and not group[index].line.strip().startswith("=") and len(group) >= index + 2 \
                 and group[index + 1].type == tokenize.ERRORTOKEN:
             k, hit = index + 1, None
