@@ -10,8 +10,14 @@ as the resolver's address goes with it. Without a TPU the resolver then raises `
 the resolver is not already in a `try` that catches it, the fix also makes the detect-or-fall-back block of
 TFX201 (transforms/_tpu.py) around the resolver and its `TPUStrategy`, falling back to
 `tf.distribute.get_strategy()`; the two rules' fixes complete each other in either order. The fix removes every
-use of `os` it touched, so it never needs an `import os`. It is safe: on a TPU the same TPU is found; elsewhere
-the program, which raised, runs on the default strategy.
+use of `os` it touched, so it never needs an `import os`.
+
+The fix is unsafe (Ruff's definition): where `COLAB_TPU_ADDR` is set (Colab's old TPU runtime) the program
+works as written, and whether `TPUClusterResolver()` finds the same TPU there depends on the runtime also
+naming it in `TPU_NAME` (TensorFlow 2.21's resolver reads `TPU_NAME`, `KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS` and
+`TPU_CONFIG`, never `COLAB_TPU_ADDR`), which cannot be measured here; if it does not, the fixed program falls
+back to the default strategy (saying so) where it ran on a TPU. Today's Colab TPU runtime is a TPU VM, where
+`tpu='local'` is the resolver's argument.
 
 A lookup guarded by `if 'COLAB_TPU_ADDR' in os.environ:` or by a `try` that catches `KeyError` is correct and
 left alone; an address variable also used elsewhere (printed, logged) is reported without a fix.
@@ -41,8 +47,8 @@ from ._tpu import (
 class ColabOnlyTpuAddress(Rule):
     """`TPUClusterResolver(tpu='grpc://' + os.environ['COLAB_TPU_ADDR'])` raises KeyError outside Colab.
 
-    The fix lets the resolver find the TPU itself, `TPUClusterResolver()`, and falls back to the default
-    strategy where there is no TPU.
+    The fix (unsafe) lets the resolver find the TPU itself, `TPUClusterResolver()`, and falls back to the
+    default strategy where there is no TPU.
     """
 
     code = "TFX202"
@@ -81,11 +87,14 @@ class ColabOnlyTpuAddress(Rule):
             "import tensorflow as tf\n"
             "try:\n"
             "    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()\n"
+            "except ValueError:\n"
+            '    print("No TPU found (no TPU name to connect to): running on the default strategy")\n'
+            "    strategy = tf.distribute.get_strategy()\n"
+            "else:\n"
             "    tf.config.experimental_connect_to_cluster(resolver)\n"
             "    tf.tpu.experimental.initialize_tpu_system(resolver)\n"
-            "    strategy = tf.distribute.TPUStrategy(resolver)\n"
-            "except ValueError:\n"
-            "    strategy = tf.distribute.get_strategy()\n",
+            "    strategy = tf.distribute.TPUStrategy(resolver)\n",
+            unsafe=True,
         ),
         Invalid(
             "import os\n"
@@ -95,6 +104,7 @@ class ColabOnlyTpuAddress(Rule):
             "import os\n"
             "import tensorflow as tf\n"
             "resolver = tf.distribute.cluster_resolver.TPUClusterResolver(zone='us-central1-b')\n",
+            unsafe=True,
         ),
         Invalid(  # the address is printed too: no fix
             "import os\n"
@@ -177,7 +187,7 @@ class ColabOnlyTpuAddress(Rule):
             else:
                 more, imports = wrapped
                 changes.update(more)
-        return Rewrite.replace("Let TPUClusterResolver() find the TPU", changes, imports=imports)
+        return Rewrite.replace("Let TPUClusterResolver() find the TPU", changes, imports=imports, unsafe=True)
 
     def _wrap(self, resolver: cst.Call, new_call: cst.Call) -> tuple[dict, tuple[str, ...]] | None:
         """The detect-or-fall-back block around `r = TPUClusterResolver()` and its strategy, when unguarded."""
@@ -201,7 +211,7 @@ class ColabOnlyTpuAddress(Rule):
             self,
             self.module,  # type: ignore[arg-type]
             setup,
-            value_error_only=True,
+            no_tpu="ValueError",
             wrap=True,
             rewritten={statement: statement.deep_replace(resolver, new_call)},  # type: ignore[arg-type]
         )
