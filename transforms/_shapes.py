@@ -709,7 +709,16 @@ class StaticValues:
         return self._arguments.get(id(assignments[0].node))
 
     def _binary(self, expr: cst.BinaryOperation) -> Static | None:
-        """Arithmetic on tensors keeps a tensor operand's shape when the other side is a scalar."""
+        """Arithmetic on tensors keeps a tensor operand's shape when the other side is a scalar; `/` of integers
+        is true division, in a float dtype (TensorFlow's `_TRUEDIV_TABLE`; NumPy: float64)."""
+        found = self._binary_operands(expr)
+        if found is not None and isinstance(expr.operator, cst.Divide) and found.kind == "tensor":
+            if found.dtype in INT_DTYPES:
+                narrow = found.dtype in ("int8", "uint8", "int16", "uint16") and not found.numpy
+                return replace(found, dtype="float32" if narrow else "float64")
+        return found
+
+    def _binary_operands(self, expr: cst.BinaryOperation) -> Static | None:
         left, right = self.of(expr.left), self.of(expr.right)
         if left is not None and left.kind == "int" and right is not None and right.kind == "int":
             value = _int_arithmetic(expr.operator, left.value, right.value)  # type: ignore[arg-type]
@@ -731,6 +740,9 @@ class StaticValues:
     def _numpy(self, name: str, call: cst.Call) -> Static | None:
         dtype_arg = argument(call, "dtype")
         dtype = self.dtype_name(dtype_arg.value) if dtype_arg is not None else None
+        if dtype_arg is not None and dtype is None:  # a dtype this analysis cannot read: the shape alone
+            found = self._numpy(name, call.with_changes(args=[a for a in call.args if a is not dtype_arg]))
+            return replace(found, dtype=None) if found is not None else None
         if name in ("zeros", "ones", "empty"):
             shape = self._shape_arg(argument(call, "shape", 0))
             return Static(shape=shape, dtype=dtype or ("float64" if dtype_arg is None else None), numpy=True)
@@ -784,6 +796,15 @@ def _dtype_kw(values: StaticValues, call: cst.Call, position: int | None = None)
     return values.dtype_name(arg.value) if arg is not None else None
 
 
+def _dtype_or(values: StaticValues, call: cst.Call, position: int | None, default: str | None) -> str | None:
+    """The dtype the call's `dtype=` names; `default` (what the op makes without one) when there is no such
+    argument, and None (unknown) when there is one this analysis cannot read (`dtype=self.compute_dtype`)."""
+    arg = argument(call, "dtype", position)
+    if arg is None:
+        return default
+    return values.dtype_name(arg.value)
+
+
 def _filled(values: StaticValues, call: cst.Call) -> Static:  # tf.zeros / tf.ones / tf.fill
     shape = values._shape_arg(argument(call, "shape", 0) or argument(call, "dims", 0))
     if values._is(call.func, "tf.fill"):
@@ -798,17 +819,21 @@ def _like(values: StaticValues, call: cst.Call) -> Static | None:  # tf.zeros_li
     source = values.of(argument(call, "input", 0) or argument(call, "tensor", 0))
     if source is None or source.kind != "tensor":
         return None
-    return Static(shape=source.shape, dtype=_dtype_kw(values, call, 1) or source.dtype)
+    return Static(shape=source.shape, dtype=_dtype_or(values, call, 1, source.dtype))
 
 
 def _random(values: StaticValues, call: cst.Call) -> Static:  # tf.random.normal / uniform / truncated_normal
-    dtype = _dtype_kw(values, call)
-    return Static(shape=values._shape_arg(argument(call, "shape", 0)), dtype=dtype or "float32")
+    return Static(shape=values._shape_arg(argument(call, "shape", 0)), dtype=_dtype_or(values, call, None, "float32"))
 
 
 def _constant(values: StaticValues, call: cst.Call) -> Static | None:  # tf.constant / convert_to_tensor
     source = values.of(argument(call, "value", 0))
     dtype = _dtype_kw(values, call, 1)
+    if argument(call, "dtype", 1) is not None and dtype is None:  # a dtype this analysis cannot read
+        source = values.of(argument(call, "value", 0))
+        shape_arg = argument(call, "shape", 2)
+        shape = values._shape_arg(shape_arg) if shape_arg is not None else source.shape if source is not None else None
+        return Static(shape=shape) if shape is not None else None
     shape_arg = argument(call, "shape", 2)
     shape = values._shape_arg(shape_arg) if shape_arg is not None else None
     if source is None or source.kind not in ("tensor", "int"):
@@ -823,7 +848,7 @@ def _variable(values: StaticValues, call: cst.Call) -> Static | None:  # tf.Vari
     dtype = _dtype_kw(values, call)
     if source is None or source.kind != "tensor":
         return Static(dtype=dtype) if dtype else None
-    return Static(shape=source.shape, dtype=dtype or source.dtype)
+    return Static(shape=source.shape, dtype=_dtype_or(values, call, None, source.dtype))
 
 
 def _placeholder(values: StaticValues, call: cst.Call) -> Static:  # tf.compat.v1.placeholder(dtype, shape)
@@ -835,7 +860,7 @@ def _keras_input(values: StaticValues, call: cst.Call) -> Static | None:  # kera
     batch = values.int_of(argument(call, "batch_size", 1))
     if shape is None or shape.dims is None:
         return None
-    return Static(shape=Shape.of((batch,) + shape.dims), dtype=_dtype_kw(values, call) or "float32")
+    return Static(shape=Shape.of((batch,) + shape.dims), dtype=_dtype_or(values, call, None, "float32"))
 
 
 def _one_hot(values: StaticValues, call: cst.Call) -> Static:  # tf.one_hot(indices, depth)
@@ -845,7 +870,7 @@ def _one_hot(values: StaticValues, call: cst.Call) -> Static:  # tf.one_hot(indi
     axis = argument(call, "axis", 4)
     if axis is not None and values.int_of(axis.value) not in (-1,):
         shape = None  # the depth goes elsewhere
-    return Static(shape=shape, dtype=_dtype_kw(values, call, 5) or "float32")
+    return Static(shape=shape, dtype=_dtype_or(values, call, 5, "float32"))
 
 
 def _cast(values: StaticValues, call: cst.Call) -> Static | None:  # tf.cast(x, dtype)
@@ -902,7 +927,7 @@ def _tf_unary(values: StaticValues, call: cst.Call) -> Static | None:  # tf.nn.r
 
 
 def _get_variable(values: StaticValues, call: cst.Call) -> Static:  # tf.compat.v1.get_variable(name, shape, dtype)
-    return Static(shape=values._shape_arg(argument(call, "shape", 1)), dtype=_dtype_kw(values, call, 2) or "float32")
+    return Static(shape=values._shape_arg(argument(call, "shape", 1)), dtype=_dtype_or(values, call, 2, "float32"))
 
 
 _ACTIVATION_FUNCTIONS = {
@@ -1306,7 +1331,7 @@ def _tf_variable(values: StaticValues, call: cst.Call) -> Static | None:  # tf.V
         return known
     source = values.of(argument(call, "initial_value", 0))
     if source is not None and source.kind == "int":
-        return Static(shape=Shape.of(()), dtype=_dtype_kw(values, call) or "int32")
+        return Static(shape=Shape.of(()), dtype=_dtype_or(values, call, None, "int32"))
     return None
 
 
@@ -1315,7 +1340,7 @@ def _tf_eye(values: StaticValues, call: cst.Call) -> Static:  # tf.eye(num_rows,
     columns_arg = argument(call, "num_columns", 1)
     columns = values.int_of(columns_arg) if columns_arg is not None else rows
     shape = Shape.of((rows, columns)) if argument(call, "batch_shape", 2) is None else None
-    return Static(shape=shape, dtype=_dtype_kw(values, call, 3) or "float32")
+    return Static(shape=shape, dtype=_dtype_or(values, call, 3, "float32"))
 
 
 _TF_CONSTRUCTORS.update(
