@@ -889,7 +889,9 @@ def _scope_prefix(rule: Rule, node: cst.CSTNode, scoped: set[cst.FunctionDef], n
     return names
 
 
-def _reuse_at(rule: Rule, node: cst.CSTNode, reuse_calls: list[cst.Call]) -> bool:
+def reuse_at(rule: Rule, node: cst.CSTNode, reuse_calls: list[cst.Call]) -> bool:
+    """A reusing scope may be in effect at `node`: an enclosing scope with reuse= anything but False/None, or
+    `scope.reuse_variables()` earlier in an enclosing block."""
     for _, item in enclosing_withs(rule, node):
         call = scope_call(rule, item)
         reuse = argument(call, "reuse", 2) if call is not None else None
@@ -927,7 +929,7 @@ def variable_lookups(rule: Rule, module: cst.Module, scoped: set[cst.FunctionDef
             else:
                 creations.setdefault(full, Creation(call, False, full))
     return [
-        Lookup(call, full, creations[full], _reuse_at(rule, call, reuse_calls))
+        Lookup(call, full, creations[full], reuse_at(rule, call, reuse_calls))
         for call, full in lookups
         if full in creations and line_of(rule, creations[full].call) < line_of(rule, call)
     ]

@@ -10,6 +10,9 @@ get_variable_of_tf_variable.py, and this rule's fixtures):
   shared_vars/gen_w1 does not exist, or was not created with tf.get_variable()`;
 - the variable was made by `tf.get_variable` (for instance after TFX501's fix) and the lookup runs without
   reuse: `ValueError: Variable shared_vars/gen_w1 already exists, disallowed. Did you mean to set reuse=True`.
+  Reported only where the module shows that no reusing scope is in effect: the lookup is top-level code, or
+  every call of its function here (at least one) runs outside reusing scopes; a function called only from
+  elsewhere, or under `reuse=<parameter>`, may well run under reuse (then the lookup works).
 
 The fix, in order of preference:
 
@@ -30,6 +33,7 @@ The fix, in order of preference:
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
 from tffix.names import leaves
@@ -39,6 +43,9 @@ from ._graph import (
     GRAPH_EVIDENCE,
     GraphFacts,
     Lookup,
+    ModuleIndex,
+    calls_of,
+    reuse_at,
     assigned_name,
     code_of,
     convert_variable,
@@ -102,7 +109,9 @@ class GetVariableLookupOfVariable(Rule):
             "        w = tf.get_variable('w', shape=[4, 2])\n"
             "def decoder(h):\n"
             "    w = tf.get_variable('enc/w')\n"
-            "    return tf.matmul(h, w, transpose_b=True)\n",
+            "    return tf.matmul(h, w, transpose_b=True)\n"
+            "encoder()\n"
+            "y = decoder(tf.ones([1, 2]))\n",
             "import tensorflow.compat.v1 as tf\n"
             "tf.disable_v2_behavior()\n"
             "def encoder():\n"
@@ -111,7 +120,9 @@ class GetVariableLookupOfVariable(Rule):
             "def decoder(h):\n"
             "    with tf.variable_scope(tf.get_variable_scope(), reuse=True):\n"
             "        w = tf.get_variable('enc/w')\n"
-            "    return tf.matmul(h, w, transpose_b=True)\n",
+            "    return tf.matmul(h, w, transpose_b=True)\n"
+            "encoder()\n"
+            "y = decoder(tf.ones([1, 2]))\n",
         ),
         Invalid(
             "import tensorflow.compat.v1 as tf\n"
@@ -138,6 +149,7 @@ class GetVariableLookupOfVariable(Rule):
         facts = GraphFacts.of(self, node)
         if not facts.tf1_graph:
             return
+        reuse_calls = [c for c in ModuleIndex.of(node).calls if m.matches(c.func, m.Attribute(attr=m.Name("reuse_variables")))]
         for lookup in variable_lookups(self, node, scoped_functions(self, node)):
             if lookup.creation.by_variable:
                 error = (
@@ -145,8 +157,8 @@ class GetVariableLookupOfVariable(Rule):
                     else "did not get an initializer, so its shape argument must be specified"
                 )
                 made = "tf.Variable, which never enters the variable store"
-            elif lookup.reuse:
-                continue
+            elif lookup.reuse or not self._runs_without_reuse(node, lookup.call, reuse_calls):
+                continue  # finds the variable, or may: a caller this module does not show may reuse
             else:
                 error, made = "already exists, disallowed", "tf.get_variable, and no reusing scope is in effect here"
             message = (
@@ -154,6 +166,20 @@ class GetVariableLookupOfVariable(Rule):
                 f"{line_of(self, lookup.creation.call)} by {made}: ValueError: Variable {lookup.full_name} {error}"
             )
             self.report(lookup.call, message, rewrite=self._fix(facts, lookup))
+
+    def _runs_without_reuse(self, module: cst.Module, node: cst.CSTNode, reuse_calls: list[cst.Call], depth: int = 0) -> bool:
+        """`node` runs with no reusing scope around it, as far as this module shows: it is top-level code, or
+        every call of its function here (at least one) runs without one (`reuse=` a parameter counts as one)."""
+        function = enclosing_function(self, node)
+        if function is None:
+            return True
+        sites = calls_of(module, function)
+        if not sites or depth > 4:
+            return False
+        return all(
+            not reuse_at(self, site, reuse_calls) and self._runs_without_reuse(module, site, reuse_calls, depth + 1)
+            for site in sites
+        )
 
     def _fix(self, facts: GraphFacts, lookup: Lookup) -> Rewrite | None:
         binding = self._visible_binding(lookup)
