@@ -130,8 +130,7 @@ def verify_slices(files: list[Path]) -> None:
 
 
 def breakdown(files: list[Path]) -> None:
-    from libcst.metadata import MetadataWrapper
-
+    from tffix.fastvisit import CopyFreeMetadataWrapper as MetadataWrapper  # the engine's own visits
     from tffix.rule import RuleContext
 
     engine = Engine()
