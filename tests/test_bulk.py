@@ -20,14 +20,15 @@ from tffix.model import ProblemKind
 from tffix.rule import Rule
 from tffix.runner import Mode, run
 
-FIXABLE = (
+FIXABLE = (  # TFX304's fix is unsafe: the runs that fix turn unsafe fixes on
     "import tensorflow as tf\n"
     "with tf.GradientTape() as tape:\n"
     "    y = tf.cast(tf.cast(x, tf.int32), tf.float32)\n"
+    "grad = tape.gradient(y, x)\n"
 )
-FIXED = "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = x\n"
+FIXED = "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = tf.cast(x, tf.float32)\ngrad = tape.gradient(y, x)\n"
 CLEAN = "import tensorflow as tf\ny = tf.cast(x, tf.float32)\n"
-TFX304 = Settings(select=("TFX304",))
+TFX304 = Settings(select=("TFX304",), unsafe_fixes=True)
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
@@ -97,7 +98,7 @@ def test_bad_files_are_reported_never_written_and_never_stop_the_others(tmp_path
     assert set(failed) == set(BAD)
     assert failed["py2.py"].kind is ProblemKind.SYNTAX and "Python 2" in failed["py2.py"].message
     assert "too deeply nested" in failed["deep.py"].message
-    assert "byte" in failed["huge.py"].message and "NUL" in failed["nul.py"].message
+    assert "too large" in failed["huge.py"].message and "NUL" in failed["nul.py"].message
     assert "utf-8" in failed["latin.py"].message and "JSON" in failed["broken.ipynb"].message
     assert all((tmp_path / name).read_bytes() == data for name, data in before.items())
     assert (tmp_path / "good.py").read_text() == FIXED == (tmp_path / "zzz.py").read_text()
@@ -178,9 +179,9 @@ def test_the_cache_never_makes_apply_skip_a_fix_or_write_stale_text(tmp_path, mo
     write(tmp_path, {"a.py": CLEAN, "b.py": FIXABLE})
     run([Path(".")], Settings(), Mode.CHECK, cache=True)  # a: no findings; b: a fixable one, cached
     (tmp_path / "a.py").write_text(FIXABLE)  # changed after caching: the old "nothing to fix" must not count
-    report = run([Path(".")], Settings(), Mode.FIX, cache=True)
+    report = run([Path(".")], Settings(unsafe_fixes=True), Mode.FIX, cache=True)
     assert (tmp_path / "a.py").read_text() == FIXED == (tmp_path / "b.py").read_text()
     assert len(report.fixed) == 2
     # now both are known to have nothing to fix: apply skips them without parsing, and writes nothing
-    report = run([Path(".")], Settings(), Mode.FIX, cache=True)
+    report = run([Path(".")], Settings(unsafe_fixes=True), Mode.FIX, cache=True)
     assert summary(report) == (0, 2, 0) and not any(o.written for o in report.outcomes)
