@@ -161,6 +161,20 @@ def test_tfx401_silent_when_the_name_is_a_new_tape():
     assert "TFX401" not in {code for code, _ in findings(source)}
 
 
+def test_tfx401_input_computed_outside_before_reentering_the_tape_is_reported_without_fix():
+    source = """
+        import tensorflow as tf
+        x = tf.Variable(2.0)
+        with tf.GradientTape(persistent=True) as tape:
+            y = x * x
+        z = y + 1.0
+        with tape:
+            loss = z * 3.0
+        g = tape.gradient(loss, x)
+        """
+    assert findings(source) == [("TFX401", False)]
+
+
 # --- TFX402 --------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "source",

@@ -10,7 +10,9 @@ outside the block is lost.
 
 Only statements that compute (a call or an operator in what they assign) lose the gradient: a Python alias
 or unpacking after the block (`loss = outputs[0]`, also under `if isinstance(outputs, tuple) and
-len(outputs) == 1:`) is the very tensor the tape recorded, and is not reported.
+len(outputs) == 1:`) is the very tensor the tape recorded, and is not reported. Nor is work done in a
+`with tape:` block after the first one: entering the tape again records it (measured: TF 2.21 gives the
+gradient of a persistent tape's loss computed there).
 
 The fix moves into the end of the tape block exactly the statements the target depends on (transitively,
 through names assigned after the block), in their order, and leaves every other statement where it is: a step
@@ -167,7 +169,9 @@ class WorkOutsideTape(TapeRule):
         between = tape.block[tape.index + 1 : gradient.index]
         needed = self.flow.reads(expression) if expression is not None else set(targets)
         moved, _ = self.flow.backward_slice(between, needed)  # type: ignore[arg-type]
-        if expression is None and not any(computes(between[i]) for i in moved):
+        # `with tape:` enters the same tape again: what it runs is recorded (its inputs may still not be)
+        reentered = {i for i in moved if _reenters(between[i], tape.name)}
+        if expression is None and not any(computes(between[i]) for i in moved if i not in reentered):
             return
         method = f"`{tape.name}.{gradient.call.func.attr.value}(...)`"  # type: ignore[attr-defined]
         block = f"the `with tf.GradientTape() as {tape.name}:` block"
@@ -180,7 +184,7 @@ class WorkOutsideTape(TapeRule):
                 "so the gradient is None"
             )
         rewrite = None
-        if self._can_move(tape, between, moved):
+        if not reentered and self._can_move(tape, between, moved):
             rewrite = self._move(tape, between, moved, gradient if expression is not None else None)
         self.report(gradient.call, message, rewrite=rewrite)
 
@@ -222,3 +226,10 @@ class WorkOutsideTape(TapeRule):
                     leading_lines=[*blank, *updated.leading_lines]
                 )
         return Rewrite.replace("Move the computation of the target into the tape block", changes)
+
+
+def _reenters(statement: cst.CSTNode, tape_name: str) -> bool:
+    """`with tape:` (without `as`): the block records on the tape again."""
+    return isinstance(statement, cst.With) and any(
+        chain(item.item) == tape_name and item.asname is None for item in statement.items
+    )
