@@ -80,9 +80,10 @@ def read_source(path: Path) -> SourceText:
     return decode_source(data)
 
 
-class WriteRefused(Exception):
+class WriteRefused(OSError):
     """A file tffix will not write (read-only, changed since it was read). The message is one line, names no
-    temporary file, and says why nothing was written."""
+    temporary file, and says why nothing was written. An OSError, so that every caller that handles a failed
+    write handles this one too."""
 
 
 def write_file(path: Path, data: bytes, *, expected: bytes | None = None) -> None:
