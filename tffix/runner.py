@@ -8,7 +8,12 @@ order of the sorted file list, whatever order the workers finish in.
 Interrupts: SIGINT and SIGTERM stop the run. Workers ignore SIGINT (a terminal sends it to the whole process
 group) and are stopped by the parent with SIGTERM, which unwinds the file at hand so that an atomic write in
 progress removes its temporary file: every file is left wholly old or wholly new, and running again finishes
-the job. The report then says which signal stopped it.
+the job. A worker caught between writing a fix and sending its outcome finishes sending first, so the report
+counts every file that was written. The report then says which signal stopped it.
+
+Limits, the same for a file named alone (it runs in a worker too) as for one found in a directory: a file
+over the settings' `max_file_size` is skipped unread with a SKIPPED problem; one that takes over
+`file_timeout` seconds is reported and left as it was.
 
 The CLI and the bulk runner report what this returns; nothing here prints.
 """
@@ -406,8 +411,8 @@ class _Worker:
         try:
             if self.task is not None and self.connection.poll():
                 last = self.connection.recv()
-        except (EOFError, OSError):
-            pass
+        except Exception:  # nothing came, or half of it: the file is reported as the caller sees fit
+            last = None
         self.connection.close()
         return last
 
