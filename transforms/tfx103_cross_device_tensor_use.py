@@ -15,8 +15,10 @@ memory, and in the graph it is invisible. The fix creates the copy explicitly, u
 once per tensor and device; later uses on that device reuse it (also in a later block on the same device).
 The values computed are the same (the fixtures run both versions on two emulated devices with fixed seeds
 and compare), and the transfer now has a name in TensorBoard, the profiler and device-placement logs.
-Hence severity WARNING: nothing fails; it is a readability and profiling aid, and a team that does not want
-explicit transfers should turn the rule off.
+Hence severity WARNING, and the rule is not in the default selection (`default_selected = False`): nothing
+fails; it is a readability and profiling aid that runs where asked for, by `select = ["TFX103"]` or from the
+editor's `refactor.rewrite` code action on a `with tf.device(...)` block. Its fix is safe: the identity
+copies the value the consumer read anyway, on the device the consumer reads it on (fixtures compare outputs).
 
 What counts: a name assigned from a TensorFlow op (or an operator on tensors, or a function of this module
 that returns one value) inside a `with tf.device(A):` block, then read as an operand of a TensorFlow op, an
@@ -73,6 +75,11 @@ class _State:
 
 def _key(device: Device) -> str:
     return f"computed {device.source}" if device.dynamic else device.pretty
+
+
+def _shown(device: Device) -> str:
+    """The device for a message: as TensorFlow names it, or the code that computes it."""
+    return f"`{device.source}`" if device.dynamic and device.source else device.pretty
 
 
 class CrossDeviceTensorUse(Rule):
@@ -317,8 +324,8 @@ class CrossDeviceTensorUse(Rule):
         assert facts is not None
         tensor = use.value
         message = (
-            f"`{tensor}` is made on {made.device.pretty} (line {line_of(self, made.node)}) and used here on "
-            f"{device.pretty}: TensorFlow copies it across on its own, so this runs; "
+            f"`{tensor}` is made on {_shown(made.device)} (line {line_of(self, made.node)}) and used here on "
+            f"{_shown(device)}: TensorFlow copies it across on its own, so this runs; "
         )
         if relation == "unknown":
             state.handled.add(id(use))
