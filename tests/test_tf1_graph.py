@@ -152,3 +152,44 @@ _BUILDER = (
 )
 def test_variable_is_reported_only_when_its_code_runs_again_under_a_reusing_scope(calls, reported):
     assert bool(_tfx501_lines(_BUILDER + calls)) is reported
+
+
+@pytest.mark.parametrize(
+    "guarded",
+    [
+        "for i in range(FLAGS.num_gpus):\n    with tf.device('/gpu:%d' % i):\n        y = tf.ones([2])\n",
+        "def tower():\n    if not tf.test.is_gpu_available():\n        return None\n"
+        "    with tf.device('/gpu:0'):\n        return tf.ones([2])\ny = tower()\n",
+        "@test_util.run_gpu_only\ndef tower():\n    with tf.device('/gpu:0'):\n        return tf.ones([2])\ny = tower()\n",
+    ],
+)
+def test_pins_that_run_only_where_a_gpu_is_are_not_reported(guarded):
+    for code in ("TFX101", "TFX102"):
+        head = "import tensorflow.compat.v1 as tf\n"
+        tail = "sess = tf.Session()\n" if code == "TFX101" else ""
+        switch = "tf.config.set_soft_device_placement(False)\n" if code == "TFX102" else "tf.disable_v2_behavior()\n"
+        assert _device_findings(code, head + switch + guarded + tail) == [], (code, guarded)
+        unguarded = guarded.replace("FLAGS.num_gpus", "2").replace("if not tf.test.is_gpu_available()", "if x is None")
+        unguarded = unguarded.replace("@test_util.run_gpu_only\n", "")
+        assert len(_device_findings(code, head + switch + unguarded + tail)) == 1, (code, unguarded)
+
+
+def test_a_session_reports_only_the_pins_it_runs():
+    source = (
+        "import tensorflow.compat.v1 as tf\n"
+        "tf.disable_v2_behavior()\n"
+        "def tower(x):\n"
+        "    with tf.device('/gpu:0'):\n"
+        "        return x * 2\n"
+        "def build():\n"
+        "    return tower(tf.ones([2]))\n"
+        "def export(path):\n"
+        "    with tf.Session() as sess:\n"  # runs no pinned code
+        "        return sess.run(tf.ones([1]))\n"
+        "def train():\n"
+        "    y = build()\n"
+        "    with tf.Session() as sess:\n"  # runs tower() through build()
+        "        return sess.run(y)\n"
+    )
+    [finding] = Engine(rules=[rule_by_code("TFX101")]).check(source, "x.py").findings
+    assert finding.start.line == 13
