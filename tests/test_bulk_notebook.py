@@ -123,7 +123,7 @@ def test_the_diff_of_a_notebook_is_a_diff_of_its_json(tmp_path):
     [
         ('{"cells": [', "invalid JSON"),
         ('{"nbformat": 3, "worksheets": [{"cells": 3}]}', "nbformat 3 or 4"),
-        ('{"worksheets": []}', "nbformat 3 or 4"),
+        ('{"cells": {}}', "nbformat 3 or 4"),
         (notebook(["x <- 1"], language="R"), "r notebook"),
     ],
 )
@@ -150,7 +150,8 @@ def test_a_fix_that_would_move_a_cell_boundary_is_refused():
 
 
 @pytest.mark.parametrize("text", ['{"metadata": {}, "nbformat": 3, "nbformat_minor": 0}',
-                                  '{"nbformat": 3, "worksheets": [{"metadata": {}}]}'])
+                                  '{"nbformat": 3, "worksheets": [{"metadata": {}}]}', '{"worksheets": []}',
+                                  '{"nbformat": 2, "worksheets": [{"cells": []}]}'])
 def test_an_nbformat_3_notebook_without_worksheets_or_cells_is_an_empty_notebook(tmp_path, text):
     report, after = fix(tmp_path, text)
     assert after == text and not report.all_problems and not report.findings

@@ -571,9 +571,11 @@ def read_notebook(data: bytes) -> Notebook:
         raise NotebookError("not a notebook in nbformat 3 or 4 (no list of cells)")
     if isinstance(document.get("cells"), list):  # nbformat 4
         all_cells, key = document["cells"], "source"
-    elif document.get("nbformat") == 3 and isinstance(document.get("worksheets", []), list) and all(
+    elif ("worksheets" in document or document.get("nbformat") in (2, 3)) and isinstance(
+        document.get("worksheets", []), list
+    ) and all(
         isinstance(w, dict) and isinstance(w.get("cells", []), list) for w in document.get("worksheets", [])
-    ):  # nbformat 3: cells in worksheets (either may be left out when empty), a code cell's text in `input`
+    ):  # nbformat 3 (and 2): cells in worksheets (either left out when empty), a code cell's text in `input`
         all_cells, key = [c for w in document.get("worksheets", []) for c in w.get("cells", [])], "input"
     else:
         raise NotebookError("not a notebook in nbformat 3 or 4 (no list of cells)")
