@@ -229,7 +229,7 @@ LOG_FIXES = {
 @pytest.mark.parametrize("name", sorted(LOG_FIXES))
 def test_explain_names_the_rule_at_the_users_line_and_shows_the_fix(name):
     code, line, fixed_line = LOG_FIXES[name]
-    explanation = explain_text(_log(name), PROGRAMS)
+    explanation = explain_text(_log(name), PROGRAMS, unsafe=code == "TFX202")  # TFX202's fix is unsafe
     assert explanation.status == "fixed" and explanation.exit_code == 0
     finding = explanation.finding.finding
     assert (finding.code, finding.start.line) == (code, line)

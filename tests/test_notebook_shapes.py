@@ -128,7 +128,7 @@ def test_a_fix_that_cannot_be_made_within_its_cell_is_dropped_with_a_message(tmp
     path = tmp_path / "nb.ipynb"
     shutil.copy(NOTEBOOKS / "unmappable_fix.ipynb", path)
     before = path.read_bytes()
-    report = run([path], Settings(select=("TFX202",)), Mode.FIX)
+    report = run([path], Settings(select=("TFX202",), unsafe_fixes=True), Mode.FIX)  # TFX202: unsafe
     assert path.read_bytes() == before and not report.fixed
     (problem,) = report.all_problems
     assert problem.cell == 2 and "cannot be made within cell 2" in problem.message
