@@ -68,6 +68,17 @@ HEADER = "import numpy as np\nimport tensorflow as tf\nfrom tensorflow import ke
         ("tf.nn.sigmoid(keras.layers.Dense(3)(tf.zeros((4, 7))))", "(4, 3)", "float32"),
         ("tf.zeros((2,)) + tf.zeros((3,))", None, "float32"),  # incompatible: the shape is not claimed
         ("tf.zeros(unknown)", None, "float32"),
+        # a dtype= this analysis cannot read is unknown, not the op's default (keras-cv: self.compute_dtype)
+        ("tf.constant([[1, 1], [1, 5]], dtype=layer.compute_dtype)", "(2, 2)", None),
+        ("tf.ones((2, 3), dtype=layer.compute_dtype)", "(2, 3)", None),
+        ("tf.random.normal((2, 3), dtype=layer.dtype)", "(2, 3)", None),
+        ("np.array([1, 2], dtype=layer.dtype)", "(2,)", None),
+        # `/` of integers is true division (measured: int32 and int64 give float64, int8/16 and uint8/16 float32)
+        ("tf.constant([1, 2]) / 2", "(2,)", "float64"),
+        ("1 / 2 ** tf.constant(53, tf.int64)", "()", "float64"),
+        ("tf.zeros((2,), tf.uint8) / 2", "(2,)", "float32"),
+        ("tf.constant([1, 2]) / tf.constant([3, 4])", "(2,)", "float64"),
+        ("np.array([1, 2], np.int16) / 2", "(2,)", "float64"),
     ],
 )
 def test_constructors(expr, shape, dtype):
