@@ -229,7 +229,7 @@ LOG_FIXES = {
 @pytest.mark.parametrize("name", sorted(LOG_FIXES))
 def test_explain_names_the_rule_at_the_users_line_and_shows_the_fix(name):
     code, line, fixed_line = LOG_FIXES[name]
-    explanation = explain_text(_log(name), PROGRAMS, unsafe=code == "TFX202")  # TFX202's fix is unsafe
+    explanation = explain_text(_log(name), PROGRAMS, unsafe=code in ("TFX202", "TFX304"))  # unsafe fixes
     assert explanation.status == "fixed" and explanation.exit_code == 0
     finding = explanation.finding.finding
     assert (finding.code, finding.start.line) == (code, line)
@@ -405,7 +405,7 @@ def test_run_fix_restores_every_byte_when_the_fix_does_not_make_the_run_succeed(
     messages = []
 
     result = run_and_fix(["train.py"], cwd=tmp_path, fix=True, execute=_warm(warm_runner, program),
-                         notify=messages.append)
+                         notify=messages.append, unsafe=True)  # TFX304's fix is unsafe
 
     assert result.first.raised("ValueError") and result.explanation.finding.finding.code == "TFX304"
     assert len(result.attempts) == 1

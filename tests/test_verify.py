@@ -26,7 +26,7 @@ grad = tape.gradient(loss, x)
 assert grad is not None, "no gradient reaches x"
 print("gradient", grad.numpy().tolist())
 """
-FIXED_LINE = "    y = x * 10\n"
+FIXED_LINE = "    y = tf.cast(x * 10, tf.float32)\n"  # TFX304's fix (unsafe) drops the cast to int32
 
 
 @pytest.fixture
@@ -38,13 +38,13 @@ def program(tmp_path: Path) -> Path:
 
 @pytest.mark.execution
 def test_verify_runs_before_and_after_and_writes_only_when_asked(program: Path):
-    result = verify(program, Engine())
+    result = verify(program, Engine(), unsafe=True)
     assert result.before.raised("AssertionError")
     assert result.after.ok and "gradient [[10.0, 10.0]]" in result.after.stdout
     assert program.read_bytes() == PROGRAM.encode(), "nothing is written without --write"
     assert not backup_path(program).exists()
 
-    written = verify(program, Engine(), write=True)
+    written = verify(program, Engine(), write=True, unsafe=True)
     assert written.written and FIXED_LINE in program.read_text()
 
 
@@ -52,7 +52,7 @@ def test_verify_runs_before_and_after_and_writes_only_when_asked(program: Path):
 def test_verify_writes_nothing_when_the_after_run_fails(program: Path):
     source = PROGRAM + 'raise RuntimeError("an unrelated failure later on")\n'
     program.write_text(source)
-    result = verify(program, Engine(), write=True)
+    result = verify(program, Engine(), write=True, unsafe=True)
     assert result.after.raised("RuntimeError") and not result.written
     assert program.read_text() == source
 
@@ -60,7 +60,8 @@ def test_verify_writes_nothing_when_the_after_run_fails(program: Path):
 @pytest.mark.execution
 def test_verify_cli_shows_both_outcomes_side_by_side(program: Path):
     completed = subprocess.run(
-        [sys.executable, "-m", "tffix.cli", "verify", str(program), "--", sys.executable, str(program)],
+        [sys.executable, "-m", "tffix.cli", "verify", "--unsafe-fixes", str(program), "--", sys.executable,
+         str(program)],
         capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"},
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
