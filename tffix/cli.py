@@ -76,6 +76,14 @@ def _settings(paths: List[Path], config: Optional[Path], select, ignore, extend_
             if not matches_a_rule(code):
                 err.print(f"tffix: error: {code!r} matches no rule ({valid_selectors()})")
                 raise typer.Exit(EXIT_ERROR)
+    configured = [("select", settings.select), ("ignore", settings.ignore),
+                  *((f"per-file-ignores[{pattern!r}]", codes) for pattern, codes in settings.per_file_ignores)]
+    for key, codes in configured:
+        for code in codes:
+            if not matches_a_rule(code):
+                err.print(f"tffix: error: {escape(str(settings.source))}: \\[tool.tffix]: {key!r} has {code!r}, "
+                          f"which matches no rule ({valid_selectors()})")
+                raise typer.Exit(EXIT_ERROR)
     if select:
         settings = replace(settings, select=tuple(select))
     if extend_select:
