@@ -9,8 +9,11 @@ heads, sparse labels, one_hot, devices, TPU setup, get_variable) plus a long fla
 statements, deterministically (block `i` names its values `..._i`).
 
 For each size, in one run: a bare LibCST parse of the file in a fresh process (the baseline: its wall time
-and peak resident memory), then `tffix check --no-cache` on the file named alone, in a fresh process.
-Prints wall seconds, peak memory (MB), and both as ratios to the bare parse. The budget: at most 20x the
+and peak resident memory), then `tffix check --no-cache` on the file named alone, in a fresh process, with
+the text output a user reads (JSON and SARIF also compute every fix's edits: one rendering of the module per
+finding, which this benchmark leaves out).
+Prints wall and CPU seconds (CPU counts the worker process; a loaded machine stretches wall time, not CPU
+time), peak memory (MB), and each as a ratio to the bare parse's. The budget: at most 20x the
 parse's time and at most 1 GB for 10 MB (tffix may refuse a file over its `max-file-size`: the run must
 then say so and exit 2, quickly, never "All checks passed!"). The files sit beside a pyproject.toml that
 raises `file-timeout` to 2 hours, so that what is measured is the analysis, not the default 300 s limit (a
@@ -20,7 +23,7 @@ loaded machine can take that long for 1 MB).
 from __future__ import annotations
 
 import argparse
-import json
+import re
 import resource
 import subprocess
 import sys
@@ -130,33 +133,37 @@ PARSE = """
 import resource, sys, time
 import libcst as cst
 text = open(sys.argv[1], encoding="utf-8").read()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 cst.parse_module(text)
-wall = time.perf_counter() - start
-print(wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
-def bare_parse(path: Path) -> tuple[float, float]:
-    """Wall seconds and peak MB of a LibCST parse of `path` in a fresh process (import time excluded)."""
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bare_parse(path: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak MB of a LibCST parse of `path` in a fresh process (import excluded)."""
     result = subprocess.run([sys.executable, "-c", PARSE, str(path)], capture_output=True, text=True, check=True)
-    wall, peak = result.stdout.split()
-    return float(wall), float(peak)
+    wall, cpu, peak = result.stdout.split()
+    return float(wall), float(cpu), float(peak)
 
 
-def tffix_check(path: Path, workdir: Path) -> tuple[float, float, int, dict, str]:
-    """Wall seconds, peak MB (the largest process), exit code, the JSON summary and stderr of a check."""
-    command = [sys.executable, "-m", "tffix.cli", "check", "--no-cache", "--output-format", "json", str(path)]
-    start = time.perf_counter()
+def tffix_check(path: Path, workdir: Path) -> tuple[float, float, float, int, dict, str]:
+    """Wall seconds, CPU seconds (with its worker), peak MB (the largest process), exit code, the counts of the
+    summary and stderr of a check."""
+    command = [sys.executable, "-m", "tffix.cli", "check", "--no-cache", str(path)]
+    start, cpu = time.perf_counter(), children_cpu()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, children_cpu() - cpu
     peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    try:
-        summary = json.loads(result.stdout)["summary"]
-    except (ValueError, KeyError):
-        summary = {}
-    return wall, peak, result.returncode, summary, result.stderr.strip()
+    found = re.search(r"^Found (\d+) finding", result.stderr, re.MULTILINE)
+    summary = {"findings": int(found.group(1))} if found else {}
+    return wall, cpu, peak, result.returncode, summary, result.stderr.strip()
 
 
 def main() -> None:
@@ -169,26 +176,26 @@ def main() -> None:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pyproject.toml").write_text("[tool.tffix]\nfile-timeout = 7200\n", encoding="utf-8")
-        print(f"{'size':>6} {'lines':>8} | {'parse s':>8} {'parse MB':>9} | {'tffix s':>8} {'tffix MB':>9} "
-              f"| {'time x':>7} {'mem x':>6} | exit  findings  budget")
+        print(f"{'size':>6} {'lines':>8} | {'parse s':>8} {'cpu s':>7} {'MB':>6} | {'tffix s':>8} {'cpu s':>7} "
+              f"{'MB':>6} | {'wall x':>6} {'cpu x':>6} {'mem x':>6} | exit  findings  budget")
         ok = True
         for megabytes in sizes:
             text = generate(megabytes)
             path = folder / f"generated_{megabytes:g}mb.py"
             path.write_text(text, encoding="utf-8")
-            parse_wall, parse_peak = bare_parse(path)
-            wall, peak, code, summary, stderr = tffix_check(path, Path(scratch))
-            time_ratio, memory_ratio = wall / parse_wall, peak / parse_peak
+            parse_wall, parse_cpu, parse_peak = bare_parse(path)
+            wall, cpu, peak, code, summary, stderr = tffix_check(path, Path(scratch))
+            wall_ratio, cpu_ratio, memory_ratio = wall / parse_wall, cpu / parse_cpu, peak / parse_peak
             refused = code == 2 and "too large" in stderr
-            within = time_ratio <= TIME_BUDGET and peak <= MEMORY_BUDGET_MB and (code in (0, 1) or refused)
+            within = cpu_ratio <= TIME_BUDGET and peak <= MEMORY_BUDGET_MB and (code in (0, 1) or refused)
             ok &= within
-            print(f"{len(text) / 1e6:5.1f}M {text.count(chr(10)):>8} | {parse_wall:8.2f} {parse_peak:9.0f} | "
-                  f"{wall:8.2f} {peak:9.0f} | {time_ratio:7.2f} {memory_ratio:6.2f} | {code:>4}  "
-                  f"{summary.get('findings', '-'):>8}  {'ok' if within else 'OVER'}"
+            print(f"{len(text) / 1e6:5.1f}M {text.count(chr(10)):>8} | {parse_wall:8.2f} {parse_cpu:7.2f} "
+                  f"{parse_peak:6.0f} | {wall:8.2f} {cpu:7.2f} {peak:6.0f} | {wall_ratio:6.2f} {cpu_ratio:6.2f} "
+                  f"{memory_ratio:6.2f} | {code:>4}  {summary.get('findings', '-'):>8}  {'ok' if within else 'OVER'}"
                   f"{'  (refused: too large)' if refused else ''}")
             if code not in (0, 1) and not refused:
                 print(f"   stderr: {stderr[-500:]}")
-        print(f"budget: time <= {TIME_BUDGET:g}x the bare parse, peak memory <= {MEMORY_BUDGET_MB:g} MB")
+        print(f"budget: CPU time <= {TIME_BUDGET:g}x the bare parse's, peak memory <= {MEMORY_BUDGET_MB:g} MB")
     sys.exit(0 if ok else 1)
 
 
