@@ -21,7 +21,7 @@ from rich.table import Table
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings, matches_a_rule, valid_selectors
-from .registry import all_rules, rule_by_code
+from .registry import all_rules, fix_kind, markdown_table, rule_by_code
 from .reporting import ProgressBar, github_lines, json_document, summary_lines, text_lines
 from .runner import Mode, RunReport, run
 
@@ -41,6 +41,12 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 class OutputFormat(str, enum.Enum):
     text = "text"
     json = "json"
+
+
+class RulesFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"  # the README's rule table
 
 
 def _version(value: bool) -> None:
@@ -218,14 +224,20 @@ def _exit_code(report: RunReport, *, changes: bool) -> int:
 
 
 @app.command("rules")
-def list_rules(output_format: OutputFormat = FORMAT) -> None:
+def list_rules(
+    output_format: RulesFormat = typer.Option(RulesFormat.text, "--output-format", "--format",
+                                              help="text, json, or markdown (the README's table)."),
+) -> None:
     """List the rules."""
     rules = all_rules()
-    if output_format is OutputFormat.json:
+    if output_format is RulesFormat.markdown:
+        sys.stdout.write(markdown_table(rules))
+        return
+    if output_format is RulesFormat.json:
         import json
 
         rows = [{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value,
-                 "fix": _fix_kind(r), "default_selected": r.default_selected} for r in rules]
+                 "fix": fix_kind(r), "default_selected": r.default_selected} for r in rules]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     table = Table(show_edge=False, box=None, pad_edge=False)
@@ -234,7 +246,7 @@ def list_rules(output_format: OutputFormat = FORMAT) -> None:
     for rule in rules:
         # "by code": not in the default selection, run only when a select entry is its full code.
         selected = "default" if rule.default_selected else "by code"
-        table.add_row(rule.code, rule.name, _fix_kind(rule), selected, escape(rule.summary))
+        table.add_row(rule.code, rule.name, fix_kind(rule), selected, escape(rule.summary))
     if out.is_terminal:
         out.print(table)
         return
@@ -242,11 +254,6 @@ def list_rules(output_format: OutputFormat = FORMAT) -> None:
     wide = Console(file=io.StringIO(), highlight=False, width=1000)
     wide.print(table)
     sys.stdout.write("".join(line.rstrip() + "\n" for line in wide.file.getvalue().splitlines()))
-
-
-def _fix_kind(rule) -> str:
-    kinds = {("unsafe" if example.unsafe else "safe") for example in rule.INVALID if example.expected is not None}
-    return "/".join(sorted(kinds)) or "report only"
 
 
 @app.command("rule")
@@ -257,7 +264,7 @@ def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. TFX301."))
         err.print(f"tffix: error: no rule {code!r}; `tffix rules` lists them")
         raise typer.Exit(EXIT_ERROR)
     module_doc = sys.modules[rule.__module__].__doc__ or rule.__doc__ or ""
-    out.print(f"[bold]{rule.code}[/bold] {rule.name} ({rule.severity.value}; fix: {_fix_kind(rule)})\n")
+    out.print(f"[bold]{rule.code}[/bold] {rule.name} ({rule.severity.value}; fix: {fix_kind(rule)})\n")
     out.print(escape(module_doc.strip()))
     for example in rule.INVALID[:1]:
         out.print("\n[bold]Example[/bold]\n")

@@ -30,3 +30,19 @@ def all_rules() -> tuple[type[Rule], ...]:
 
 def rule_by_code(code: str) -> type[Rule] | None:
     return next((rule for rule in all_rules() if rule.code == code.upper()), None)
+
+
+def fix_kind(rule: type[Rule]) -> str:
+    """What `apply` offers for the rule's findings: "safe", "unsafe", both, or "report only"."""
+    kinds = {("unsafe" if example.unsafe else "safe") for example in rule.INVALID if example.expected is not None}
+    return "/".join(sorted(kinds)) or "report only"
+
+
+def markdown_table(rules: tuple[type[Rule], ...] | None = None) -> str:
+    """The rule table of the README (`tffix rules --output-format markdown`), from the rules themselves."""
+    rows = ["| code | name | severity | fix | selected | what |", "|---|---|---|---|---|---|"]
+    for rule in rules if rules is not None else all_rules():
+        selected = "default" if rule.default_selected else "by code"
+        summary = rule.summary.replace("|", "\\|")
+        rows.append(f"| {rule.code} | {rule.name} | {rule.severity.value} | {fix_kind(rule)} | {selected} | {summary} |")
+    return "\n".join(rows) + "\n"
