@@ -140,6 +140,16 @@ print(wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
+# Runs a command and prints, last on stderr, the peak resident KB of it and its worker processes: this process's
+# own RUSAGE_CHILDREN would also count the bare parse run before.
+PEAK = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -155,12 +165,11 @@ def bare_parse(path: Path) -> tuple[float, float, float]:
 def tffix_check(path: Path, workdir: Path) -> tuple[float, float, float, int, dict, str]:
     """Wall seconds, CPU seconds (with its worker), peak MB (the largest process), exit code, the counts of the
     summary and stderr of a check."""
-    command = [sys.executable, "-m", "tffix.cli", "check", "--no-cache", str(path)]
+    command = [sys.executable, "-c", PEAK, sys.executable, "-m", "tffix.cli", "check", "--no-cache", str(path)]
     start, cpu = time.perf_counter(), children_cpu()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - start, children_cpu() - cpu
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    peak = float(result.stderr.strip().splitlines()[-1]) / 1024
     found = re.search(r"^Found (\d+) finding", result.stderr, re.MULTILINE)
     summary = {"findings": int(found.group(1))} if found else {}
     return wall, cpu, peak, result.returncode, summary, result.stderr.strip()
