@@ -229,7 +229,7 @@ LOG_FIXES = {
 @pytest.mark.parametrize("name", sorted(LOG_FIXES))
 def test_explain_names_the_rule_at_the_users_line_and_shows_the_fix(name):
     code, line, fixed_line = LOG_FIXES[name]
-    explanation = explain_text(_log(name), PROGRAMS, unsafe=code in ("TFX202", "TFX304"))  # unsafe fixes
+    explanation = explain_text(_log(name), PROGRAMS, unsafe=code in ("TFX202", "TFX301", "TFX304"))  # unsafe fixes
     assert explanation.status == "fixed" and explanation.exit_code == 0
     finding = explanation.finding.finding
     assert (finding.code, finding.start.line) == (code, line)
@@ -283,7 +283,8 @@ def test_recognised_without_finding_and_unknown_failures_exit_1():
 
 def test_explain_cli_exit_codes_and_json():
     runner = CliRunner()
-    fixed = runner.invoke(app, ["explain", str(LOGS / "keras3_bce_two_units.log"), "--root", str(PROGRAMS)])
+    fixed = runner.invoke(app, ["explain", str(LOGS / "keras3_bce_two_units.log"), "--root", str(PROGRAMS),
+                                   "--unsafe-fixes"])  # TFX301's fix is unsafe
     assert fixed.exit_code == 0, fixed.output
     assert "+logits = tf.keras.layers.Dense(1)(hidden)" in fixed.stdout
     piped = runner.invoke(app, ["explain", "--root", str(PROGRAMS), "--format", "json"], input=_log("matmul_size"))
@@ -435,12 +436,13 @@ def test_run_fix_goes_on_to_the_next_failure_and_keeps_both_fixes_when_the_run_s
     program = tmp_path / "train.py"
     program.write_text(TWO_FAILURES, encoding="utf-8")
 
-    result = run_and_fix(["train.py"], cwd=tmp_path, fix=True, execute=_warm(warm_runner, program))
+    result = run_and_fix(["train.py"], cwd=tmp_path, fix=True, execute=_warm(warm_runner, program),
+                         unsafe=True)  # TFX301's fix is unsafe
 
     assert result.explanation.finding.finding.code == "TFX303"
     assert [a.outcome.ok for a in result.attempts] == [False, True]
     assert result.attempts[0].explanation.finding.finding.code == "TFX301"  # the second failure, after fix 1
-    assert program.read_text(encoding="utf-8") == Engine().fix(TWO_FAILURES, "train.py").fixed_source
+    assert program.read_text(encoding="utf-8") == Engine().fix(TWO_FAILURES, "train.py", unsafe=True).fixed_source
     assert result.exit_code == 0 and "loss True" in result.attempts[-1].outcome.stdout
 
 

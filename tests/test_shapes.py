@@ -250,7 +250,7 @@ def test_tfx301_fires_and_fixes_through_import_forms(imports, dense, loss):
         f"loss_fn = {loss}\n"
         "value = loss_fn(np.ones((4, 1)), out)\n"
     )
-    fixed = _engine("TFX301").fix(source, "t.py")
+    fixed = _engine("TFX301").fix(source, "t.py", unsafe=True)
     assert fixed.fixed_source == source.replace("(2)(", "(1)(")
 
 
@@ -264,7 +264,7 @@ def test_tfx301_follows_a_loss_object_kept_on_self():
         "    def step(self):\n"
         "        return self.bce(tf.zeros((8, 1)), self.head(tf.zeros((8, 3))))\n"
     )
-    assert _engine("TFX301").fix(source, "t.py").fixed_source == source.replace("Dense(2,", "Dense(1,")
+    assert _engine("TFX301").fix(source, "t.py", unsafe=True).fixed_source == source.replace("Dense(2,", "Dense(1,")
 
 
 @pytest.mark.parametrize(
@@ -320,7 +320,7 @@ def test_tfx301_then_tfx302_cure_a_two_unit_head_against_a_label_vector():
     )
     engine = _engine("TFX301", "TFX302")
     assert [f.code for f in engine.check(source, "t.py").findings] == ["TFX301"]
-    assert engine.fix(source, "t.py").fixed_source == (
+    assert engine.fix(source, "t.py", unsafe=True).fixed_source == (
         "import tensorflow as tf\n"
         "logits = tf.keras.layers.Dense(1)(tf.zeros((8, 3)))\n"
         "loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.reshape(tf.zeros((8,)), [-1, 1]), logits=logits)\n"

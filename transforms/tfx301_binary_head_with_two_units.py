@@ -12,9 +12,12 @@ A binary cross-entropy compares each output with a target of the same shape. A `
   `ValueError: logits and labels must have the same shape`.
 
 The fix gives the head the one unit a sigmoid/logit output of a binary task has: `Dense(2)` becomes
-`Dense(1)` (`units=2` becomes `units=1`). It is safe: the program failed on this loss, and with one unit the
-loss computes exactly the binary cross-entropy the code asks for (a head with a sigmoid keeps it; with no
-activation, `from_logits=True` or the raw `sigmoid_cross_entropy_with_logits` treat the output as a logit).
+`Dense(1)` (`units=2` becomes `units=1`). With one unit the loss computes exactly the binary cross-entropy
+the code asks for (a head with a sigmoid keeps it; with no activation, `from_logits=True` or the raw
+`sigmoid_cross_entropy_with_logits` treat the output as a logit). The fix is unsafe all the same: the loss
+fails, but other code may read the head's two columns and run before it or beside it (`model.predict(x)`
+then `argmax(pred, axis=1)`, a two-column metric); with one column that code silently computes something
+else (argmax is always 0), and nothing in the file can show there is no such reader.
 
 The rule fires only when both sides are known: the predictions come from a `Dense(2)` head that this file
 builds (directly, through a Sequential list or `.add`, a functional or subclassed model, or a function that
@@ -85,6 +88,7 @@ class BinaryHeadWithTwoUnits(Rule):
             "import tensorflow as tf\n"
             "out = tf.keras.layers.Dense(1)(tf.random.normal((32, 100)))\n"
             "loss = tf.keras.losses.BinaryCrossentropy(from_logits=True)(tf.zeros((32, 1)), out)\n",
+            unsafe=True,
         ),
         Invalid(
             "from tensorflow import keras\n"
@@ -97,6 +101,7 @@ class BinaryHeadWithTwoUnits(Rule):
             "model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(units=1, activation='sigmoid')])\n"
             "model.compile(optimizer='adam', loss='binary_crossentropy')\n"
             "model.fit(np.zeros((16, 8)), np.zeros((16, 1)))\n",
+            unsafe=True,
         ),
         Invalid(
             "import tensorflow as tf\n"
@@ -107,6 +112,7 @@ class BinaryHeadWithTwoUnits(Rule):
             "from tensorflow.keras.layers import Dense\n"
             "logits = Dense(1)(tf.zeros((4, 3)))\n"
             "loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones((4, 1)), logits=logits)\n",
+            unsafe=True,
         ),
         Invalid(  # a softmax head: one unit would be constant, so no automatic fix
             "import tensorflow as tf\n"
@@ -197,5 +203,5 @@ class BinaryHeadWithTwoUnits(Rule):
         self.report(
             node,
             message + "; a binary head has 1 unit",
-            rewrite=Rewrite.replace("Give the binary head 1 unit", {units.value: cst.Integer("1")}),
+            rewrite=Rewrite.replace("Give the binary head 1 unit", {units.value: cst.Integer("1")}, unsafe=True),
         )
