@@ -214,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{code:8} {sum(counts.values()):8} {counts['TRUE']:5} {counts['FALSE']:5} "
               f"{counts['unjudged']:8} {shown:>9}")
     judged_total = total["TRUE"] + total["FALSE"]
+    overall = f"{total['TRUE'] / judged_total:.0%}" if judged_total else "-"
     print(f"{'all':8} {sum(total.values()):8} {total['TRUE']:5} {total['FALSE']:5} {total['unjudged']:8} "
-          f"{(total['TRUE'] / judged_total if judged_total else 0):9.0%}")
+          f"{overall:>9}")
 
     if unjudged:
         print(f"\nnot yet judged ({len(unjudged)}): read each, then add a row to {JUDGEMENTS.name}")
