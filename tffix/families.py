@@ -1,5 +1,5 @@
 """The TensorFlow failures tffix knows: how each is recognised in a traceback, what it means, and which rules
-can cause it (the messages recorded in shared/tf-behaviour.md).
+can cause it (the messages recorded in docs/tensorflow-behaviour.md).
 
 Knowledge about rules kept outside them for now: each family's codes, title and explanation belong with the
 rules that explain the failure, and will move there (issue 14, item 3).

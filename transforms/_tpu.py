@@ -13,7 +13,7 @@ detect-or-fall-back block, with only the statement that says "no TPU" in the `tr
         tf.tpu.experimental.initialize_tpu_system(resolver)
         strategy = tf.distribute.TPUStrategy(resolver)
 
-What each step raises on a machine without a TPU (measured with TF 2.21, shared/tf-behaviour.md "TPU setup",
+What each step raises on a machine without a TPU (measured with TF 2.21, docs/tensorflow-behaviour.md "TPU setup",
 probes tpu_setup.py and tpu_local_and_soft.py; TensorFlow's source says where each is raised):
 
 - `TPUClusterResolver()`, `TPUClusterResolver(tpu='')`, `tpu=None` (and `TPUStrategy()`, which makes one):

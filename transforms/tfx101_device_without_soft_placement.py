@@ -4,7 +4,7 @@ In graph mode (`tensorflow.compat.v1` with `disable_v2_behavior()`, or legacy co
 a `with tf.device('/gpu:1'):` block is a hard requirement: on a machine without that device, the first
 `sess.run` raises `InvalidArgumentError: Cannot assign a device for operation ...: ... was explicitly assigned
 to /device:GPU:1 but available devices are [ .../device:CPU:0 ]` (measured with tensorflow-cpu 2.21:
-shared/tf-behaviour.md, "Device placement"; probes device_missing_gpu_graph.py, device_colocated_initializer.py).
+docs/tensorflow-behaviour.md, "Device placement"; probes device_missing_gpu_graph.py, device_colocated_initializer.py).
 The same holds for `/TPU:0`, `/device:GPU:0`, `/job:localhost/replica:0/task:0/device:GPU:0`, any case.
 
 Reported only where this file shows both halves: it makes the session that runs the pinned ops, and that

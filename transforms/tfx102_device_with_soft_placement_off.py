@@ -5,7 +5,7 @@ machine without that device runs on the CPU. After `tf.config.set_soft_device_pl
 hard requirement again, and on such a machine the first op raises `InvalidArgumentError: Could not satisfy
 device specification '/job:localhost/replica:0/task:0/device:GPU:1'. enable_soft_placement=0` in eager
 code, or `InvalidArgumentError: Unable to find any devices for spec /device:GPU:0` inside a `tf.function`
-(measured with tensorflow-cpu 2.21: shared/tf-behaviour.md, "Device placement").
+(measured with tensorflow-cpu 2.21: docs/tensorflow-behaviour.md, "Device placement").
 
 The fix turns the call's argument to True. It is unsafe: turning soft placement off is a deliberate choice
 (often to be told when an op quietly runs on the CPU instead of the GPU), and only the author can decide to

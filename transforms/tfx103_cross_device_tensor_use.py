@@ -1,7 +1,7 @@
 """TFX103: a tensor made under one `tf.device` block is used by ops pinned to another device (TF1 graph).
 
 This is NOT an error, and the fix changes no result. Measured with tensorflow-cpu 2.21 on two logical
-devices (shared/tf-behaviour.md, "Device placement"; probe device_cross_two_cpus.py): a tensor produced under
+devices (docs/tensorflow-behaviour.md, "Device placement"; probe device_cross_two_cpus.py): a tensor produced under
 `/cpu:0` and consumed under `/cpu:1` runs, because TensorFlow's graph partitioner inserts the Send/Recv
 pair itself, once per tensor and destination device. Much online advice calling this an error is wrong.
 

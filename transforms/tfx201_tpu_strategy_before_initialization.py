@@ -2,7 +2,7 @@
 
 `tf.distribute.TPUStrategy` needs `tf.config.experimental_connect_to_cluster(resolver)` and
 `tf.tpu.experimental.initialize_tpu_system(resolver)` before it. Measured with tensorflow-cpu 2.21 on a
-machine without a TPU (shared/tf-behaviour.md "TPU setup", probes tpu_setup.py, tpu_local_and_soft.py):
+machine without a TPU (docs/tensorflow-behaviour.md "TPU setup", probes tpu_setup.py, tpu_local_and_soft.py):
 `TPUStrategy(TPUClusterResolver(tpu='local'))` raises `IndexError: index 0 is out of bounds` (eagerly, and in a
 TF1 graph too; also with the connect alone); with the resolver connected, `initialize_tpu_system` raises
 `NotFoundError: TPUs not found in the cluster`; `TPUClusterResolver()` and `TPUStrategy()` raise

@@ -2,7 +2,7 @@
 
 The old Colab TPU runtime exported its TPU's address in `COLAB_TPU_ADDR`. Anywhere else (Kaggle, Cloud TPU
 VMs, today's Colab, a laptop, CI) the lookup raises `KeyError: 'COLAB_TPU_ADDR'` before TensorFlow is even
-asked (measured: shared/tf-behaviour.md "TPU setup", probe tpu_setup.py colab_env).
+asked (measured: docs/tensorflow-behaviour.md "TPU setup", probe tpu_setup.py colab_env).
 
 `TPUClusterResolver()` without an address finds the TPU itself where there is one (Colab, Kaggle, Cloud TPU
 VMs), so the fix drops the address argument; an `ADDRESS = 'grpc://' + os.environ['COLAB_TPU_ADDR']` used only

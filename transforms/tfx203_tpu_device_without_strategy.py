@@ -1,7 +1,7 @@
 """TFX203: `with tf.device('/TPU:0'):` in TF2 eager code with no TPU set up: it silently runs on the CPU.
 
 In TF2, eager execution places ops with soft placement on: a device that does not exist is ignored and the ops
-run on the CPU, with no error and no warning (measured: shared/tf-behaviour.md "Device placement", TF2 eager
+run on the CPU, with no error and no warning (measured: docs/tensorflow-behaviour.md "Device placement", TF2 eager
 `tf.device('/TPU:0')` with no such device runs on CPU; probe tpu_setup.py tpu_device prints
 `/job:localhost/replica:0/task:0/device:CPU:0`). A TPU is only there once the program connected to it and
 initialized it (`TPUClusterResolver`, `experimental_connect_to_cluster`, `initialize_tpu_system`), and the way

@@ -2,7 +2,7 @@
 
 A binary cross-entropy compares each output with a target of the same shape. A `Dense(2)` head gives
 (N, 2); the targets of a binary task are (N, 1) or (N,). Measured with tensorflow-cpu 2.21 / Keras 3
-(shared/tf-behaviour.md, probes losses_shapes.py dense2_bce and raw_sce2):
+(docs/tensorflow-behaviour.md, probes losses_shapes.py dense2_bce and raw_sce2):
 
 - `keras.losses.BinaryCrossentropy(from_logits=True)(zeros((32, 1)), Dense(2) output)`, the function
   `keras.losses.binary_crossentropy`, and `model.compile(loss="binary_crossentropy")` then `fit` with (N, 1)

@@ -1,6 +1,6 @@
 """TFX302: targets whose shape differs from the logits' in a raw `tf.nn` cross-entropy op, which raises.
 
-The raw ops do not align ranks as Keras losses do. Measured with tensorflow-cpu 2.21 (shared/tf-behaviour.md,
+The raw ops do not align ranks as Keras losses do. Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md,
 probes losses_shapes.py raw_sce and dtype_cases.py softmax_ce_shape):
 
 - `tf.nn.sigmoid_cross_entropy_with_logits(labels=(32,), logits=(32, 1))` (and `weighted_cross_entropy_with_logits`)

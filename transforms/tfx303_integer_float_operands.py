@@ -1,6 +1,6 @@
 """TFX303: an integer tensor and a float tensor as operands of one op; TensorFlow never converts between them.
 
-Measured with tensorflow-cpu 2.21 (shared/tf-behaviour.md, "Losses, shapes, dtypes"; probes dtype_cases.py):
+Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, "Losses, shapes, dtypes"; probes dtype_cases.py):
 
 - `tf.matmul(int32, float32)`, `int32 + float32` (and `- * // % ** @`) in eager raise `InvalidArgumentError:
   cannot compute MatMul as input #1 was expected to be a int32 tensor but is a float tensor`; in a TF1 graph

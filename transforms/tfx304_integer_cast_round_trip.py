@@ -3,7 +3,7 @@
 `tf.cast(x, tf.int32)` has no gradient: TensorFlow treats integer tensors as constants. A generator whose
 output goes through `tf.cast(..., tf.int32)` and back to float before the discriminator still runs, but
 `tape.gradient(loss, generator.trainable_variables)` is all None and the generator silently never learns
-(measured: shared/tf-behaviour.md, "generator output tf.cast(x, tf.int32) then cast back").
+(measured: docs/tensorflow-behaviour.md, "generator output tf.cast(x, tf.int32) then cast back").
 
 Rounding through an integer is often meant: a warm-up or step-wise learning-rate schedule computed from the
 global step, whole-pixel sizes in an input pipeline, pixels through uint8 in an augmentation, an accuracy

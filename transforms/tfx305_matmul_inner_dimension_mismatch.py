@@ -1,6 +1,6 @@
 """TFX305: `tf.matmul` (or `@`) of operands whose static shapes have different inner dimensions.
 
-Measured with tensorflow-cpu 2.21 (shared/tf-behaviour.md, probes losses_shapes.py matmul_bad):
+Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, probes losses_shapes.py matmul_bad):
 
 - eagerly, `tf.matmul(zeros((2, 2)), zeros((3, 2)))` and `a @ b` raise `InvalidArgumentError: Matrix
   size-incompatible: In[0]: [2,2], In[1]: [3,2]` (batched: `BatchMatMulV2` with the same message);

@@ -1,6 +1,6 @@
 """TFX306: sparse class-id labels with a literal value outside [0, number of classes).
 
-Measured with tensorflow-cpu 2.21 / Keras 3 (shared/tf-behaviour.md, probes losses_shapes.py sparse_oob and
+Measured with tensorflow-cpu 2.21 / Keras 3 (docs/tensorflow-behaviour.md, probes losses_shapes.py sparse_oob and
 sparse_oob_nn): a label of 4 (or 3, or -1) for logits with 3 classes raises `InvalidArgumentError: Received a
 label value of 4 which is outside the valid range of [0, 3)` from
 

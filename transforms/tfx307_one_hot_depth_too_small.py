@@ -1,6 +1,6 @@
 """TFX307: `tf.one_hot` of literal labels with a value at or above `depth`: that row is all zeros, silently.
 
-Measured with tensorflow-cpu 2.21 (shared/tf-behaviour.md, probes losses_shapes.py onehot): `tf.one_hot([0, 1,
+Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, probes losses_shapes.py onehot): `tf.one_hot([0, 1,
 3], depth=3)` gives `[[1, 0, 0], [0, 1, 0], [0, 0, 0]]` without any error, and `CategoricalCrossentropy` or
 `tf.nn.softmax_cross_entropy_with_logits` of that target against 3-class logits runs and returns 0 for the
 example: it is dropped from training without a word. (Negative ids, often used on purpose for "no class",

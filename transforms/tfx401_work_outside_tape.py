@@ -2,7 +2,7 @@
 
 A tape records the operations run while its `with` block is open. A loss computed after the block from values
 recorded inside it is not recorded: `tape.gradient(loss, variables)` returns None for every variable (measured:
-shared/tf-behaviour.md, GradientTape, "forward pass inside the tape, loss computed after the with block";
+docs/tensorflow-behaviour.md, GradientTape, "forward pass inside the tape, loss computed after the with block";
 probe tape_cases.py loss_outside), and a Keras optimizer given only None gradients raises
 `ValueError: No gradients provided for any variable`. The same holds inside `@tf.function`. Updating a
 variable inside the tape (`x.assign_add`) does NOT make the gradient None (probe assign_in_tape): only work done

@@ -2,7 +2,7 @@
 
 A tape watches trainable `tf.Variable`s it sees used, and nothing else. The gradient with respect to a
 `tf.constant` (or any other tensor: `tf.convert_to_tensor`, `tf.random.normal`, `tf.zeros`, arithmetic on those)
-is None unless the tape was told `tape.watch(x)` (measured: shared/tf-behaviour.md, GradientTape, "loss of a
+is None unless the tape was told `tape.watch(x)` (measured: docs/tensorflow-behaviour.md, GradientTape, "loss of a
 tf.constant that was never tape.watch-ed"; probe tape_cases.py tensor_not_watched). With nested tapes each tape
 must watch it: the outer gradient of an inner gradient is None when only the inner tape watched the constant.
 

@@ -1,7 +1,7 @@
 """TFX403: inside a GradientTape block, the path from the sources to the target leaves TensorFlow.
 
 A tape records TensorFlow operations only. On the way from the sources to the target, each of these cuts the
-gradient (measured: shared/tf-behaviour.md, GradientTape, and probe tape_cases.py numpy_in_tape and
+gradient (measured: docs/tensorflow-behaviour.md, GradientTape, and probe tape_cases.py numpy_in_tape and
 int_cast_tape):
 
 - `x.numpy()`: a NumPy array; whatever is computed from it, even when turned back into a tensor, is not

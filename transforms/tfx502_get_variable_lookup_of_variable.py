@@ -1,7 +1,7 @@
 """TFX502: `tf.get_variable("scope/name")` looks up a variable that the variable store cannot give back.
 
 A `tf.get_variable` call with a name only (no shape, no initializer) can only return an existing variable of
-the variable store. Measured with tensorflow-cpu 2.21 (shared/tf-behaviour.md, "Device placement"; probe
+the variable store. Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, "Device placement"; probe
 get_variable_of_tf_variable.py, and this rule's fixtures):
 
 - the variable was made by `tf.Variable(..., name='gen_w1')` under `variable_scope('shared_vars')`:
