@@ -39,3 +39,10 @@ def test_cli_prints_the_same_table():
     result = CliRunner().invoke(app, ["rules", "--format", "markdown"])
     assert result.exit_code == 0
     assert result.stdout == markdown_table()
+
+
+def test_rule_docs_say_when_a_rule_runs_only_when_selected_by_code():
+    runner = CliRunner()
+    for rule in all_rules():
+        header = runner.invoke(app, ["rule", rule.code]).stdout.splitlines()[0]
+        assert ("runs only when selected by code" in header) is (not rule.default_selected), header

@@ -264,7 +264,9 @@ def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. TFX301."))
         err.print(f"tffix: error: no rule {code!r}; `tffix rules` lists them")
         raise typer.Exit(EXIT_ERROR)
     module_doc = sys.modules[rule.__module__].__doc__ or rule.__doc__ or ""
-    out.print(f"[bold]{rule.code}[/bold] {rule.name} ({rule.severity.value}; fix: {fix_kind(rule)})\n")
+    # A rule out of the default selection says so where its documentation starts, with how to turn it on.
+    selection = "" if rule.default_selected else f"; runs only when selected by code: select = [\"{rule.code}\"]"
+    out.print(f"[bold]{rule.code}[/bold] {rule.name} ({rule.severity.value}; fix: {fix_kind(rule)}{escape(selection)})\n")
     out.print(escape(module_doc.strip()))
     for example in rule.INVALID[:1]:
         out.print("\n[bold]Example[/bold]\n")
