@@ -897,6 +897,11 @@ def reuse_at(rule: Rule, node: cst.CSTNode, reuse_calls: list[cst.Call]) -> bool
         reuse = argument(call, "reuse", 2) if call is not None else None
         if reuse is not None and not _is_false_or_none(reuse.value):
             return True
+    return reuse_switched_before(rule, node, reuse_calls)
+
+
+def reuse_switched_before(rule: Rule, node: cst.CSTNode, reuse_calls: list[cst.Call]) -> bool:
+    """`scope.reuse_variables()` runs earlier than `node` in a block that encloses it."""
     ancestors = set(map(id, rule.ancestors(node)))
     for call in reuse_calls:
         statement = statement_of(rule, call)
@@ -1126,14 +1131,7 @@ def repeats_under_reuse(rule: Rule, module: cst.Module, node: cst.CSTNode, depth
 def _reuses_at_call(rule: Rule, call: cst.Call, reuse_calls: list[cst.Call]) -> bool:
     """A reusing scope is in effect where `call` runs, as its own function shows: an enclosing scope with
     reuse=True or AUTO_REUSE, or `scope.reuse_variables()` earlier in an enclosing block."""
-    if _context(rule, call).reuse:
-        return True
-    ancestors = set(map(id, rule.ancestors(call)))
-    for switch in reuse_calls:
-        statement = statement_of(rule, switch)
-        if statement is not None and id(rule.parent(statement)) in ancestors and line_of(rule, switch) < line_of(rule, call):
-            return True
-    return False
+    return _context(rule, call).reuse or reuse_switched_before(rule, call, reuse_calls)
 
 
 def _context_names(rule: Rule, call: cst.CSTNode) -> list[str | None]:
