@@ -1,0 +1,91 @@
+"""What the 6xx rules (Keras 3 and NumPy 2 removals) share: which Keras a file runs on, and which receivers are
+Keras models.
+
+**Which Keras.** TensorFlow 2.16 and later give `tf.keras` = Keras 3, and `pip install keras` installs Keras 3.
+A program runs Keras 2 only when it pins it: it imports the `tf_keras` package itself, or sets
+`TF_USE_LEGACY_KERAS` (then `tf.keras` is `tf_keras`, measured: docs/tensorflow-behaviour.md, Keras 3 section).
+Any mention of `TF_USE_LEGACY_KERAS` in the file counts as a pin: whether the program sets it to "1", reads it
+or branches on it, the Keras it runs on is chosen by the environment, which the file cannot show. A file that
+imports the standalone `keras` package is taken to run Keras 3: that is what installs today, and a project that
+pins `keras<3` says so in its requirements, not in the file (the rules' documentation states this choice).
+
+**Receivers.** `model.fit_generator(...)` has no qualified name. A receiver is shown to be a Keras model when it
+is bound, in this file, to `keras.Sequential(...)`, `keras.Model(...)`, `keras.models.load_model(...)` (and
+the other model makers below), or an instance of a class of this file that derives from `keras.Model`; or it
+is `self` inside such a class.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from tffix.rule import Rule
+
+from ._shapes import StaticValues
+
+_PIN = re.compile(r"^[ \t]*(?:import|from)[ \t]+tf_keras\b|TF_USE_LEGACY_KERAS", re.MULTILINE)
+# The file uses Keras at all (any import form): an import of keras or tensorflow.keras, `from tensorflow import
+# keras`, or `tf.keras` / `tensorflow.keras` spelled in code.
+_USES_KERAS = re.compile(
+    r"^[ \t]*(?:import|from)[ \t]+(?:tensorflow(?:\.compat\.v[12])?\.)?keras\b"
+    r"|^[ \t]*from[ \t]+tensorflow(?:\.compat\.v[12])?[ \t]+import[ \t(][^\n]*\bkeras\b"
+    r"|\b(?:tf|tensorflow)\.keras\b",
+    re.MULTILINE,
+)
+
+MODEL_MAKERS = (
+    "keras.Sequential",
+    "keras.Model",
+    "keras.models.load_model",
+    "keras.saving.load_model",
+    "keras.models.model_from_json",
+    "keras.models.model_from_yaml",
+    "keras.models.clone_model",
+)
+MODEL_CLASSES = ("keras.Model", "keras.Sequential")
+
+
+def pins_keras2(source: str) -> bool:
+    """The program pins Keras 2: it imports `tf_keras` or deals with `TF_USE_LEGACY_KERAS`."""
+    return _PIN.search(source) is not None
+
+
+def uses_keras(source: str) -> bool:
+    """The file imports Keras in some form (`keras`, `tf.keras`, `tensorflow.keras`)."""
+    return _USES_KERAS.search(source) is not None
+
+
+def runs_keras3(source: str) -> bool:
+    return uses_keras(source) and not pins_keras2(source)
+
+
+def is_keras_model_class(rule: Rule, cls: cst.ClassDef) -> bool:
+    return any(rule.is_api(base.value, *MODEL_CLASSES) for base in cls.bases)
+
+
+def is_keras_model(rule: Rule, values: StaticValues, expr: cst.BaseExpression, depth: int = 0) -> bool:
+    """`expr` is shown, in this file, to be a Keras model (see the module docstring)."""
+    if depth > 4:
+        return False
+    if isinstance(expr, cst.Name) and expr.value == "self":
+        cls = next((a for a in rule.ancestors(expr) if isinstance(a, cst.ClassDef)), None)
+        return cls is not None and is_keras_model_class(rule, cls)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, (cst.Name, cst.Attribute)):
+        if rule.is_api(expr.func, *MODEL_MAKERS):
+            return True
+        maker = values.assigned_value(expr.func) if isinstance(expr.func, cst.Name) else None
+        return isinstance(maker, cst.ClassDef) and is_keras_model_class(rule, maker)
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        value = values.assigned_value(expr)
+        return value is not None and is_keras_model(rule, values, value, depth + 1)
+    return False
+
+
+def method_call(node: cst.Call, *names: str) -> cst.Attribute | None:
+    """`node` is `receiver.NAME(...)` for one of `names`: the callee attribute, else None."""
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value in names:
+        return func
+    return None

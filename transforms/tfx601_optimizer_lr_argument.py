@@ -1,0 +1,84 @@
+"""TFX601: a Keras optimizer made with `lr=`, the Keras 1/early Keras 2 spelling of `learning_rate=`.
+
+Old API: Keras 1 named the step size `lr`; Keras 2 renamed it `learning_rate` and kept `lr` as a deprecated
+alias on its (now "legacy") optimizers, with the same meaning. New API: Keras 3 optimizers take only
+`learning_rate`. Measured on tensorflow-cpu 2.21 / Keras 3.15 (docs/tensorflow-behaviour.md, Keras 3 section;
+probe keras3_legacy_args.py):
+
+- `keras.optimizers.Adam(lr=0.01)`, `tf.keras.optimizers.SGD(lr=0.1)` (every optimizer) raise
+  `ValueError: Argument(s) not recognized: {'lr': 0.01}`;
+- with Keras 2 pinned (`tf_keras` 2.21, `TF_USE_LEGACY_KERAS=1`) the non-legacy optimizers accept `lr=` and
+  silently ignore it: the optimizer trains with its default learning rate (0.001 for Adam).
+
+The fix renames the keyword to `learning_rate=`: exactly the value the code meant, which is what Keras 2's
+legacy optimizers did with `lr`. Safe. It fires with Keras 2 pinned too (there `lr` is silently ignored), but
+not on `keras.optimizers.legacy.*` optimizers, which honour `lr` where they exist. A call that passes both
+`lr=` and `learning_rate=` is reported without a fix (which one the author meant is not in the code).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+
+from ._keras3 import pins_keras2
+
+OPTIMIZERS = (
+    "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Lion", "Adafactor",
+    "Lamb", "Muon",
+)
+OPTIMIZER_NAMES = tuple(f"keras.optimizers.{name}" for name in OPTIMIZERS)
+
+
+class OptimizerLrArgument(Rule):
+    """A Keras optimizer made with `lr=`: Keras 3 raises (`Argument(s) not recognized`); use `learning_rate=`.
+
+    The rename is exact: `lr` was Keras 2's alias of `learning_rate`.
+    """
+
+    code = "TFX601"
+    name = "optimizer-lr-argument"
+    summary = "Keras 3 optimizers reject lr= (Keras 2 pinned: ignore it); the argument is learning_rate="
+    severity = Severity.ERROR
+    triggers = ("lr",)
+    anchors = frozenset(OPTIMIZERS)
+
+    VALID = (
+        Valid("import tensorflow as tf\nopt = tf.keras.optimizers.Adam(learning_rate=0.01)\n"),
+        Valid(  # not a Keras optimizer
+            "import tensorflow as tf\nopt = tf.compat.v1.train.AdamOptimizer(0.01)\ndef f(lr=0.1): return lr\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=0.01)\n",
+            "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(learning_rate=0.01)\n",
+        ),
+        Invalid(
+            "from keras.optimizers import SGD\nopt = SGD(lr=0.1, momentum=0.9)\n",
+            "from keras.optimizers import SGD\nopt = SGD(learning_rate=0.1, momentum=0.9)\n",
+        ),
+        Invalid(
+            "from tensorflow import keras\nopt = keras.optimizers.RMSprop(lr=1e-3, learning_rate=1e-3)\n",
+            None,
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        lr = argument(node, "lr")
+        if lr is None or not self.is_call_to(node, *OPTIMIZER_NAMES):
+            return
+        callee = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value  # type: ignore[union-attr]
+        pinned = pins_keras2(self.context.source)
+        message = (
+            f"`{callee}(lr=...)`: the Keras 2 optimizers this program pins ignore `lr=` and train with the default "
+            "learning rate; the argument is `learning_rate=`"
+            if pinned
+            else f"`{callee}(lr=...)` raises under Keras 3 (`Argument(s) not recognized`); the argument is `learning_rate=`"
+        )
+        if argument(node, "learning_rate") is not None:
+            self.report(lr, message + " (this call passes both: remove one)")
+            return
+        rewrite = Rewrite.replace("Rename `lr=` to `learning_rate=`", {lr.keyword: cst.Name("learning_rate")})
+        self.report(lr, message, rewrite=rewrite)
