@@ -3,39 +3,28 @@ through import forms, aliases and bindings that the fixtures do not cover."""
 
 from __future__ import annotations
 
-import libcst as cst
+import libcst.matchers as m
 import pytest
-from libcst.metadata import MetadataWrapper
 
+from tffix.analysis import FileAnalysis
 from tffix.engine import Engine
+from tffix.parents import walk
 from tffix.registry import rule_by_code
-from tffix.rule import Rule, RuleContext
 from tffix.transforms._shapes import StaticValues
 
 
-class _Show(Rule):
-    """Collects what StaticValues infers for the argument of every `show(...)` call (test helper)."""
-
-    code = "TFX999"
-    name = "show"
-    summary = "test helper"
-
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self.values = StaticValues(self)
-        self.seen: list[tuple[str | None, str | None]] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == "show":
-            static = self.values.of(node.args[0].value)
-            shape = str(static.shape) if static is not None and static.shape is not None else None
-            self.seen.append((shape, static.dtype if static is not None else None))
-
-
 def infer(source: str) -> list[tuple[str | None, str | None]]:
-    rule = _Show(RuleContext("t.py", source))
-    MetadataWrapper(cst.parse_module(source)).visit_batched([rule])
-    return rule.seen
+    """What StaticValues infers for the argument of every `show(...)` call, asked of the file's analysis
+    directly: no rule needed."""
+    analysis = FileAnalysis.of(source, "t.py")
+    values = StaticValues(analysis)
+    seen = []
+    for node in walk(analysis.module):
+        if m.matches(node, m.Call(func=m.Name("show"))):
+            static = values.of(node.args[0].value)
+            shape = str(static.shape) if static is not None and static.shape is not None else None
+            seen.append((shape, static.dtype if static is not None else None))
+    return seen
 
 
 HEADER = "import numpy as np\nimport tensorflow as tf\nfrom tensorflow import keras\n"

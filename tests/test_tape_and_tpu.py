@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import textwrap
 
-import libcst as cst
-import pytest
-from libcst.metadata import MetadataWrapper
+from dataclasses import dataclass
 
+import pytest
+
+from tffix.analysis import FileAnalysis
 from tffix.engine import Engine
 from tffix.registry import rule_by_code
-from tffix.rule import Rule, RuleContext
 from tffix.transforms._tape import Flow, tapes_in
 
 ALL = Engine()
@@ -26,25 +26,20 @@ def fixed(source: str, *codes: str, unsafe: bool = False) -> str:
 
 
 # --- shared analysis -----------------------------------------------------------------------------------------
-class _Probe(Rule):
-    """Collects tapes and a flow for the tests."""
+@dataclass
+class _Probe:
+    """The tapes and the flow of a module, asked of its analysis directly."""
 
-    code = "TFX999"
-    name = "probe"
-    summary = "test probe"
-
-    def visit_Module(self, node: cst.Module) -> None:
-        flow = Flow(self)
-        self.tapes = tapes_in(self, node)
-        self.writes = [flow.writes(s) for s in node.body]  # metadata is there during the visit only
-        self.reads = [flow.reads(s) for s in node.body]
+    tapes: list
+    writes: list
+    reads: list
 
 
 def probe(source: str) -> _Probe:
-    source = textwrap.dedent(source)
-    rule = _Probe(RuleContext("x.py", source))
-    MetadataWrapper(cst.parse_module(source)).visit_batched([rule])
-    return rule
+    analysis = FileAnalysis.of(textwrap.dedent(source), "x.py")
+    flow = Flow(analysis)
+    body = analysis.module.body
+    return _Probe(tapes_in(analysis, analysis.module), [flow.writes(s) for s in body], [flow.reads(s) for s in body])
 
 
 def test_flow_counts_mutating_calls_as_writes_but_not_calls_on_modules():

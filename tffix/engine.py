@@ -19,6 +19,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 from libcst.metadata import PositionProvider
 
+from .analysis import FileAnalysis
 from .config import Settings
 from .fastvisit import CopyFreeMetadataWrapper
 from .grouping import keep_grouping
@@ -170,7 +171,8 @@ class Engine:
         module = parsed.module
         # The rules and metadata providers only read the tree: visit it without copying (tffix.fastvisit).
         wrapper = CopyFreeMetadataWrapper(module, unsafe_skip_copy=True)
-        context = RuleContext(path=path, source=source)
+        # One analysis per parsed text, shared by this check's rules and dropped with it (tffix.analysis).
+        context = RuleContext(path=path, source=source, analysis=FileAnalysis(path, source, wrapper))
         problems: list[Problem] = []
         instances = [rule(context) for rule in active]
         try:
@@ -189,7 +191,7 @@ class Engine:
 
         if not any(instance.reports for instance in instances):  # most files: no codegen for positions
             return _Analysis(module, [], problems)
-        positions = wrapper.resolve(PositionProvider)
+        positions = wrapper.resolve(PositionProvider)  # the analysis' own, when a rule asked for one
         lines = NEWLINE.split(source)  # the lines LibCST counts: not str.splitlines, which splits at \f
         reports: list[_Report] = []
         seen: set[tuple] = set()

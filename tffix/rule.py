@@ -10,23 +10,16 @@ Each rule module carries its own documentation and examples: `VALID` snippets mu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Union
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import (
-    CodeRange,
-    MetadataWrapper,
-    PositionProvider,
-    ProviderT,
-    ScopeProvider,
-)
+from libcst.metadata import CodeRange, ProviderT, ScopeProvider
 
+from .analysis import FileAnalysis
 from .model import Applicability, Severity
-from .names import canonical_all
 from .parents import ParentProvider
 
 NodeReplacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
@@ -75,10 +68,12 @@ class Invalid:
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a rule may know about the file besides its tree. Frozen: rules cannot leak state between files."""
+    """What a rule may know about the file besides its tree: its path, its text, and the analysis of this one
+    check, which the rules of the check share (`tffix.analysis`). Frozen: rules cannot leak state between files."""
 
     path: str
     source: str
+    analysis: FileAnalysis
 
 
 @dataclass
@@ -115,24 +110,16 @@ class Rule(cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
         self.reports: list[Report] = []
-        self._wrapper: MetadataWrapper | None = None
-        self._qualified: dict[cst.CSTNode, frozenset[str]] = {}
-
-    @contextmanager
-    def resolve(self, wrapper: MetadataWrapper) -> Iterator[None]:
-        """Keep the wrapper during the visit, so that positions can be resolved when first asked for."""
-        self._wrapper = wrapper
-        try:
-            with super().resolve(wrapper):
-                yield
-        finally:
-            self._wrapper = None
-            self._qualified.clear()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if "code" in cls.__dict__ and not cls.__dict__.get("__doc__"):
             raise TypeError(f"rule {cls.__name__} needs a docstring: it is the rule's documentation")
+
+    @property
+    def analysis(self) -> FileAnalysis:
+        """The analysis of the file being checked, shared with the other rules of this check."""
+        return self.context.analysis
 
     # --- reporting -------------------------------------------------------------------------------------------
     def report(
@@ -142,49 +129,31 @@ class Rule(cst.BatchableCSTVisitor):
         that is usually silent but raises in this shape of code, say)."""
         self.reports.append(Report(node=node, message=message, rewrite=rewrite, severity=severity))
 
-    # --- metadata --------------------------------------------------------------------------------------------
+    # --- metadata and names, answered by the file's analysis ---------------------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
         """Where `node` is. The first call resolves every position of the file (one code generation pass)."""
-        if self._wrapper is None:
-            raise KeyError("positions are only known while the rule visits a file")
-        return self._wrapper.resolve(PositionProvider)[node]
+        return self.analysis.position(node)
 
     def qualified_names(self, node: cst.CSTNode) -> frozenset[str]:
-        """What `node` (a name, an attribute, a call) resolves to through imports and assignments, as LibCST's
-        QualifiedNameProvider would say: `tensorflow.keras.layers.Dense`, `numpy.zeros`. Worked out from the
-        scope when asked, rather than for every node of the file up front."""
-        known = self._qualified.get(node)
-        if known is None:
-            scope = self.get_metadata(ScopeProvider, node, None)
-            known = frozenset(q.name for q in scope.get_qualified_names_for(node)) if scope else frozenset()
-            self._qualified[node] = known
-        return known
+        """What `node` resolves to through imports and assignments (`FileAnalysis.qualified_names`)."""
+        return self.analysis.qualified_names(node)
 
-    # --- name resolution -------------------------------------------------------------------------------------
     def api_names(self, node: cst.CSTNode) -> frozenset[str]:
         """Canonical TensorFlow/Keras names (see `tffix.names`) that `node` resolves to through imports."""
-        return canonical_all(self.qualified_names(node))
+        return self.analysis.api_names(node)
 
     def is_api(self, node: cst.CSTNode, *names: str) -> bool:
-        return not self.api_names(node).isdisjoint(names)
+        return self.analysis.is_api(node, *names)
 
     def is_call_to(self, node: cst.CSTNode, *names: str) -> bool:
-        """`node` calls one of `names` itself. `Dense(2)(h)` calls the layer, not `Dense`: LibCST gives the
-        inner call the qualified name of `Dense`, so the callee must be a plain name or attribute."""
-        return (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, (cst.Name, cst.Attribute))
-            and self.is_api(node.func, *names)
-        )
+        """`node` calls one of `names` itself (`Dense(2)(h)` calls the layer, not `Dense`)."""
+        return self.analysis.is_call_to(node, *names)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.get_metadata(ParentProvider, node, None)
+        return self.analysis.parent(node)
 
     def ancestors(self, node: cst.CSTNode) -> Iterable[cst.CSTNode]:
-        current = self.parent(node)
-        while current is not None:
-            yield current
-            current = self.parent(current)
+        return self.analysis.ancestors(node)
 
 
 def argument(call: cst.Call, keyword: str, position: int | None = None) -> cst.Arg | None:
@@ -210,6 +179,7 @@ def literal_int(node: cst.BaseExpression | None) -> int | None:
 # Re-exported for rule modules, so each of them imports what it needs from one place.
 __all__ = [
     "Applicability",
+    "FileAnalysis",
     "Invalid",
     "Replacement",
     "Rewrite",

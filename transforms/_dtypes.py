@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ScopeProvider
 from libcst.metadata.scope_provider import ImportAssignment
 
 from tffix.rule import Rule, argument, literal_int
@@ -30,7 +29,7 @@ _TF_MODULES = ("tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2")
 # --- spelling TensorFlow in new code ------------------------------------------------------------------------------
 def tensorflow_alias(rule: Rule, node: cst.CSTNode) -> str | None:
     """A name bound to the TensorFlow module (or compat.v1/v2) by an import, as seen from `node`."""
-    scope = rule.get_metadata(ScopeProvider, node, None)
+    scope = rule.analysis.scope(node)
     if scope is None:
         return None
     candidates = []
@@ -235,7 +234,7 @@ def passed_as_argument(rule: Rule, expr: cst.BaseExpression) -> Iterator[cst.Arg
     if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
         return
     target = parent.targets[0].target
-    scope = rule.get_metadata(ScopeProvider, target, None)
+    scope = rule.analysis.scope(target)
     if scope is None:
         return
     for assignment in scope[target.value]:
@@ -248,7 +247,7 @@ def passed_as_argument(rule: Rule, expr: cst.BaseExpression) -> Iterator[cst.Arg
 
 
 def _method_calls(values: StaticValues, name: cst.Name, method: str) -> Iterator[cst.Call]:
-    scope = values.rule.get_metadata(ScopeProvider, name, None)
+    scope = values.rule.analysis.scope(name)
     if scope is None:
         return
     for assignment in scope[name.value]:

@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ScopeProvider
 
 from tffix.names import leaves
 from tffix.parents import walk
-from tffix.rule import Rule, argument
+from tffix.rule import FileAnalysis, Rule, argument
 
 # Stands for a computed part of a device string ('/gpu:%d' % i): the field it lands in is unknown.
 _HOLE = "\x00"
@@ -205,7 +204,7 @@ def fresh_name(base: str, taken: set[str]) -> str:
 def single_assigned_value(rule: Rule, name: cst.Name) -> cst.BaseExpression | None:
     """The value of `name` when its scope assigns it exactly once, by a plain `name = value`."""
     try:
-        scope = rule.get_metadata(ScopeProvider, name, None)
+        scope = rule.analysis.scope(name)
     except KeyError:
         return None
     if scope is None:
@@ -401,21 +400,16 @@ class GraphFacts:
     tf_imports: list[cst.CSTNode] = field(default_factory=list)  # module-level statements importing TF
 
     @classmethod
-    def of(cls, rule: Rule, module: cst.Module) -> GraphFacts:
-        """The facts of `module`, computed once for all the rules of this family that check it."""
-        cached = _LAST_FACTS[0]
-        if cached is not None and cached.module is module:
-            return cached
-        facts = cls._collect(rule, module)
-        _LAST_FACTS[0] = facts
-        return facts
+    def of(cls, rule: Rule | FileAnalysis, module: cst.Module) -> GraphFacts:
+        """The facts of `module` (the module `rule` checks), computed once per check for all the rules that ask."""
+        return rule.analysis.fact(cls, lambda: cls._collect(rule, module))
 
     @classmethod
     def _collect(cls, rule: Rule, module: cst.Module) -> GraphFacts:
         facts = cls(module)
         v1_alias, tf_alias, spells_compat = None, None, False
         graph, tf1_style, eager = False, False, False
-        for node in ModuleIndex.of(module).nodes:
+        for node in ModuleIndex.of(rule).nodes:
             if isinstance(node, cst.Decorator):
                 eager = eager or bool(rule.api_names(node.decorator) & _EAGER_APIS)
             elif isinstance(node, cst.Call):
@@ -480,7 +474,6 @@ class GraphFacts:
         return quote + text.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
 
 
-_LAST_FACTS: list[GraphFacts | None] = [None]  # the rules of one check share one module object
 
 # --------------------------------------------------------------------------------------------------------------
 # Building fixes
@@ -522,7 +515,7 @@ def _is_false_or_none(node: cst.BaseExpression) -> bool:
 def reuses_variables(rule: Rule, module: cst.Module) -> bool:
     """Does the module ask for variable sharing anywhere: `reuse=...` (not False/None), `tf.AUTO_REUSE`,
     `scope.reuse_variables()`?"""
-    for node in ModuleIndex.of(module).nodes:
+    for node in ModuleIndex.of(rule).nodes:
         if isinstance(node, cst.Call):
             if rule.is_call_to(node, "tf.variable_scope"):
                 reuse = argument(node, "reuse", 2)
@@ -575,10 +568,12 @@ class ModuleIndex:
     scoped: set[cst.FunctionDef] | None = None  # `scoped_functions`, once worked out
 
     @classmethod
-    def of(cls, module: cst.Module) -> ModuleIndex:
-        cached = _LAST_INDEX[0]
-        if cached is not None and cached.module is module:
-            return cached
+    def of(cls, owner: Rule | FileAnalysis) -> ModuleIndex:
+        """The index of the module `owner` (a rule, or the analysis itself) checks, made once per check."""
+        return owner.analysis.fact(cls, lambda: cls._build(owner.analysis.module))
+
+    @classmethod
+    def _build(cls, module: cst.Module) -> ModuleIndex:
         index = cls(module)
         for node in walk(module):
             index.nodes.append(node)
@@ -591,16 +586,13 @@ class ModuleIndex:
                     index.by_callee.setdefault(func.attr.value, []).append(node)  # type: ignore[attr-defined]
             elif isinstance(node, cst.FunctionDef):
                 index.functions.append(node)
-        _LAST_INDEX[0] = index
         return index
 
 
-_LAST_INDEX: list[ModuleIndex | None] = [None]
 
-
-def calls_of(module: cst.Module, function: cst.FunctionDef) -> list[cst.Call]:
+def calls_of(rule: Rule | FileAnalysis, function: cst.FunctionDef) -> list[cst.Call]:
     """The calls of `function` in the module: `name(...)` or `self.name(...)`, in source order."""
-    return ModuleIndex.of(module).by_callee.get(function.name.value, [])
+    return ModuleIndex.of(rule).by_callee.get(function.name.value, [])
 
 
 def runs_from(rule: Rule, module: cst.Module, caller: cst.FunctionDef | None, code: cst.CSTNode, depth: int = 6) -> bool:
@@ -618,7 +610,7 @@ def runs_from(rule: Rule, module: cst.Module, caller: cst.FunctionDef | None, co
             if function is None or id(function) in seen:
                 continue
             seen.add(id(function))
-            callers += [enclosing_function(rule, call) for call in calls_of(module, function)]
+            callers += [enclosing_function(rule, call) for call in calls_of(rule, function)]
         if not callers:
             return False
         frontier = callers
@@ -628,7 +620,7 @@ def runs_from(rule: Rule, module: cst.Module, caller: cst.FunctionDef | None, co
 def scoped_functions(rule: Rule, module: cst.Module) -> set[cst.FunctionDef]:
     """Functions of the module that run under a variable scope: called inside a `with tf.variable_scope`
     block, or from such a function (by name, or as `self.name`)."""
-    index = ModuleIndex.of(module)
+    index = ModuleIndex.of(rule)
     if index.scoped is None:
         index.scoped = _scoped_functions(rule, module, index.functions)
     return index.scoped
@@ -642,7 +634,7 @@ def _scoped_functions(rule: Rule, module: cst.Module, functions: list[cst.Functi
         for function in functions:
             if function in scoped:
                 continue
-            for call in calls_of(module, function):
+            for call in calls_of(rule, function):
                 region = scope_region(rule, call)
                 if isinstance(region, cst.With) or (isinstance(region, cst.FunctionDef) and region in scoped):
                     scoped.add(function)
@@ -915,7 +907,7 @@ def variable_lookups(rule: Rule, module: cst.Module, scoped: set[cst.FunctionDef
     creations: dict[str, Creation] = {}
     lookups: list[tuple[cst.Call, str]] = []
     reuse_calls: list[cst.Call] = []
-    for call in ModuleIndex.of(module).calls:
+    for call in ModuleIndex.of(rule).calls:
         if m.matches(call.func, m.Attribute(attr=m.Name("reuse_variables"))):
             reuse_calls.append(call)
         if rule.is_call_to(call, "tf.Variable") and not in_keras_or_module_class(rule, call):
@@ -1049,17 +1041,17 @@ def _loop_repeats_with_reuse(rule: Rule, node: cst.CSTNode) -> bool:
 def _call_sites(rule: Rule, module: cst.Module, function: cst.FunctionDef) -> list[tuple[cst.Call, str | None]]:
     """The calls of `function` in this module, each with the instance it is called on (for a method called
     as `obj.method(...)` or `obj(...)` for `__call__`; None for `name(...)` and `self.name(...)`)."""
-    sites: list[tuple[cst.Call, str | None]] = [(c, None) for c in calls_of(module, function)]
+    sites: list[tuple[cst.Call, str | None]] = [(c, None) for c in calls_of(rule, function)]
     owner = next((a for a in rule.ancestors(function) if isinstance(a, cst.ClassDef)), None)
     if owner is None or rule.parent(rule.parent(function)) is not owner:
         return sites
     instances = set()
-    for call in ModuleIndex.of(module).calls:
+    for call in ModuleIndex.of(rule).calls:
         if m.matches(call.func, m.Name(owner.name.value)):
             parent = rule.parent(call)
             if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
                 instances.add(parent.targets[0].target.value)
-    for call in ModuleIndex.of(module).calls:
+    for call in ModuleIndex.of(rule).calls:
         func = call.func
         if function.name.value == "__call__" and isinstance(func, cst.Name) and func.value in instances:
             sites.append((call, func.value))
@@ -1100,7 +1092,7 @@ def repeats_under_reuse(rule: Rule, module: cst.Module, node: cst.CSTNode, depth
     if any(key is None for key in inner.keys):
         return False  # a scope whose name may differ between runs
     sites = _call_sites(rule, module, function)
-    reuse_calls = [c for c in ModuleIndex.of(module).calls if m.matches(c.func, m.Attribute(attr=m.Name("reuse_variables")))]
+    reuse_calls = [c for c in ModuleIndex.of(rule).calls if m.matches(c.func, m.Attribute(attr=m.Name("reuse_variables")))]
     for call, _ in sites:
         if enclosing_function(rule, call) is function:
             continue  # recursion

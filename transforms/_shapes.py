@@ -44,12 +44,10 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ScopeProvider
 
 from tffix.names import leaves
-from tffix.parents import ParentProvider
 from tffix.parents import children as _libcst_children
-from tffix.rule import Rule, argument, literal_int
+from tffix.rule import FileAnalysis, Rule, argument, literal_int
 
 Dims = tuple["int | None", ...]
 
@@ -277,7 +275,7 @@ class StaticValues:
         return None
 
     def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.rule.get_metadata(ParentProvider, node, None)
+        return self.rule.parent(node)
 
     def _order(self, node: cst.CSTNode) -> int:
         """Where the statement holding `node` comes in the module, statements numbered in source order: what
@@ -295,7 +293,7 @@ class StaticValues:
         return numbers.get(statement, -1)  # type: ignore[arg-type]
 
     def _binding(self, name: cst.Name) -> cst.BaseExpression | None:
-        scope = self.rule.get_metadata(ScopeProvider, name, None)
+        scope = self.rule.analysis.scope(name)
         if scope is None:
             return None
         values: list[tuple[cst.CSTNode, cst.BaseExpression]] = []
@@ -608,7 +606,7 @@ class StaticValues:
         if len(assign_target.targets) != 1 or not isinstance(assign_target.targets[0].target, cst.Name):
             return []
         target = assign_target.targets[0].target
-        scope = self.rule.get_metadata(ScopeProvider, target, None)
+        scope = self.rule.analysis.scope(target)
         if scope is None:
             return []
         added: list[tuple[int, cst.BaseExpression]] = []
@@ -700,7 +698,7 @@ class StaticValues:
 
     def _argument(self, name: cst.Name) -> Static | None:
         """What the call passes to the parameter `name` stands for, when that parameter is its only binding."""
-        scope = self.rule.get_metadata(ScopeProvider, name, None)
+        scope = self.rule.analysis.scope(name)
         if scope is None:
             return None
         assignments = list(scope[name.value])
@@ -1210,19 +1208,13 @@ def _walk(node: cst.CSTNode, kind: type, skip_nested: bool = False, cache: dict 
 
 
 _NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-# The structural facts `_walk` and `_self_assignment_index` cache, for the file being checked: one dict shared
-# by the rules of one check (they share its RuleContext). They are pure functions of the (immutable) nodes, each
-# entry keeps its node alive, so sharing them cannot change a result; only the latest file is kept.
-_SHARED_WALKS: list = [None, {}]
 
 
-def _walk_cache(rule: Rule) -> dict:
-    context = getattr(rule, "context", None)
-    if context is None:
-        return rule.__dict__.setdefault("_tffix_walks", {})
-    if _SHARED_WALKS[0] is not context:
-        _SHARED_WALKS[:] = [context, {}]
-    return _SHARED_WALKS[1]
+def _walk_cache(rule: Rule | FileAnalysis) -> dict:
+    """The structural facts `_walk` and `_self_assignment_index` keep for the file being checked: one dict per
+    check, shared by its rules. They are pure functions of the (immutable) nodes, so sharing them cannot change
+    a result."""
+    return rule.analysis.fact(_walk_cache, dict)
 
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import Assignment, ScopeProvider
+from libcst.metadata import Assignment
 
 from tffix.rule import Rule, argument
 
@@ -415,7 +415,7 @@ class Flow:
 
 def assignments_of(rule: Rule, name: cst.Name) -> list[Assignment]:
     """The assignments (not builtins) that `name` may refer to, via scope metadata; [] when unknown."""
-    scope = rule.get_metadata(ScopeProvider, name, None)
+    scope = rule.analysis.scope(name)
     if scope is None:
         return []
     try:

@@ -302,7 +302,7 @@ class DeviceWithoutSoftPlacement(Rule):
         if self._rebound(function, name.value):  # type: ignore[arg-type]
             return []
         method = bool(listed) and listed[0].name.value in ("self", "cls")
-        calls = calls_of(facts.module, function)  # type: ignore[arg-type]
+        calls = calls_of(self, function)
         protos: list[cst.Call] = []
         for call in calls:
             if any(a.star for a in call.args):

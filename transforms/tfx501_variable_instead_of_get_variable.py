@@ -225,7 +225,7 @@ class VariableInsteadOfGetVariable(Rule):
 
 
 def _variable_calls(rule: Rule, module: cst.Module) -> list[cst.Call]:
-    return [c for c in ModuleIndex.of(module).calls if rule.is_call_to(c, "tf.Variable")]
+    return [c for c in ModuleIndex.of(rule).calls if rule.is_call_to(c, "tf.Variable")]
 
 
 def _called_once_per_scope(rule: Rule, module, function: cst.FunctionDef, scoped, depth: int) -> bool:
@@ -234,7 +234,7 @@ def _called_once_per_scope(rule: Rule, module, function: cst.FunctionDef, scoped
     if depth > 3:
         return False
     by_region: dict[int, list[int]] = {}
-    for call in calls_of(module, function):
+    for call in calls_of(rule, function):
         region = scope_region(rule, call)
         if region is None or in_loop_below(rule, call, region):
             return False
@@ -244,7 +244,7 @@ def _called_once_per_scope(rule: Rule, module, function: cst.FunctionDef, scoped
                 return False
     switches = [
         (id(scope_region(rule, c)), line_of(rule, c))
-        for c in ModuleIndex.of(module).calls
+        for c in ModuleIndex.of(rule).calls
         if m.matches(c.func, m.Attribute(attr=m.Name("reuse_variables")))
     ]
     for region, lines in by_region.items():

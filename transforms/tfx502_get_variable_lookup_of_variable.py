@@ -149,7 +149,7 @@ class GetVariableLookupOfVariable(Rule):
         facts = GraphFacts.of(self, node)
         if not facts.tf1_graph:
             return
-        reuse_calls = [c for c in ModuleIndex.of(node).calls if m.matches(c.func, m.Attribute(attr=m.Name("reuse_variables")))]
+        reuse_calls = [c for c in ModuleIndex.of(self).calls if m.matches(c.func, m.Attribute(attr=m.Name("reuse_variables")))]
         for lookup in variable_lookups(self, node, scoped_functions(self, node)):
             if lookup.creation.by_variable:
                 error = (
@@ -173,7 +173,7 @@ class GetVariableLookupOfVariable(Rule):
         function = enclosing_function(self, node)
         if function is None:
             return True
-        sites = calls_of(module, function)
+        sites = calls_of(self, function)
         if not sites or depth > 4:
             return False
         return all(
