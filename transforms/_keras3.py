@@ -89,3 +89,11 @@ def method_call(node: cst.Call, *names: str) -> cst.Attribute | None:
     if isinstance(func, cst.Attribute) and func.attr.value in names:
         return func
     return None
+
+
+def without_arguments(call: cst.Call, keywords: frozenset[str]) -> cst.Call:
+    """`call` without its keyword arguments in `keywords`, the last argument left keeping no stray comma."""
+    kept = [arg for arg in call.args if arg.keyword is None or arg.keyword.value not in keywords]
+    if kept and len(kept) < len(call.args) and call.args[-1] is not kept[-1]:
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return call.with_changes(args=kept)

@@ -1,0 +1,74 @@
+"""TFX602: `model.fit(..., nb_epoch=N)`, Keras 1's name for `epochs=`.
+
+Old API: Keras 1's `fit`/`fit_generator` took the number of epochs as `nb_epoch`; Keras 2.0-2.2 still accepted
+it with a deprecation warning and used it as `epochs`. New API: `epochs=` only. Measured on tensorflow-cpu 2.21
+(docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py):
+
+- Keras 3: `model.fit(x, y, nb_epoch=1)` raises `TypeError: ... fit() got an unexpected keyword argument
+  'nb_epoch'`;
+- Keras 2 pinned (`tf_keras` 2.21): the same `TypeError`, so this rule also fires where Keras 2 is pinned.
+
+The fix renames the keyword to `epochs=`: the same number of passes over the data. Safe. A call that passes both
+`nb_epoch=` and `epochs=` is reported without a fix.
+
+`fit` has no qualified name: the rule fires on `.fit(...)` / `.fit_generator(...)` with `nb_epoch=` where the
+receiver is shown to be a Keras model in this file, or where the file imports Keras in any form (`nb_epoch` is
+a keyword only Keras ever had).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+
+from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras
+from ._shapes import StaticValues
+
+
+class FitNbEpoch(Rule):
+    """`fit(..., nb_epoch=N)`: Keras 2 and 3 raise `TypeError` (unexpected keyword); the argument is `epochs=`."""
+
+    code = "TFX602"
+    name = "fit-nb-epoch"
+    summary = "fit(nb_epoch=) raises TypeError on Keras 2.3+ and 3; the argument is epochs="
+    severity = Severity.ERROR
+    triggers = ("nb_epoch",)
+
+    VALID = (
+        Valid("import tensorflow as tf\nm = tf.keras.Sequential()\nm.fit([], [], epochs=3)\n"),
+        Valid("class Model:\n    def fit(self, nb_epoch=1): pass\nModel().fit(nb_epoch=2)\n"),  # no Keras here
+    )
+    INVALID = (
+        Invalid(
+            "from keras.models import Sequential\nmodel = Sequential()\nmodel.fit(x, y, nb_epoch=10, batch_size=32)\n",
+            "from keras.models import Sequential\nmodel = Sequential()\nmodel.fit(x, y, epochs=10, batch_size=32)\n",
+        ),
+        Invalid(
+            "from tensorflow import keras\nhistory = net.fit(x, y, nb_epoch=5, epochs=5)\n",
+            None,
+        ),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.values = StaticValues(self)
+        self.keras_file = uses_keras(context.source) or pins_keras2(context.source)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        nb_epoch = argument(node, "nb_epoch")
+        func = method_call(node, "fit", "fit_generator")
+        if nb_epoch is None or func is None:
+            return
+        if not (self.keras_file or is_keras_model(self, self.values, func.value)):
+            return
+        message = (
+            f"`{func.attr.value}(nb_epoch=...)` raises `TypeError` under Keras 3 (and Keras 2.3+): "
+            "the argument is `epochs=`"
+        )
+        if argument(node, "epochs") is not None:
+            self.report(nb_epoch, message + " (this call passes both: remove `nb_epoch=`)")
+            return
+        self.report(nb_epoch, message, rewrite=Rewrite.replace(
+            "Rename `nb_epoch=` to `epochs=`", {nb_epoch.keyword: cst.Name("epochs")}
+        ))
