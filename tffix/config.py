@@ -1,7 +1,8 @@
 """`[tool.tffix]` in the nearest pyproject.toml, read into frozen Settings.
 
 Keys (Ruff's spelling, with `-` or `_`): select, extend-select, ignore, exclude, extend-exclude,
-per-file-ignores, unsafe-fixes, max-file-size, file-timeout. Unknown keys and malformed values are errors that name the file
+per-file-ignores, unsafe-fixes, max-file-size, file-timeout, executor ("local" or "dask"), scheduler (a Dask
+scheduler's address, tcp://HOST:PORT). Unknown keys and malformed values are errors that name the file
 and the key, never silently ignored: a typo in `ignore` must not quietly turn a rule back on. A code that matches no rule
 (`TFX999`) is refused by the CLI (`matches_a_rule`).
 """
@@ -37,6 +38,8 @@ class Settings:
     unsafe_fixes: bool = False
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files are skipped, and the run says so
     file_timeout: float = DEFAULT_FILE_TIMEOUT  # seconds one file may take; then it is reported and left as it was
+    executor: str = "local"  # "local": a process pool here; "dask": a Dask cluster (tffix.executors)
+    scheduler: str | None = None  # the Dask scheduler's address; None with "dask": a LocalCluster
     root: Path | None = None  # the folder of the pyproject.toml the settings came from
     source: Path | None = None  # that pyproject.toml
     _exclude_spec: pathspec.PathSpec | None = field(default=None, compare=False, repr=False)
@@ -86,7 +89,8 @@ def _most_specific(code: str, patterns: tuple[str, ...]) -> str | None:
 
 
 _KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "unsafe-fixes",
-         "max-file-size", "file-timeout"}
+         "max-file-size", "file-timeout", "executor", "scheduler"}
+EXECUTORS = ("local", "dask")
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -163,6 +167,13 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
     if isinstance(file_timeout, bool) or not isinstance(file_timeout, (int, float)) or file_timeout <= 0:
         raise ConfigError(f"{where}: 'file-timeout' must be a number of seconds above 0, not {file_timeout!r}")
 
+    executor = normalised.get("executor", "local")
+    if executor not in EXECUTORS:
+        raise ConfigError(f"{where}: 'executor' must be one of {', '.join(map(repr, EXECUTORS))}, not {executor!r}")
+    scheduler = normalised.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ConfigError(f"{where}: 'scheduler' must be a Dask scheduler's address, like \"tcp://host:8786\"")
+
     select = codes("select") or ("TFX",)
     exclude = patterns("exclude") + patterns("extend-exclude")
     settings = Settings(
@@ -173,6 +184,8 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
         unsafe_fixes=unsafe,
         max_file_size=max_file_size,
         file_timeout=float(file_timeout),
+        executor=executor,
+        scheduler=scheduler,
         root=source.parent if source else None,
         source=source,
     )
