@@ -21,17 +21,13 @@ The CLI and the bulk runner report what this returns; nothing here prints.
 from __future__ import annotations
 
 import enum
-import multiprocessing
 import os
 import signal
-import sys
 import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import wait as wait_for
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import Cache, content_hash
 from .config import DEFAULT_FILE_TIMEOUT, Settings
@@ -41,6 +37,9 @@ from .engine import Engine
 from .model import Applicability, Finding, Fix, Problem, ProblemKind
 from .notebook import Notebook, NotebookError, read_notebook
 from .source import SourceError, WriteRefused, decode_source, too_large, write_file
+
+if TYPE_CHECKING:
+    from .executors import Executor
 
 __all__ = ["FileOutcome", "Mode", "RunReport", "discover", "display_path", "process_file", "run"]
 
@@ -126,9 +125,41 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
         data = path.read_bytes()
     except OSError as exc:
         return _failed(shown, ProblemKind.UNREADABLE, f"cannot read: {exc.strerror or exc}")
+    looked = look(data, path.suffix, shown, job)
+    if isinstance(looked, FileOutcome):
+        return looked
+    result = compute(looked, job)
+    return write_fix(path, result, job) if isinstance(result, Fixed) else result
+
+
+@dataclass(frozen=True)
+class Looked:
+    """A file read and decoded, that the prefilter and the cache could not answer: it needs analysing."""
+
+    data: bytes
+    shown: str
+    source: object  # SourceText, or None for a notebook
+    notebook: Notebook | None
+    text: str
+    key: str | None  # its cache key, when there is a cache
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """The fixes of a file, made in memory: the outcome once written, and the bytes to write."""
+
+    outcome: FileOutcome
+    old: bytes
+    new: bytes
+
+
+def look(data: bytes, suffix: str, shown: str, job: Job) -> FileOutcome | Looked:
+    """Decode a file's bytes and answer what can be answered without analysing them (the prefilter, the
+    cache); otherwise what `compute` needs. Touches no file but the cache's."""
+    limit = job.engine.settings.max_file_size
     notebook: Notebook | None = None
     try:
-        if path.suffix == ".ipynb":
+        if suffix == ".ipynb":
             notebook = read_notebook(data)
             source, text = None, notebook.python
         else:
@@ -148,7 +179,13 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
         entry = job.cache.get(key, shown)
         if entry is not None and (job.mode is Mode.CHECK or not _any_fix_to_make(entry.findings, job.unsafe)):
             return FileOutcome(shown, findings=entry.findings, problems=entry.problems, cached=True)
+    return Looked(data, shown, source, notebook, text, key)
 
+
+def compute(looked: Looked, job: Job) -> FileOutcome | Fixed:
+    """Check or fix a looked-at file in memory. FIX mode returns what to write when there is a change
+    (`write_fix` writes it); nothing here writes the file."""
+    engine, shown, notebook, text, key = job.engine, looked.shown, looked.notebook, looked.text, looked.key
     if job.mode is Mode.CHECK:
         result = engine.check(text, shown)
         while notebook is not None and (fewer := _without_unparsable_cell(notebook, result.problems)):
@@ -174,7 +211,7 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
             new_data = notebook.with_python(fixed.fixed_source).encode("utf-8")
             notebook = notebook.reread(new_data)  # what is left is found in the new cells
         else:
-            new_data = source.encode(fixed.fixed_source)  # type: ignore[union-attr]
+            new_data = looked.source.encode(fixed.fixed_source)  # type: ignore[union-attr]
     except (NotebookError, UnicodeEncodeError) as exc:
         problem = Problem(ProblemKind.INTERNAL, shown, f"the fixed file cannot be written faithfully: {exc}")
         return FileOutcome(shown, findings=_portable(fixed.remaining, job.with_edits, None),
@@ -182,21 +219,28 @@ def _process(path: Path, shown: str, job: Job) -> FileOutcome:
     remaining = _portable(fixed.remaining, job.with_edits, notebook)
     if job.mode is Mode.DIFF:
         return FileOutcome(shown, findings=remaining, fixed=applied, problems=problems,
-                           diff=byte_diff(data, new_data, shown), analysed=True)
-    _WRITING[0] = True  # from here until the outcome is sent, a SIGTERM waits (the run counts this file)
+                           diff=byte_diff(looked.data, new_data, shown), analysed=True)
+    return Fixed(FileOutcome(shown, findings=remaining, fixed=applied, problems=problems, analysed=True),
+                 looked.data, new_data)
+
+
+def write_fix(path: Path, fixed: Fixed, job: Job) -> FileOutcome:
+    """Write a file's fixes (atomically, and only over the bytes they were made from); cache the new bytes."""
+    outcome, shown = fixed.outcome, fixed.outcome.path
+    _WRITING[0] = True  # in a worker, from here until the outcome is sent, a SIGTERM waits (the run counts it)
     try:
-        write_file(path, new_data, expected=data)
+        write_file(path, fixed.new, expected=fixed.old)
     except WriteRefused as exc:
         problem = Problem(ProblemKind.UNWRITABLE, shown, str(exc))
-        return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
+        return replace(outcome, fixed=(), problems=(*outcome.problems, problem))
     except OSError as exc:
         problem = Problem(ProblemKind.UNWRITABLE, shown, f"cannot write the fixed file: {exc.strerror or exc}; "
                           "not written")
-        return FileOutcome(shown, findings=remaining, problems=(*problems, problem), analysed=True)
-    if job.cache is not None and not problems:  # the next check of the new bytes is a cache hit
-        new_key = job.cache.key(content_hash(new_data), tuple(r.code for r in engine.rules_for(shown)), False)
-        job.cache.put(new_key, shown, _portable(remaining, False, None), ())
-    return FileOutcome(shown, findings=remaining, fixed=applied, problems=problems, written=True, analysed=True)
+        return replace(outcome, fixed=(), problems=(*outcome.problems, problem))
+    if job.cache is not None and not outcome.problems:  # the next check of the new bytes is a cache hit
+        new_key = job.cache.key(content_hash(fixed.new), tuple(r.code for r in job.engine.rules_for(shown)), False)
+        job.cache.put(new_key, shown, _portable(outcome.findings, False, None), ())
+    return replace(outcome, written=True)
 
 
 def _any_fix_to_make(findings: Iterable[Finding], unsafe: bool) -> bool:
@@ -259,10 +303,17 @@ def run(
     progress: Progress | None = None,
     timeout: float | None = None,
     force_exclude: bool = False,
+    executor: "str | Executor | None" = None,
+    scheduler: str | None = None,
 ) -> RunReport:
     """Process every file under `paths`. `jobs` worker processes (default: one per core), also for a single
     file: every file gets the same `timeout` (seconds; default: the settings' `file-timeout`), named or found.
-    `cache`: read and write `.tffix_cache/` under the settings' root (or here)."""
+    `cache`: read and write `.tffix_cache/` under the settings' root (or here). `executor`: "local" (a process
+    pool on this machine), "dask" (a Dask cluster: `scheduler`'s address, or a LocalCluster when there is
+    none), or an executor made by `tffix.executors.make_executor`, which the caller closes (runs over many
+    repositories share one); default: the settings' `executor`."""
+    from .executors import make_executor
+
     engine = Engine(settings)
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
     store = Cache(settings.root or Path.cwd()) if cache else None
@@ -277,18 +328,25 @@ def run(
             progress(len(results), len(files), outcome)
 
     interrupted = None
+    owned = None
     with _SignalsInterrupt():
         try:
             files, problems = discover(paths, settings, force_exclude=force_exclude)
             if progress is not None:
                 progress(0, len(files), None)
             if files:
+                if executor is None or isinstance(executor, str):
+                    owned = make_executor(executor or settings.executor, jobs=jobs,
+                                          scheduler=scheduler or settings.scheduler)
                 limit = settings.file_timeout if timeout is None else timeout
-                _run_in_workers(files, job, jobs or default_jobs(), limit, finished)
+                (owned or executor).run(files, job, limit, finished)
         except _Interrupted as exc:
             interrupted = exc.signal_name
         except KeyboardInterrupt:
             interrupted = "SIGINT"
+        finally:
+            if owned is not None:
+                owned.close()
     outcomes = tuple(results[i] for i in sorted(results))
     return RunReport(outcomes, tuple(problems), interrupted, len(files))
 
@@ -311,13 +369,6 @@ _WRITING = [False]
 _PENDING: list[int] = []
 
 
-def _worker_interrupted(signum, frame) -> None:
-    if _WRITING[0]:
-        _PENDING.append(signum)
-        return
-    raise _Interrupted(signum)
-
-
 class _SignalsInterrupt:
     """Within the block, SIGTERM unwinds like Ctrl-C does (only the main thread can take signals)."""
 
@@ -330,185 +381,3 @@ class _SignalsInterrupt:
     def __exit__(self, *exc_info) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGTERM, self._previous)
-
-
-# --- worker processes ----------------------------------------------------------------------------------------
-def _context():
-    methods = multiprocessing.get_all_start_methods()
-    # fork: workers start in milliseconds with the rules already imported; the parent runs no threads.
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
-
-
-def _worker_main(connection, job: Job) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops workers with SIGTERM
-    _WRITING[0] = False
-    _PENDING.clear()
-    signal.signal(signal.SIGTERM, _worker_interrupted)
-    parent = os.getppid()
-    try:
-        # Nothing inherited is flushed twice, and no pipe of the caller's is held open by a worker.
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
-        while True:
-            while not connection.poll(1.0):
-                if os.getppid() != parent:
-                    return  # the parent is gone (killed): stop, with the file in hand finished or untouched
-            message = connection.recv()
-            if message is None:
-                break
-            index, path = message
-            outcome = process_file(path, job)
-            try:
-                connection.send((index, outcome))
-            except Exception as exc:  # an outcome that cannot be sent is still an outcome
-                connection.send((index, _failed(outcome.path, ProblemKind.INTERNAL, f"result lost: {exc}")))
-            _WRITING[0] = False
-            if _PENDING:
-                raise _Interrupted(_PENDING[0])
-    except (_Interrupted, EOFError, OSError, KeyboardInterrupt):
-        pass
-    finally:
-        os._exit(0)
-
-
-@dataclass
-class _Task:
-    index: int
-    path: Path
-    started: float
-    attempt: int
-
-
-class _Worker:
-    def __init__(self, context, job: Job) -> None:
-        self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, job), daemon=True)
-        self.process.start()
-        child.close()
-        self.task: _Task | None = None
-
-    def give(self, task: _Task) -> bool:
-        try:
-            self.connection.send((task.index, task.path))
-        except OSError:
-            return False
-        self.task = task
-        return True
-
-    def stop(self, grace: float, *, wait: float = 0.0) -> tuple[int, FileOutcome] | None:
-        """Stop the worker: after `wait` seconds for it to leave by itself, SIGTERM, on which it unwinds
-        (removing any temporary file it was writing), or, when it is writing a fix, finishes writing and sends
-        the outcome first; SIGKILL after `grace` more. Returns that last outcome, if one came."""
-        self.process.join(wait)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(grace)
-            if self.process.is_alive():
-                self.process.kill()
-        self.process.join()
-        last = None
-        try:
-            if self.task is not None and self.connection.poll():
-                last = self.connection.recv()
-        except Exception:  # nothing came, or half of it: the file is reported as the caller sees fit
-            last = None
-        self.connection.close()
-        return last
-
-    def died(self) -> str:
-        self.process.join(2.0)  # its pipe may close a moment before it can be reaped
-        code = self.process.exitcode
-        if code is not None and code < 0:
-            return f"killed by {signal.Signals(-code).name}"
-        return f"exit code {code}"
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _run_in_workers(
-    files: Sequence[Path], job: Job, jobs: int, timeout: float, finished: Callable[[int, FileOutcome], None]
-) -> None:
-    context = _context()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Largest files first: a big file dealt out last would keep one worker busy while the others idle.
-    queue: deque[_Task] = deque(sorted((_Task(i, path, 0.0, 1) for i, path in enumerate(files)),
-                                       key=lambda task: -_size(task.path)))
-    workers = [_Worker(context, job) for _ in range(min(jobs, len(files)))]
-
-    def feed(worker: _Worker) -> _Worker:
-        while queue:
-            task = queue.popleft()
-            task.started = time.monotonic()
-            if worker.give(task):
-                return worker
-            queue.appendleft(task)  # the pipe broke before the task got there: a fresh worker takes it
-            worker.stop(0)
-            worker = _Worker(context, job)
-        return worker
-
-    def replace_worker(worker: _Worker) -> None:
-        worker.stop(1.0)
-        workers[workers.index(worker)] = feed(_Worker(context, job))
-
-    try:
-        for n, worker in enumerate(workers):
-            workers[n] = feed(worker)
-        while any(w.task for w in workers):
-            busy = [w for w in workers if w.task is not None]
-            owners = {w.connection: w for w in busy} | {w.process.sentinel: w for w in busy}
-            deadline = min(w.task.started for w in busy) + timeout  # type: ignore[union-attr]
-            for ready in wait_for(list(owners), timeout=max(0.0, deadline - time.monotonic())):
-                worker = owners[ready]
-                task = worker.task
-                if task is None:
-                    continue  # handled through its other handle
-                if worker.connection.poll():
-                    try:
-                        index, outcome = worker.connection.recv()
-                    except (EOFError, OSError):
-                        pass
-                    else:
-                        worker.task = None
-                        finished(index, outcome)
-                        workers[workers.index(worker)] = feed(worker)
-                        continue
-                # The worker died with the file in hand: try it once more in a fresh worker, then report it.
-                worker.task = None
-                reason = worker.died()
-                if task.attempt == 1:
-                    queue.appendleft(_Task(task.index, task.path, 0.0, 2))
-                else:
-                    finished(task.index, _failed(
-                        display_path(task.path), ProblemKind.INTERNAL,
-                        f"the worker process died on this file twice ({reason}); {_INTACT}"))
-                replace_worker(worker)
-            now = time.monotonic()
-            for worker in [w for w in workers if w.task is not None and now - w.task.started > timeout]:
-                task = worker.task
-                last = worker.stop(1.0)  # a worker caught writing its fix finishes and reports it
-                worker.task = None
-                if last is not None:
-                    finished(*last)
-                else:
-                    finished(task.index, _failed(  # type: ignore[union-attr]
-                        display_path(task.path), ProblemKind.INTERNAL,  # type: ignore[union-attr]
-                        f"gave up after {timeout:g} s (is it huge, or generated?); {_INTACT}"))
-                workers[workers.index(worker)] = feed(_Worker(context, job))
-    finally:
-        for worker in workers:
-            if worker.task is None and worker.process.is_alive():
-                try:
-                    worker.connection.send(None)  # done: exit
-                except OSError:
-                    pass
-        for worker in workers:
-            last = worker.stop(5.0, wait=0.0 if worker.task is not None else 1.0)
-            if last is not None:  # interrupted: the file it had written still counts
-                finished(*last)
