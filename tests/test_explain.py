@@ -27,7 +27,7 @@ from tffix.cli import app
 from tffix.engine import Engine
 from tffix.explain import explain_text
 from tffix.explain_render import render_text
-from tffix.families import FAMILIES, recognise
+from tffix.families import families, recognise
 from tffix.rerun import run_and_fix
 from tffix.registry import rule_by_code
 from tffix.tracebacks import clean, library_reason, loose_failure, parse_log, user_file
@@ -174,7 +174,7 @@ def test_an_error_line_pasted_without_traceback_is_recognised():
     assert explanation.status == "recognised" and explanation.exit_code == 1  # no file to check
     colab = "KeyError: 'COLAB_TPU_ADDR'"
     assert explain_text(colab, PROGRAMS).family.key == "colab-tpu-addr"
-    assert loose_failure("nothing here", FAMILIES[0].pattern) is None
+    assert loose_failure("nothing here", families()[0].pattern) is None
 
 
 def test_input_without_any_error_is_bad_input():
@@ -312,7 +312,7 @@ def test_run_cli_exits_with_the_commands_code():
 
 # --- 3. executed: real tracebacks from the fixtures, run --fix, restoration ------------------------------
 def _raising_cases():
-    codes = {code for family in FAMILIES for code in family.codes}
+    codes = {code for family in families() for code in family.codes}
     return [
         case for case in load_cases()
         if not case.negative and case.code in codes
@@ -463,7 +463,7 @@ def test_tffix_run_fix_command_line_end_to_end(tmp_path):
 
 
 def test_every_family_names_only_real_code_families():
-    for family in FAMILIES:
+    for family in families():
         for code in family.codes:
             assert code[:3] == "TFX" and code[3:].isdigit() and code[3] in "12345"
     # The codes of rules that exist resolve to rules; the rest are listed in the note of an explanation.

@@ -17,7 +17,7 @@ from .config import ConfigError, Settings, load_settings
 from .diff import unified_diff
 from .engine import Engine
 from .execution import RunOutcome
-from .families import FAMILIES, Family, recognise
+from .families import Family, families, recognise
 from .model import Finding, FixResult
 from .registry import rule_by_code
 from .runner import display_path
@@ -103,7 +103,7 @@ def explain_text(
     failures = parse_log(text)
     known = recognise(failures)
     if known is None and not failures:
-        for family in FAMILIES:
+        for family in families():
             loose = loose_failure(text, family.pattern)
             if loose is not None and family.matches(loose.raised, loose):
                 known = (loose, loose.raised, family)

@@ -10,9 +10,12 @@ Each rule module carries its own documentation and examples: `VALID` snippets mu
 
 from __future__ import annotations
 
+import enum
+import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import ClassVar, Union
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Union
 
 import libcst as cst
 import libcst.matchers as m
@@ -21,6 +24,9 @@ from libcst.metadata import CodeRange, ProviderT, ScopeProvider
 from .analysis import FileAnalysis
 from .model import Applicability, Severity
 from .parents import ParentProvider
+
+if TYPE_CHECKING:
+    from .tracebacks import Failure, RaisedError
 
 NodeReplacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
 # A replacement is a node, or a function of the *updated* node (so that edits nested inside it survive).
@@ -52,6 +58,95 @@ class Rewrite:
             applicability=Applicability.UNSAFE if unsafe else Applicability.SAFE,
             imports=tuple(imports),
         )
+
+
+# --- what a rule declares about itself: the failures it explains, its fix, its documentation -------------------
+# (read by the registry, which every front end asks: `tffix rule(s)`, `tffix explain`, the LSP, SARIF, docs/rules.md)
+@dataclass(frozen=True)
+class FailureKind:
+    """A kind of TensorFlow failure a rule can cause: how to recognise it in a traceback and what it means.
+
+    Defined once, in the module of the rule that is its main cause; other rules that can cause it list the same
+    object in their `explains` (imported from that module). `tffix.families` derives which rules cause it."""
+
+    key: str
+    title: str
+    explanation: str  # whitespace is collapsed: write it as a triple-quoted paragraph
+    pattern: re.Pattern | str  # searched in the exception's message
+    exception: str | None = None  # the bare exception class the failure must have, when the text alone is vague
+    frame_hint: re.Pattern | str | None = None  # must match a frame's path or function (TPU code in the stack)
+    fallback: bool = False  # a generic catch-all, tried only after every specific kind
+    # The module that defines it (its main cause's rule module), taken from the caller of the constructor.
+    module: str = field(default="", init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "module", sys._getframe(2).f_globals.get("__name__", ""))
+        object.__setattr__(self, "explanation", " ".join(self.explanation.split()))
+        object.__setattr__(self, "pattern", re.compile(self.pattern))
+        if self.frame_hint is not None:
+            object.__setattr__(self, "frame_hint", re.compile(self.frame_hint))
+
+    def matches(self, error: RaisedError, failure: Failure) -> bool:
+        if self.exception is not None and error.name != self.exception:
+            return False
+        if not self.pattern.search(error.message):  # type: ignore[union-attr]
+            return False
+        if self.frame_hint is None:
+            return True
+        hint = self.frame_hint
+        return any(hint.search(f"{frame.path} {frame.function or ''}") for frame in failure.frames())  # type: ignore[union-attr]
+
+
+class FixAvailability(str, enum.Enum):
+    """Whether a finding of the rule comes with a fix (Ruff's "Fix is always/sometimes available")."""
+
+    NONE = "none"
+    SOMETIMES = "sometimes"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rule's declared fix: when it is available and which safeties its fixes have. The rule's INVALID
+    examples must agree (tests/test_rule_examples.py)."""
+
+    availability: FixAvailability
+    safety: frozenset[Applicability] = frozenset()
+
+    @classmethod
+    def none(cls) -> Fix:
+        return cls(FixAvailability.NONE)
+
+    @classmethod
+    def sometimes(cls, *safety: Applicability) -> Fix:
+        return cls(FixAvailability.SOMETIMES, frozenset(safety))
+
+    @classmethod
+    def always(cls, *safety: Applicability) -> Fix:
+        return cls(FixAvailability.ALWAYS, frozenset(safety))
+
+    def __post_init__(self) -> None:
+        if (self.availability is FixAvailability.NONE) != (not self.safety):
+            raise ValueError("a fix that is available has a safety, and one that is not has none")
+
+    @property
+    def kind(self) -> str:
+        """"safe", "unsafe", "safe/unsafe" or "report only" (the rule table's column)."""
+        return "/".join(sorted(s.value for s in self.safety)) or "report only"
+
+    @property
+    def sentence(self) -> str:
+        """Ruff's phrase: "Fix is sometimes available (unsafe)."."""
+        if self.availability is FixAvailability.NONE:
+            return "No fix: the rule only reports."
+        return f"Fix is {self.availability.value} available ({' or '.join(sorted(s.value for s in self.safety))})."
+
+
+# The sections of a rule's documentation (its module docstring), in Ruff's order. "Example" may be left out:
+# the rule's first INVALID example and its fix stand in for it.
+DOC_SECTIONS: tuple[str, ...] = (
+    "What it does", "Why is this bad?", "Measured TensorFlow behaviour", "Example", "Fix safety",
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +194,10 @@ class Rule(cst.BatchableCSTVisitor):
     # False: the rule reports no bug (a refactoring, say) and runs only when a `select` entry names its full
     # code: prefixes (`TFX`, `TFX1`) and `ALL` leave it out (`Settings.is_selected`).
     default_selected: ClassVar[bool] = True
+    # Declared knowledge (see FailureKind and Fix above): the failures this rule explains (`tffix explain`) and
+    # its fix. `fix` None: not declared yet (the registry then infers it from the INVALID examples).
+    explains: ClassVar[tuple[FailureKind, ...]] = ()
+    fix: ClassVar[Fix | None] = None
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
 
@@ -179,6 +278,9 @@ def literal_int(node: cst.BaseExpression | None) -> int | None:
 # Re-exported for rule modules, so each of them imports what it needs from one place.
 __all__ = [
     "Applicability",
+    "FailureKind",
+    "Fix",
+    "FixAvailability",
     "FileAnalysis",
     "Invalid",
     "Replacement",

@@ -58,7 +58,7 @@ import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import with_keyword
 from ._graph import (
@@ -72,6 +72,21 @@ from ._graph import (
     single_assigned_value,
 )
 
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+CANNOT_ASSIGN_DEVICE = FailureKind(
+    "cannot-assign-device", "An op is pinned to a device this machine does not have",
+    """The program pins operations to a device with `tf.device(...)` (a GPU or TPU) that this machine
+    does not have, and soft placement is off, so TensorFlow refuses to run them on a device it does have.
+    In TF1 graph mode a plain `tf.Session()` has soft placement off; a session config with
+    `allow_soft_placement=True`, or `tf.config.set_soft_device_placement(True)`, lets TensorFlow fall back
+    to the CPU.""",
+    r"Cannot assign a device for operation",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx102_device_with_soft_placement_off import DEVICE_SPECIFICATION  # noqa: E402
+
 _CONFIG_POSITION = {"tf.Session": 2, "tf.InteractiveSession": 2, "tf.train.MonitoredTrainingSession": 9,
                     "tf.train.SingularMonitoredSession": 3, "tf.train.MonitoredSession": None}
 _ERROR = "InvalidArgumentError: Cannot assign a device for operation"
@@ -84,6 +99,7 @@ class DeviceWithoutSoftPlacement(Rule):
     code = "TFX101"
     name = "device-without-soft-placement"
     summary = "GPU/TPU device pins in a TF1 Session without soft placement raise on machines without the device"
+    explains = (CANNOT_ASSIGN_DEVICE, DEVICE_SPECIFICATION)
     severity = Severity.ERROR
     triggers = ("device",)
     # It reports at pins and sessions, and only in graph code.

@@ -20,9 +20,22 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import GraphFacts, line_of, pin_text
+
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+DEVICE_SPECIFICATION = FailureKind(
+    "device-specification", "Soft device placement is off and the requested device does not exist",
+    """An op asks for a device (a GPU or TPU) that this machine does not have, and soft device placement
+    was switched off (`tf.config.set_soft_device_placement(False)`, or a session config with
+    `allow_soft_placement=False`), so TensorFlow does not fall back to a device it has.""",
+    r"Could not satisfy (?:explicit )?device specification|Unable to find any devices for spec",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx101_device_without_soft_placement import CANNOT_ASSIGN_DEVICE  # noqa: E402
 
 
 class DeviceWithSoftPlacementOff(Rule):
@@ -32,6 +45,7 @@ class DeviceWithSoftPlacementOff(Rule):
     code = "TFX102"
     name = "device-with-soft-placement-off"
     summary = "Soft placement turned off while ops are pinned to a GPU/TPU: raises on machines without it"
+    explains = (CANNOT_ASSIGN_DEVICE, DEVICE_SPECIFICATION)
     severity = Severity.ERROR
     triggers = ("set_soft_device_placement",)
     # It reports at the switch, and only with a pin (kept with it).

@@ -46,7 +46,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._tape import chain, free_name, line_of, tensorflow_alias
 from ._tpu import (
@@ -67,6 +67,26 @@ from ._tpu import (
     strategy_fallback,
 )
 
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+TPU_STRATEGY_BEFORE_INIT = FailureKind(
+    "tpu-strategy-before-init", "TPUStrategy was created before the TPU system was initialised",
+    """`TPUStrategy` was created before `tf.config.experimental_connect_to_cluster(resolver)` and
+    `tf.tpu.experimental.initialize_tpu_system(resolver)`, so it saw no TPU devices.""",
+    r"index 0 is out of bounds",
+    frame_hint=r"tpu",
+)
+
+TPU_NOT_FOUND = FailureKind(
+    "tpu-not-found", "There is no TPU on this machine",
+    """Initialising the TPU system failed because there is no TPU here. Code that should also run
+    without a TPU catches the failure and falls back to the default strategy.""",
+    r"TPUs not found in the cluster",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx202_colab_only_tpu_address import TPU_NO_NAME  # noqa: E402
+
 
 class TpuStrategyBeforeInitialization(Rule):
     """`tf.distribute.TPUStrategy(resolver)` without `experimental_connect_to_cluster` and
@@ -79,6 +99,7 @@ class TpuStrategyBeforeInitialization(Rule):
     code = "TFX201"
     name = "tpu-strategy-before-initialization"
     summary = "TPUStrategy needs connect_to_cluster and initialize_tpu_system first; fall back when there is no TPU"
+    explains = (TPU_NO_NAME, TPU_STRATEGY_BEFORE_INIT, TPU_NOT_FOUND)
     severity = Severity.ERROR
     triggers = ("TPUStrategy",)
     # It reports at the strategy; a set-up sliced away only makes it report more.

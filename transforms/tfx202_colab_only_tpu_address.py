@@ -29,7 +29,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._tape import assignments_of, chain, block_statements
 from ._tpu import (
@@ -43,6 +43,27 @@ from ._tpu import (
     statement_in_block,
 )
 
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+COLAB_TPU_ADDR = FailureKind(
+    "colab-tpu-addr", "The COLAB_TPU_ADDR environment variable is not set",
+    """The code reads `os.environ['COLAB_TPU_ADDR']`, which only Colab's old TPU runtime set; anywhere
+    else (including current Colab TPU VMs) it is missing. `TPUClusterResolver()` finds a TPU by itself
+    where there is one.""",
+    r"COLAB_TPU_ADDR",
+    exception="KeyError",
+)
+
+TPU_NO_NAME = FailureKind(
+    "tpu-no-name", "No TPU was found to connect to",
+    """`TPUClusterResolver()` was given no TPU name and found none: this machine has no TPU. Code that
+    should also run without one falls back to the default strategy when the resolver fails.""",
+    r"Please provide a TPU Name",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx201_tpu_strategy_before_initialization import TPU_NOT_FOUND  # noqa: E402
+
 
 class ColabOnlyTpuAddress(Rule):
     """`TPUClusterResolver(tpu='grpc://' + os.environ['COLAB_TPU_ADDR'])` raises KeyError outside Colab.
@@ -54,6 +75,7 @@ class ColabOnlyTpuAddress(Rule):
     code = "TFX202"
     name = "colab-only-tpu-address"
     summary = "os.environ['COLAB_TPU_ADDR'] raises KeyError outside Colab; let TPUClusterResolver() find the TPU"
+    explains = (COLAB_TPU_ADDR, TPU_NO_NAME, TPU_NOT_FOUND)
     severity = Severity.ERROR
     triggers = ("COLAB_TPU_ADDR",)
     # The address is reported only where it reaches a resolver.

@@ -26,6 +26,9 @@ from tffix.rule import Invalid, Rule, Severity, Valid, argument
 
 from ._tpu import INITIALIZE, STRATEGIES, is_tpu_device
 
+from .tfx101_device_without_soft_placement import CANNOT_ASSIGN_DEVICE
+from .tfx102_device_with_soft_placement_off import DEVICE_SPECIFICATION
+
 # compat.v1 names fold to `tf.X` (tffix.names), whichever way they were imported.
 GRAPH_MODE = ("tf.Session", "tf.InteractiveSession", "tf.disable_eager_execution", "tf.disable_v2_behavior")
 
@@ -37,6 +40,7 @@ class TpuDeviceWithoutStrategy(Rule):
     code = "TFX203"
     name = "tpu-device-without-strategy"
     summary = "tf.device('/TPU:0') without a TPU strategy silently runs on the CPU"
+    explains = (CANNOT_ASSIGN_DEVICE, DEVICE_SPECIFICATION)
     severity = Severity.WARNING
     triggers = ("TPU", "tpu")
     # It reports at pins; a TPU set-up sliced away only makes it report more.

@@ -33,9 +33,24 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._shapes import Static, StaticValues
+
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+TARGET_OUTPUT_SHAPE = FailureKind(
+    "target-output-shape", "The loss got targets and model outputs of different shapes",
+    """A Keras loss compares each model output with a target of the same shape. Most often a binary
+    classifier's last layer has 2 units (`Dense(2)`) while its labels have one column: a binary head
+    trained with a binary cross-entropy has 1 unit; or one-hot targets were made with a `tf.one_hot` depth
+    other than the number of classes the model outputs.""",
+    r"Arguments `?target`? and `?output`? must have the same (?:shape|rank)",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx302_target_rank_mismatch import DIMENSIONS_MUST_BE_EQUAL, LOGITS_LABELS_SHAPE  # noqa: E402
+from .tfx307_one_hot_depth_too_small import LOGITS_LABELS_BROADCASTABLE  # noqa: E402
 
 BINARY_LOSS_CLASSES = ("keras.losses.BinaryCrossentropy",)
 BINARY_LOSS_FUNCTIONS = (
@@ -57,6 +72,7 @@ class BinaryHeadWithTwoUnits(Rule):
     code = "TFX301"
     name = "binary-head-with-two-units"
     summary = "A binary loss on single-column targets needs a 1-unit head, not Dense(2)"
+    explains = (TARGET_OUTPUT_SHAPE, LOGITS_LABELS_SHAPE, LOGITS_LABELS_BROADCASTABLE, DIMENSIONS_MUST_BE_EQUAL)
     severity = Severity.ERROR
     triggers = ("binary_crossentropy", "BinaryCrossentropy", "sigmoid_cross_entropy_with_logits")
     # A binary loss: called, or compiled in (`compile(loss="binary_crossentropy")` references it too).

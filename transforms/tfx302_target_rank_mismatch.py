@@ -33,9 +33,38 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._shapes import Shape, Static, StaticValues, broadcast
+
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+LOGITS_LABELS_SHAPE = FailureKind(
+    "logits-labels-shape", "Logits and labels have different shapes",
+    """A sigmoid cross-entropy got logits and labels of different shapes. Unlike Keras losses, the raw
+    `tf.nn` ops do not align ranks: labels of shape (batch,) against logits of shape (batch, 1) fail, as
+    do (batch, 1) labels against a 2-unit head's (batch, 2) logits.""",
+    r"`?logits`? and `?labels`? must have the same shape",
+)
+
+SPARSE_LABELS_RANK = FailureKind(
+    "sparse-labels-rank", "Sparse labels have the logits' rank",
+    """A sparse cross-entropy takes one class index per example: labels of shape (batch,) for logits of
+    shape (batch, classes). Labels of shape (batch, 1) have one dimension too many for the raw `tf.nn` op.""",
+    r"`?labels.shape.rank`? must equal `?logits.shape.rank - 1`?",
+)
+
+DIMENSIONS_MUST_BE_EQUAL = FailureKind(
+    "dimensions-must-be-equal", "Two tensors' dimensions do not match",
+    """An operation needs two tensors whose dimensions match (or broadcast), and they do not: a label or
+    target of the wrong rank or width, or a layer of the wrong size.""",
+    r"Dimensions must be equal, but are \d+ and \d+|Incompatible shapes: \[|Shapes \([^)]*\) and \([^)]*\) are incompatible",
+    fallback=True,
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx301_binary_head_with_two_units import TARGET_OUTPUT_SHAPE  # noqa: E402
+from .tfx307_one_hot_depth_too_small import LOGITS_LABELS_BROADCASTABLE  # noqa: E402
 
 SAME_SHAPE_OPS = ("tf.nn.sigmoid_cross_entropy_with_logits", "tf.nn.weighted_cross_entropy_with_logits")
 SPARSE_OPS = ("tf.nn.sparse_softmax_cross_entropy_with_logits",)
@@ -52,6 +81,7 @@ class TargetRankMismatch(Rule):
     code = "TFX302"
     name = "target-rank-mismatch"
     summary = "Labels shaped unlike the logits make a raw tf.nn cross-entropy op raise"
+    explains = (TARGET_OUTPUT_SHAPE, LOGITS_LABELS_SHAPE, SPARSE_LABELS_RANK, LOGITS_LABELS_BROADCASTABLE, DIMENSIONS_MUST_BE_EQUAL)
     severity = Severity.ERROR
     triggers = ("cross_entropy_with_logits",)
     # It reports at the op.

@@ -48,10 +48,20 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import TF, Operand, describe, operand
 from ._shapes import FLOAT_DTYPES, StaticValues, VALUE_SOURCES
+
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+DTYPE_MISMATCH = FailureKind(
+    "dtype-mismatch", "An operation mixes integer and float tensors",
+    """An operation got an integer tensor and a float tensor. TensorFlow never converts dtypes between
+    operands: cast one of them (usually the integer one, to the float dtype) first.""",
+    r"was expected to be a \w+ tensor but is a \w+ tensor|has type \w+ that does not match type \w+"
+    r"|Tensor conversion requested dtype \w+ for Tensor with dtype \w+|must have the same dtype, got",
+)
 
 _OPERATORS = {
     cst.Add: "+",
@@ -106,6 +116,7 @@ class IntegerFloatOperands(Rule):
     code = "TFX303"
     name = "integer-float-operands"
     summary = "Integer and float tensors in one op raise; cast the integer side to the float dtype"
+    explains = (DTYPE_MISMATCH,)
     severity = Severity.ERROR
     triggers = ("tensorflow",)
     # An operator has no API name: the integer tensor's maker is the anchor.

@@ -37,6 +37,8 @@ from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
 from ._shapes import StaticValues
 from ._tape import Dependence, Flow, assignments_of, known_not_float, tape_dependence, tapes_in
 
+from .tfx401_work_outside_tape import NONE_GRADIENT_USED, NO_GRADIENTS
+
 INTEGER_DTYPES = frozenset(f"tf.{name}" for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
 FLOAT_DTYPES = frozenset(f"tf.{name}" for name in ("float16", "bfloat16", "float32", "float64"))
 
@@ -48,6 +50,7 @@ class IntegerCastRoundTrip(Rule):
     code = "TFX304"
     name = "integer-cast-round-trip"
     summary = "Casting through an integer dtype on the way to a differentiated loss cuts the gradient"
+    explains = (NO_GRADIENTS, NONE_GRADIENT_USED)
     severity = Severity.WARNING
     triggers = ("cast",)
     # It reports at the cast.

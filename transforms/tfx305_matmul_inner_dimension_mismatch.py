@@ -26,10 +26,23 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import TF, describe, from_tensorflow, is_true, unparenthesized, with_keyword, without_keyword
 from ._shapes import Shape, StaticValues, VALUE_SOURCES
+
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+MATMUL_INNER_DIMENSIONS = FailureKind(
+    "matmul-inner-dimensions", "A matrix product's inner dimensions differ",
+    """`tf.matmul(a, b)` needs the last dimension of `a` to equal the first (non-batch) dimension of `b`;
+    here they differ. A weight matrix built with its dimensions swapped, or an input that is not the
+    width the layer expects, are the usual causes.""",
+    r"Matrix size-incompatible|Dimensions must be equal, but are \d+ and \d+ for '[^']*= (?:Batch)?MatMul",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx302_target_rank_mismatch import DIMENSIONS_MUST_BE_EQUAL  # noqa: E402
 
 MATMUL = ("tf.matmul", "tf.linalg.matmul")
 _FLAGS = {"a": (("transpose_a", 2), ("adjoint_a", 4)), "b": (("transpose_b", 3), ("adjoint_b", 5))}
@@ -43,6 +56,7 @@ class MatmulInnerDimensionMismatch(Rule):
     code = "TFX305"
     name = "matmul-inner-dimension-mismatch"
     summary = "tf.matmul / @ of matrices whose inner dimensions disagree raises"
+    explains = (MATMUL_INNER_DIMENSIONS, DIMENSIONS_MUST_BE_EQUAL)
     severity = Severity.ERROR
     triggers = ("matmul", "@")
     # `@` has no API name: the TensorFlow operand's maker is the anchor.

@@ -23,10 +23,19 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rule, Severity, Valid, argument, literal_int
+from tffix.rule import FailureKind, Invalid, Rule, Severity, Valid, argument, literal_int
 
 from ._dtypes import LossFamily, describe, literal_ints, loss_object, model_output
 from ._shapes import Static, StaticValues
+
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+SPARSE_LABEL_OUT_OF_RANGE = FailureKind(
+    "sparse-label-out-of-range", "A sparse label is not a valid class index",
+    """Sparse categorical labels must be class indices in [0, number of classes), where the number of
+    classes is the width of the model's last layer; a label at or above it (or below 0) is rejected.""",
+    r"Received a label value of -?\d+ which is outside the valid range",
+)
 
 SPARSE_CE = LossFamily(
     strings=("sparse_categorical_crossentropy",),
@@ -49,6 +58,7 @@ class SparseLabelOutOfRange(Rule):
     code = "TFX306"
     name = "sparse-label-out-of-range"
     summary = "Sparse labels outside [0, classes) make the sparse cross-entropy raise"
+    explains = (SPARSE_LABEL_OUT_OF_RANGE,)
     severity = Severity.ERROR
     triggers = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "sparse_softmax_cross_entropy")
     # The loss: called, or compiled in (`compile(loss="sparse_categorical_crossentropy")` references it).

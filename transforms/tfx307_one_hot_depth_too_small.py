@@ -23,10 +23,22 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import LossFamily, literal_ints, loss_object, model_output, passed_as_argument
 from ._shapes import Static, StaticValues
+
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+LOGITS_LABELS_BROADCASTABLE = FailureKind(
+    "logits-labels-broadcastable", "One-hot labels and logits have different numbers of classes",
+    """A softmax cross-entropy got labels and logits whose class dimensions differ: the depth given to
+    `tf.one_hot` must be the number of classes the model outputs.""",
+    r"logits and labels must be broadcastable",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx301_binary_head_with_two_units import TARGET_OUTPUT_SHAPE  # noqa: E402
 
 CATEGORICAL_CE = LossFamily(
     strings=("categorical_crossentropy",),
@@ -53,6 +65,7 @@ class OneHotDepthTooSmall(Rule):
     code = "TFX307"
     name = "one-hot-depth-too-small"
     summary = "tf.one_hot with a label >= depth gives an all-zero row; the example silently stops counting"
+    explains = (TARGET_OUTPUT_SHAPE, LOGITS_LABELS_BROADCASTABLE)
     severity = Severity.WARNING
     triggers = ("one_hot",)
     # It reports at the one-hot.

@@ -29,7 +29,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Severity, Valid
+from tffix.rule import FailureKind, Invalid, Rewrite, Severity, Valid
 
 from ._tape import (
     Flow,
@@ -49,6 +49,29 @@ from ._tape import (
     without_blank_lines,
 )
 
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+NO_GRADIENTS = FailureKind(
+    "no-gradients", "Every gradient is None",
+    """The optimizer got no gradient at all: nothing connects the loss to the variables through
+    operations the tape recorded. Usual causes: the loss is computed after the `with tf.GradientTape()`
+    block, a constant was never `tape.watch`ed, or the value went through NumPy or an integer cast,
+    which cut the gradient.""",
+    r"No gradients provided for any variable",
+)
+
+NONE_GRADIENT_USED = FailureKind(
+    "none-gradient-used", "A None value (a missing gradient?) was used as a tensor",
+    """A value that should be a tensor is None. When it comes from `tape.gradient(...)`, the gradient is None
+    because nothing connects the target to the source through operations the tape recorded: the target
+    was computed after the `with tf.GradientTape()` block, the source is a constant that was never
+    `tape.watch`ed, or the value went through NumPy or an integer cast.""",
+    r"Attempt to convert a value \(None\) with an unsupported type|unsupported operand type\(s\) for .*'NoneType'",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx403_gradient_cutting_operation_in_tape import GRADIENT_OF_NUMPY_VALUE  # noqa: E402
+
 
 class WorkOutsideTape(TapeRule):
     """Statements after a `with tf.GradientTape() as tape:` block compute the target of `tape.gradient`.
@@ -59,6 +82,7 @@ class WorkOutsideTape(TapeRule):
     code = "TFX401"
     name = "work-outside-tape"
     summary = "The gradient target is computed after the GradientTape block, so its gradient is None"
+    explains = (NO_GRADIENTS, GRADIENT_OF_NUMPY_VALUE, NONE_GRADIENT_USED)
     severity = Severity.WARNING
     triggers = ("GradientTape",)
     # It reports at the tape's gradient call.

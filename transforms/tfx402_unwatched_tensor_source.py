@@ -36,6 +36,9 @@ from ._tape import (
     method_calls,
 )
 
+from .tfx401_work_outside_tape import NONE_GRADIENT_USED, NO_GRADIENTS
+from .tfx403_gradient_cutting_operation_in_tape import GRADIENT_OF_NUMPY_VALUE
+
 TENSOR_FACTORIES = frozenset(
     f"tf.{name}"
     for name in (
@@ -56,6 +59,7 @@ class UnwatchedTensorSource(TapeRule):
     code = "TFX402"
     name = "unwatched-tensor-source"
     summary = "A gradient with respect to an unwatched tensor (not a Variable) is None: tape.watch it"
+    explains = (NO_GRADIENTS, GRADIENT_OF_NUMPY_VALUE, NONE_GRADIENT_USED)
     severity = Severity.WARNING
     triggers = ("GradientTape",)
     # It reports at the tape's gradient call.

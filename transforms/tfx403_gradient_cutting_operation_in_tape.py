@@ -31,7 +31,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Severity, Valid, argument
+from tffix.rule import FailureKind, Invalid, Rewrite, Severity, Valid, argument
 
 from ._shapes import INT_DTYPES, StaticValues
 from ._tape import (
@@ -45,6 +45,20 @@ from ._tape import (
     tape_dependence,
     tensorflow_alias,
 )
+
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+GRADIENT_OF_NUMPY_VALUE = FailureKind(
+    "gradient-of-numpy-value", "The gradient's target is a NumPy value, not a tensor",
+    """`tape.gradient(target, ...)` got a NumPy value: the computation left TensorFlow (`.numpy()`,
+    NumPy functions or Python floats) inside the tape, so the tape has no record of how the target
+    depends on the variables. Keep the whole computation in TensorFlow ops.""",
+    r"'numpy\.\w+' object has no attribute '_id'",
+    frame_hint=r"backprop|imperative_grad|gradient",
+)
+
+# Failures other rules are the main cause of, imported after this module's own (those modules import them).
+from .tfx401_work_outside_tape import NONE_GRADIENT_USED, NO_GRADIENTS  # noqa: E402
 
 # NumPy function -> the TensorFlow function computing the same (None: reported without a fix).
 NUMPY_TO_TF: dict[str, str | None] = {
@@ -69,6 +83,7 @@ class GradientCuttingOperationInTape(TapeRule):
     code = "TFX403"
     name = "gradient-cutting-operation-in-tape"
     summary = "`.numpy()`, NumPy or an integer cast on the way to the target cuts the gradient"
+    explains = (NO_GRADIENTS, GRADIENT_OF_NUMPY_VALUE, NONE_GRADIENT_USED)
     severity = Severity.WARNING
     triggers = ("GradientTape",)
     # It reports inside the tape.

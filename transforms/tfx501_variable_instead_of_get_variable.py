@@ -71,6 +71,8 @@ from ._graph import (
     line_of,
 )
 
+from .tfx502_get_variable_lookup_of_variable import GET_VARIABLE_WITHOUT_INITIALIZER, VARIABLE_STORE_REUSE
+
 
 class VariableInsteadOfGetVariable(Rule):
     """`tf.Variable` under a reusing `tf.variable_scope` makes a new variable on every call instead of
@@ -79,6 +81,7 @@ class VariableInsteadOfGetVariable(Rule):
     code = "TFX501"
     name = "variable-instead-of-get-variable"
     summary = "tf.Variable ignores variable_scope reuse: shared layers silently get duplicate weights"
+    explains = (GET_VARIABLE_WITHOUT_INITIALIZER, VARIABLE_STORE_REUSE)
     severity = Severity.WARNING
     triggers = ("Variable",)
     # It reports at the variable, only in graph code under a scope.

@@ -37,7 +37,7 @@ import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import (
     GRAPH_EVIDENCE,
@@ -58,6 +58,24 @@ from ._graph import (
     variable_lookups,
 )
 
+# The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
+# them list these objects too).
+GET_VARIABLE_WITHOUT_INITIALIZER = FailureKind(
+    "get-variable-without-initializer", "tf.get_variable looked up a variable that tf.Variable made",
+    """`tf.get_variable(name)` looks names up in TF1's variable store, but variables made with
+    `tf.Variable` never enter it. So `get_variable` tries to create a new variable of that name and has no
+    shape or initializer to create it with.""",
+    r"did not get an initializer",
+)
+
+VARIABLE_STORE_REUSE = FailureKind(
+    "variable-store-reuse", "TF1's variable store refused a tf.get_variable call",
+    """`tf.get_variable` serves a name from TF1's variable store only as the enclosing `variable_scope`
+    allows: without `reuse` an existing name is refused ("already exists"); with `reuse=True` a missing
+    one is ("does not exist"), and variables made with `tf.Variable` never enter the store at all.""",
+    r"Variable \S+ already exists, disallowed|Variable \S+ does not exist, or was not created with tf.get_variable",
+)
+
 
 class GetVariableLookupOfVariable(Rule):
     """A name-only `tf.get_variable("scope/name")` of a variable made by `tf.Variable` (or made by
@@ -66,6 +84,7 @@ class GetVariableLookupOfVariable(Rule):
     code = "TFX502"
     name = "get-variable-lookup-of-variable"
     summary = "tf.get_variable lookup of a variable the store cannot return (made by tf.Variable, or no reuse)"
+    explains = (GET_VARIABLE_WITHOUT_INITIALIZER, VARIABLE_STORE_REUSE)
     severity = Severity.ERROR
     triggers = ("get_variable",)
     # It reports at the lookup, only in graph code.
