@@ -1,0 +1,67 @@
+"""TFX607: `np.float`, `np.int`, `np.object`, `np.str`, `np.complex`, `np.unicode`: aliases of Python's builtins
+that NumPy removed.
+
+Old API: NumPy up to 1.19 exported the builtins under these names (`np.float is float` was True), deprecated
+them in 1.20 and removed them in 1.24. New API: the builtin itself (or an explicit NumPy scalar type such as
+`np.float64` where that is meant). Measured with NumPy 2.4 (docs/tensorflow-behaviour.md, Keras 3 and NumPy 2
+section; probe numpy2_removed_names.py): `np.float` raises `AttributeError: module 'numpy' has no attribute
+'float'. np.float was a deprecated alias for the builtin float ...`; the same for the five others.
+
+The fix writes the builtin: `np.float` -> `float`, `np.int` -> `int`, `np.object` -> `object`, `np.str` -> `str`,
+`np.complex` -> `complex`, `np.unicode` -> `str` (Python 3's unicode type). It is exact (the old name was the
+builtin object), hence safe. Where the builtin's name is rebound in that scope (a variable called `int`), it is
+reported without a fix.
+
+Not reported: `np.bool` and `np.long`. NumPy 2 brought both back (measured: `np.bool` is `numpy.bool`, the
+NumPy boolean scalar type; `np.long` is `numpy.int64`), so code using them runs.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+
+from ._numpy2 import numpy_attribute, shadowed
+
+BUILTIN_OF = {"float": "float", "int": "int", "object": "object", "str": "str", "complex": "complex", "unicode": "str"}
+
+
+class NumpyBuiltinAlias(Rule):
+    """`np.float` and the other removed aliases of Python builtins raise `AttributeError` on NumPy 1.24+."""
+
+    code = "TFX607"
+    name = "numpy-builtin-alias"
+    summary = "np.float / np.int / np.object / np.str / np.complex are gone (NumPy 1.24+): use the builtin"
+    severity = Severity.ERROR
+    triggers = tuple(BUILTIN_OF)
+
+    VALID = (
+        Valid("import numpy as np\nimport tensorflow as tf\nx = np.zeros(3, dtype=np.float32)\nb = np.bool\n"),
+        Valid("import tensorflow as tf\nclass C:\n    float = 1\nc = C().float\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import numpy as np\nimport tensorflow as tf\nx = np.zeros(3).astype(np.float)\n",
+            "import numpy as np\nimport tensorflow as tf\nx = np.zeros(3).astype(float)\n",
+        ),
+        Invalid(
+            "import numpy\nimport tensorflow as tf\nn = numpy.int(tf.size(x))\n",
+            "import numpy\nimport tensorflow as tf\nn = int(tf.size(x))\n",
+        ),
+        Invalid(
+            "import numpy as np\nimport tensorflow as tf\ndef f(int):\n    return np.int(int)\n",
+            None,
+        ),
+    )
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = numpy_attribute(self, node, frozenset(BUILTIN_OF))
+        if name is None:
+            return
+        builtin = BUILTIN_OF[name]
+        message = f"`np.{name}` was removed in NumPy 1.24 (`AttributeError`); it was the builtin `{builtin}`"
+        if shadowed(self, node, builtin):
+            self.report(node, message + f" (`{builtin}` is rebound here: write `builtins.{builtin}`)")
+            return
+        self.report(node, message, rewrite=Rewrite.replace(f"Use the builtin `{builtin}`", {node: cst.Name(builtin)}))

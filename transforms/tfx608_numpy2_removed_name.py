@@ -1,0 +1,95 @@
+"""TFX608: NumPy names removed in NumPy 2.0 (`np.float_`, `np.NaN`, `np.Inf`, `np.product`, `np.string_`, ...).
+
+Old API: NumPy 1.x kept many aliases (`np.float_` for `np.float64`, `np.NaN`/`np.Inf` for `np.nan`/`np.inf`,
+`np.product` for `np.prod`, `np.string_` for `np.bytes_`, `np.bool8` for `np.bool_`, `np.trapz` for what is now
+`np.trapezoid`) and a few helpers. New API: NumPy 2.0 removed them (NEP 52). Measured with NumPy 2.4
+(docs/tensorflow-behaviour.md, Keras 3 and NumPy 2 section; probe numpy2_removed_names.py): each raises
+`AttributeError` (`np.float_ was removed in the NumPy 2.0 release. Use np.float64 instead.`), and each
+replacement below exists.
+
+The fix writes the name NumPy 2 keeps for the same object, through the same module alias (`np.float_` ->
+`np.float64`, `numpy.Inf` -> `numpy.inf`, `np.NINF` -> `-np.inf`): the old name was an alias of exactly that
+object, so the fix is safe. Names without a same-object replacement (`np.in1d`: `np.isin` keeps the input's
+shape where `in1d` flattened; `np.asfarray`, `np.msort`, `np.cast`, `np.find_common_type`, `np.issubclass_`,
+`np.safe_eval`, `np.sctypes`) are reported without a fix, with what to use.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+
+from ._numpy2 import numpy_attribute
+
+RENAMED = {
+    "float_": "float64", "complex_": "complex128", "cfloat": "complex128", "singlecomplex": "complex64",
+    "longfloat": "longdouble", "longcomplex": "clongdouble", "clongfloat": "clongdouble",
+    "string_": "bytes_", "unicode_": "str_", "bool8": "bool_", "int0": "intp", "uint0": "uintp",
+    "NaN": "nan", "Inf": "inf", "Infinity": "inf", "infty": "inf", "PINF": "inf",
+    "product": "prod", "cumproduct": "cumprod", "alltrue": "all", "sometrue": "any", "round_": "round",
+    "trapz": "trapezoid", "mat": "asmatrix",
+}
+NEGATED = {"NINF": "inf"}
+ADVICE = {
+    "in1d": "`np.isin(a, b).ravel()` (isin keeps the shape of `a`; in1d flattened it)",
+    "asfarray": "`np.asarray(a, dtype=np.float64)` (asfarray kept other float dtypes)",
+    "msort": "`np.sort(a, axis=0)`",
+    "cast": "`np.asarray(a, dtype=...)`",
+    "find_common_type": "`np.result_type` or `np.promote_types`",
+    "issubclass_": "the builtin `issubclass` (which raises where issubclass_ returned False)",
+    "safe_eval": "`ast.literal_eval`",
+    "sctypes": "the dtypes by name",
+}
+# Where `-np.inf` needs parentheses to keep meaning `(-inf)`: an operand of `**`, an attribute's object, ...
+_TIGHT = (cst.Attribute, cst.Subscript, cst.UnaryOperation, cst.Await)
+
+
+class Numpy2RemovedName(Rule):
+    """A NumPy name removed in 2.0 raises `AttributeError`; the fix writes the name NumPy 2 keeps."""
+
+    code = "TFX608"
+    name = "numpy2-removed-name"
+    summary = "np.float_ / np.NaN / np.Inf / np.product / np.string_ ... were removed in NumPy 2.0"
+    severity = Severity.ERROR
+    triggers = (*RENAMED, *NEGATED, *ADVICE)
+
+    VALID = (
+        Valid("import numpy as np\nimport tensorflow as tf\nx = np.full(3, np.nan, dtype=np.float64)\n"),
+        Valid("import tensorflow as tf\nimport pandas as pd\nm = pd.NaT\nx = tf.constant(1.0)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import numpy as np\nimport tensorflow as tf\nbest = np.Inf\nx = np.zeros(2, np.float_)\n",
+            "import numpy as np\nimport tensorflow as tf\nbest = np.inf\nx = np.zeros(2, np.float64)\n",
+        ),
+        Invalid(
+            "import numpy as onp\nimport tensorflow as tf\nlow = onp.NINF ** 2\n",
+            "import numpy as onp\nimport tensorflow as tf\nlow = (-onp.inf) ** 2\n",
+        ),
+        Invalid("import numpy as np\nimport tensorflow as tf\nm = np.in1d(a, b)\n", None),
+    )
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = numpy_attribute(self, node, frozenset((*RENAMED, *NEGATED, *ADVICE)))
+        if name is None:
+            return
+        message = f"`np.{name}` was removed in NumPy 2.0 (`AttributeError`)"
+        if name in ADVICE:
+            self.report(node, f"{message}: use {ADVICE[name]}")
+            return
+        new = RENAMED.get(name) or NEGATED[name]
+        replacement: cst.BaseExpression = node.with_changes(attr=cst.Name(new))
+        spelled = f"np.{new}"
+        if name in NEGATED:
+            parent = self.parent(node)
+            tight = isinstance(parent, _TIGHT) or (
+                isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Power)
+            ) or (isinstance(parent, cst.Call) and parent.func is node)
+            replacement = cst.UnaryOperation(
+                cst.Minus(), replacement,
+                lpar=[cst.LeftParen()] if tight else [], rpar=[cst.RightParen()] if tight else [],
+            )
+            spelled = f"-np.{new}"
+        self.report(node, f"{message}: it was `{spelled}`",
+                    rewrite=Rewrite.replace(f"Write `{spelled}`", {node: replacement}))
