@@ -43,7 +43,8 @@ def _shape(value) -> list | None:
     if shape is None:
         return None
     try:
-        return [None if d is None else int(d) for d in tuple(shape)]
+        dims = [getattr(d, "value", d) for d in tuple(shape)]  # TF1 behaviour: Dimension objects
+        return [None if d is None else int(d) for d in dims]
     except (TypeError, ValueError):
         return None
 
