@@ -22,7 +22,7 @@ from rich.table import Table
 from . import __version__
 from .config import ConfigError, Settings, load_settings, matches_a_rule, valid_selectors
 from .registry import all_rules, fix_kind, markdown_table, rule_by_code
-from .reporting import ProgressBar, github_lines, json_document, summary_lines, text_lines
+from .reporting import ProgressBar, github_lines, json_document, repository_lines, summary_lines, text_lines
 from .runner import Mode, RunReport, run
 
 app = typer.Typer(
@@ -102,9 +102,12 @@ def _settings(paths: List[Path], config: Optional[Path], select, ignore, extend_
 def _report_problems(report: RunReport) -> None:
     for problem in report.all_problems:
         err.print(f"tffix: {escape(str(problem))}")
+    for line in repository_lines(report):
+        err.print(escape(line))
 
 
-PATHS = typer.Argument(..., help="Files or directories to analyse.", show_default=False, metavar="PATH")
+PATHS = typer.Argument(None, help="Files or directories to analyse; or repositories (folders, git URLs).",
+                       show_default=False, metavar="PATH")
 SELECT = typer.Option(None, "--select", metavar="CODES",
                       help="Only these rule codes or prefixes (comma-separated or repeated).")
 EXTEND_SELECT = typer.Option(None, "--extend-select", metavar="CODES",
@@ -129,9 +132,22 @@ NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the re
 FORCE_EXCLUDE = typer.Option(False, "--force-exclude", help="Apply `exclude` to files named explicitly too.")
 
 
+class ExecutorKind(str, enum.Enum):
+    local = "local"
+    dask = "dask"
+
+
+EXECUTOR = typer.Option(None, "--executor", help="local: worker processes here; dask: a Dask cluster "
+                        "(--scheduler, or a LocalCluster of --jobs workers). Default: \\[tool.tffix] executor, else local.")
+SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                         help="The Dask scheduler, e.g. tcp://host:8786 (with --executor dask).")
+REPOS_FROM = typer.Option(None, "--repos-from", metavar="FILE",
+                          help="Repositories to run over: one folder or git URL a line (URLs are cloned shallowly).")
+
+
 @app.command()
 def check(
-    paths: List[Path] = PATHS,
+    paths: Optional[List[str]] = PATHS,
     output_format: ReportFormat = REPORT_FORMAT,
     select: Optional[List[str]] = SELECT,
     extend_select: Optional[List[str]] = EXTEND_SELECT,
@@ -140,10 +156,16 @@ def check(
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
     force_exclude: bool = FORCE_EXCLUDE,
+    executor: Optional[ExecutorKind] = EXECUTOR,
+    scheduler: Optional[str] = SCHEDULER,
+    repos_from: Optional[Path] = REPOS_FROM,
 ) -> None:
     """Report findings: one line each, path:line:col: CODE message."""
+    paths, repositories = _targets(paths, repos_from)
     settings = _settings(paths, config, select, ignore, extend_select)
-    report = _run(paths, settings, Mode.CHECK, output_format, jobs, no_cache, force_exclude=force_exclude)
+    report = _run(paths, settings, Mode.CHECK, output_format, jobs, no_cache, force_exclude=force_exclude,
+                  **_execution(executor, scheduler, repositories, lambda p: _settings([p], config, select, ignore,
+                                                                                      extend_select)))
     if not _print_report(report, output_format):
         for line in text_lines(report):
             out.print(escape(line))
@@ -155,7 +177,7 @@ def check(
 
 @app.command()
 def apply(
-    paths: List[Path] = PATHS,
+    paths: Optional[List[str]] = PATHS,
     dry_run: bool = typer.Option(False, "--dry-run", "--diff", help="Print unified diffs; write nothing."),
     unsafe_fixes: Optional[bool] = typer.Option(
         None, "--unsafe-fixes/--no-unsafe-fixes", help="Also make fixes that may change what the program computes."
@@ -168,11 +190,17 @@ def apply(
     jobs: Optional[int] = JOBS,
     no_cache: bool = NO_CACHE,
     force_exclude: bool = FORCE_EXCLUDE,
+    executor: Optional[ExecutorKind] = EXECUTOR,
+    scheduler: Optional[str] = SCHEDULER,
+    repos_from: Optional[Path] = REPOS_FROM,
 ) -> None:
     """Apply the fixes in place (atomically), or show them as diffs with --dry-run."""
+    paths, repositories = _targets(paths, repos_from)
     settings = _settings(paths, config, select, ignore, extend_select)
     report = _run(paths, settings, Mode.DIFF if dry_run else Mode.FIX, output_format, jobs, no_cache, unsafe_fixes,
-                  force_exclude=force_exclude)
+                  force_exclude=force_exclude,
+                  **_execution(executor, scheduler, repositories, lambda p: _settings([p], config, select, ignore,
+                                                                                      extend_select)))
     if not _print_report(report, output_format):
         sys.stdout.flush()
         for outcome in report.outcomes:
@@ -188,14 +216,65 @@ def apply(
 
 
 def _run(paths, settings: Settings, mode: Mode, output_format: ReportFormat, jobs, no_cache, unsafe=None,
-         force_exclude=False):
-    """The run, with a progress bar on stderr when that is a terminal."""
+         force_exclude=False, executor=None, scheduler=None, repositories=None, settings_for=None):
+    """The run, with a progress bar on stderr when that is a terminal; over each repository when there are
+    several (`tffix.repos`), on one executor."""
     options = dict(unsafe=unsafe, jobs=jobs, cache=not no_cache, force_exclude=force_exclude,
-                   with_edits=output_format in (ReportFormat.json, ReportFormat.sarif))
-    if not err.is_terminal:
-        return run(paths, settings, mode, **options)
-    with ProgressBar(err, "checking" if mode is Mode.CHECK else "fixing") as bar:
-        return run(paths, settings, mode, progress=bar, **options)
+                   with_edits=output_format in (ReportFormat.json, ReportFormat.sarif),
+                   executor=executor, scheduler=scheduler)
+    if repositories is not None:
+        return _run_repositories(repositories, settings, mode, settings_for, options)
+    try:
+        if not err.is_terminal:
+            return run(paths, settings, mode, **options)
+        with ProgressBar(err, "checking" if mode is Mode.CHECK else "fixing") as bar:
+            return run(paths, settings, mode, progress=bar, **options)
+    except RuntimeError as exc:  # the executor cannot start (dask not installed, no scheduler there)
+        err.print(f"tffix: error: {escape(str(exc))}")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _targets(paths: Optional[List[str]], repos_from: Optional[Path]):
+    """The local paths to run over, and the repositories when this is a run over several (else None)."""
+    from .repos import is_url, read_list
+
+    entries = list(paths or ())
+    if repos_from is not None:
+        try:
+            entries += read_list(repos_from)
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(f"tffix: error: --repos-from {escape(str(repos_from))}: {escape(str(exc))}")
+            raise typer.Exit(EXIT_ERROR) from None
+    if not entries:
+        err.print("tffix: error: no PATH given (and no --repos-from)")
+        raise typer.Exit(EXIT_ERROR)
+    folders = [e for e in entries if is_url(e) or Path(e).is_dir()]
+    several = repos_from is not None or any(is_url(e) for e in entries) or len(folders) > 1
+    return [Path(e) for e in entries if not is_url(e)], (entries if several else None)
+
+
+def _execution(executor, scheduler, repositories, settings_for) -> dict:
+    return dict(executor=executor.value if executor is not None else None, scheduler=scheduler,
+                repositories=repositories, settings_for=settings_for)
+
+
+def _run_repositories(entries, settings: Settings, mode: Mode, settings_for, options) -> RunReport:
+    from .executors import make_executor
+    from .repos import Checkouts, run_repositories
+
+    jobs, scheduler = options.pop("jobs"), options.pop("scheduler") or settings.scheduler
+    kind = options.pop("executor") or settings.executor
+    with Checkouts(entries) as checkouts:
+        try:
+            executor = make_executor(kind, jobs=jobs, scheduler=scheduler)
+        except RuntimeError as exc:
+            err.print(f"tffix: error: {escape(str(exc))}")
+            raise typer.Exit(EXIT_ERROR) from None
+        try:
+            return run_repositories(checkouts.repositories, lambda repository: run(
+                [repository.folder], settings_for(repository.folder), mode, executor=executor, **options))
+        finally:
+            executor.close()
 
 
 def _print_report(report: RunReport, output_format: ReportFormat) -> bool:

@@ -227,12 +227,15 @@ class DaskExecutor:
         import logging
 
         self.cluster = None
-        if scheduler:
-            self.client = Client(scheduler)
-        else:
-            self.cluster = LocalCluster(n_workers=workers or runner.default_jobs(), threads_per_worker=1,
-                                        processes=True, dashboard_address=None, silence_logs=logging.ERROR)
-            self.client = Client(self.cluster)
+        try:
+            if scheduler:
+                self.client = Client(scheduler, timeout=30)
+            else:
+                self.cluster = LocalCluster(n_workers=workers or runner.default_jobs(), threads_per_worker=1,
+                                            processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise RuntimeError(f"cannot reach the Dask scheduler {scheduler or '(a LocalCluster)'}: {exc}") from None
 
     def close(self) -> None:
         self.client.close()

@@ -33,9 +33,26 @@ def json_document(report: RunReport) -> str:
             "fixed": [f.to_json() for f in report.fixed],
             "errors": [problem_json(p) for p in report.all_problems],
             "summary": summary_counts(report),
+            **({"repositories": repository_summaries(report)} if report.repositories else {}),
         },
         indent=2,
     )
+
+
+def repository_summaries(report: RunReport) -> list[dict]:
+    """A run over several repositories (tffix.repos): each one's summary, in the order they were named."""
+    return [{"repository": name, "summary": summary_counts(part)} for name, part in report.repositories]
+
+
+def repository_lines(report: RunReport) -> list[str]:
+    """One line per repository of a run over several: what was found, fixed and could not be read in it."""
+    lines = []
+    for name, part in report.repositories:
+        counts = summary_counts(part)
+        fixed = f", {counts['fixed']} fixed" if counts["fixed"] else ""
+        failed = f", {counts['failed']} failed" if counts["failed"] else ""
+        lines.append(f"{name}: {counts['files']} files, {_findings(counts['findings'])}{fixed}{failed}")
+    return lines
 
 
 def summary_counts(report: RunReport) -> dict:

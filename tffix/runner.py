@@ -72,6 +72,8 @@ class RunReport:
     problems: tuple[Problem, ...] = field(default=())  # problems not tied to one readable file (missing paths)
     interrupted: str | None = None  # the signal that stopped the run ("SIGINT", "SIGTERM"), if one did
     total: int = 0  # files found; more than len(outcomes) when interrupted
+    # A run over many repositories (tffix.repos): each repository as named, with its own report.
+    repositories: tuple[tuple[str, RunReport], ...] = ()
 
     @property
     def findings(self) -> list[Finding]:

@@ -114,4 +114,8 @@ def sarif_document(report: RunReport) -> str:
         }],
         "results": [_result(f, rule_index) for f in report.findings],
     }
+    if report.repositories:  # a run over several repositories: each one's summary
+        from .reporting import repository_summaries
+
+        run["properties"] = {"repositories": repository_summaries(report)}
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2)
