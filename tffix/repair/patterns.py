@@ -500,8 +500,8 @@ def _matmul_candidates(source, node, a, b, sa, sb, tf_name, imports, is_call) ->
             return None
         return len(x) >= 2 and len(y) >= 2 and x[-1] == y[-2]
 
-    ta = sa and len(sa) >= 2 and [*sa[:-2], sa[-1], sa[-2]]
-    tb = sb and len(sb) >= 2 and [*sb[:-2], sb[-1], sb[-2]]
+    ta = [*sa[:-2], sa[-1], sa[-2]] if sa is not None and len(sa) >= 2 else sa
+    tb = [*sb[:-2], sb[-1], sb[-2]] if sb is not None and len(sb) >= 2 else sb
     if sa is not None and len(sa) == 1:
         options.append(("make the vector a row: expand_dims(a, 0)",
                         (source.replace(a, f"{tf_name}.expand_dims({code_a}, 0)"),), fits([1, *sa], sb) is not False))
