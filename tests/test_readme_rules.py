@@ -1,6 +1,6 @@
-"""The README's rule table is what the rules themselves declare: a rule's code, name, severity, fix kind,
-selection and summary come from its module, and a stale README fails here (regenerate it with
-`tffix rules --format markdown`)."""
+"""The README's rule table and docs/rules.md are what the rules themselves declare: a rule's code, name,
+severity, fix, selection, summary and documentation come from its module, and a stale README or docs page
+fails here (regenerate them with `tffix rules --format markdown` and `tffix rules --format docs > docs/rules.md`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tffix.cli import app
-from tffix.registry import all_rules, markdown_table
+from tffix.registry import all_rules, markdown_table, rule_markdown, rules_page
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+RULES_PAGE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
 
 def readme_table() -> str:
@@ -46,3 +47,26 @@ def test_rule_docs_say_when_a_rule_runs_only_when_selected_by_code():
     for rule in all_rules():
         header = runner.invoke(app, ["rule", rule.code]).stdout.splitlines()[0]
         assert ("runs only when selected by code" in header) is (not rule.default_selected), header
+
+
+def test_docs_rules_page_is_generated_from_the_rules():
+    assert RULES_PAGE.read_text(encoding="utf-8") == rules_page(), (
+        "docs/rules.md is stale: tffix rules --format docs > docs/rules.md"
+    )
+    result = CliRunner().invoke(app, ["rules", "--format", "docs"])
+    assert result.exit_code == 0 and result.stdout == rules_page()
+
+
+def test_rules_page_holds_every_rules_documentation():
+    page = rules_page()
+    assert markdown_table() in page
+    for rule in all_rules():
+        assert f"\n## {rule.code} {rule.name}\n" in page
+        assert rule_markdown(rule, level=3) in page
+
+
+def test_rule_command_prints_the_registry_documentation():
+    runner = CliRunner()
+    for rule in all_rules():
+        stdout = runner.invoke(app, ["rule", rule.code]).stdout
+        assert stdout.endswith(rule_markdown(rule)), rule.code

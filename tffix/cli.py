@@ -21,7 +21,7 @@ from rich.table import Table
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings, matches_a_rule, valid_selectors
-from .registry import all_rules, fix_kind, markdown_table, rule_by_code
+from .registry import all_rules, fix_kind, markdown_table, rule_by_code, rule_markdown, rules_page
 from .reporting import ProgressBar, github_lines, json_document, repository_lines, summary_lines, text_lines
 from .runner import Mode, RunReport, run
 
@@ -47,6 +47,7 @@ class RulesFormat(str, enum.Enum):
     text = "text"
     json = "json"
     markdown = "markdown"  # the README's rule table
+    docs = "docs"  # docs/rules.md: the table and every rule's documentation
 
 
 def _version(value: bool) -> None:
@@ -305,10 +306,14 @@ def _exit_code(report: RunReport, *, changes: bool) -> int:
 @app.command("rules")
 def list_rules(
     output_format: RulesFormat = typer.Option(RulesFormat.text, "--output-format", "--format",
-                                              help="text, json, or markdown (the README's table)."),
+                                              help="text, json, markdown (the README's table), or docs "
+                                                   "(docs/rules.md)."),
 ) -> None:
     """List the rules."""
     rules = all_rules()
+    if output_format is RulesFormat.docs:
+        sys.stdout.write(rules_page(rules))
+        return
     if output_format is RulesFormat.markdown:
         sys.stdout.write(markdown_table(rules))
         return
@@ -342,20 +347,12 @@ def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. TFX301."))
     if rule is None:
         err.print(f"tffix: error: no rule {code!r}; `tffix rules` lists them")
         raise typer.Exit(EXIT_ERROR)
-    module_doc = sys.modules[rule.__module__].__doc__ or rule.__doc__ or ""
     # A rule out of the default selection says so where its documentation starts, with how to turn it on.
     selection = "" if rule.default_selected else f"; runs only when selected by code: select = [\"{rule.code}\"]"
     out.print(f"[bold]{rule.code}[/bold] {rule.name} ({rule.severity.value}; fix: {fix_kind(rule)}{escape(selection)})\n")
-    out.print(escape(module_doc.strip()))
-    for example in rule.INVALID[:1]:
-        out.print("\n[bold]Example[/bold]\n")
-        sys.stdout.flush()
-        out.print(escape(example.code.rstrip()), markup=True)
-        if example.expected is not None:
-            from .diff import unified_diff
-
-            out.print(f"\n[bold]Fixed{' (with --unsafe-fixes)' if example.unsafe else ''}[/bold]\n")
-            out.print(escape(unified_diff(example.code, example.expected, "example.py").rstrip()))
+    # The rule's own documentation (its module docstring's sections; the example from its INVALID examples).
+    out.file.flush()
+    sys.stdout.write(rule_markdown(rule))
 
 
 @app.command()

@@ -436,9 +436,12 @@ def hover(analysis: Analysis, position: types.Position, client: ClientSupport) -
 
 
 def rule_documentation(rule: type[Rule], markdown: bool) -> str:
+    """The rule's documentation as `tffix rule` prints it, from the registry (code blocks fenced in Markdown)."""
+    from .registry import rule_markdown
+
     name = f"**{rule.code}** `{rule.name}`" if markdown else f"{rule.code} {rule.name}"
     heading = f"{name}: {rule.summary}"
-    return f"{heading}\n\n{inspect.cleandoc(rule.__doc__ or '')}"
+    return f"{heading}\n\n{rule_markdown(rule, level=3, fence=markdown)}".rstrip()
 
 
 # --- the server --------------------------------------------------------------------------------------------------

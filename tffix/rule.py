@@ -118,12 +118,12 @@ class Fix:
         return cls(FixAvailability.NONE)
 
     @classmethod
-    def sometimes(cls, *safety: Applicability) -> Fix:
-        return cls(FixAvailability.SOMETIMES, frozenset(safety))
+    def sometimes(cls, *safety: Applicability | str) -> Fix:
+        return cls(FixAvailability.SOMETIMES, frozenset(Applicability(s) for s in safety))
 
     @classmethod
-    def always(cls, *safety: Applicability) -> Fix:
-        return cls(FixAvailability.ALWAYS, frozenset(safety))
+    def always(cls, *safety: Applicability | str) -> Fix:
+        return cls(FixAvailability.ALWAYS, frozenset(Applicability(s) for s in safety))
 
     def __post_init__(self) -> None:
         if (self.availability is FixAvailability.NONE) != (not self.safety):

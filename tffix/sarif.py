@@ -9,13 +9,14 @@ Files that could not be analysed are tool execution notifications of the run's i
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__
 from .model import Finding, Problem, Severity
-from .registry import all_rules
+from .registry import all_rules, rule_markdown
 from .runner import RunReport
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -99,7 +100,8 @@ def sarif_document(report: RunReport) -> str:
                         "id": rule.code,
                         "name": rule.name,
                         "shortDescription": {"text": rule.summary},
-                        "fullDescription": {"text": (rule.__doc__ or rule.summary).strip()},
+                        "fullDescription": {"text": inspect.cleandoc(rule.__doc__ or rule.summary)},
+                        "help": {"text": rule_markdown(rule, fence=False), "markdown": rule_markdown(rule)},
                         "defaultConfiguration": {"level": _level(rule.severity)},
                     }
                     for rule in rules

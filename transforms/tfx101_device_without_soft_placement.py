@@ -1,11 +1,10 @@
 """TFX101: TF1 graph code pins ops to a GPU/TPU and runs them in a Session without soft placement.
 
-In graph mode (`tensorflow.compat.v1` with `disable_v2_behavior()`, or legacy code built around `tf.Session`)
-a `with tf.device('/gpu:1'):` block is a hard requirement: on a machine without that device, the first
-`sess.run` raises `InvalidArgumentError: Cannot assign a device for operation ...: ... was explicitly assigned
-to /device:GPU:1 but available devices are [ .../device:CPU:0 ]` (measured with tensorflow-cpu 2.21:
-docs/tensorflow-behaviour.md, "Device placement"; probes device_missing_gpu_graph.py, device_colocated_initializer.py).
-The same holds for `/TPU:0`, `/device:GPU:0`, `/job:localhost/replica:0/task:0/device:GPU:0`, any case.
+## What it does
+
+Reports a `with tf.device(...)` pin to a GPU/TPU in TF1 graph code (`tensorflow.compat.v1` with
+`disable_v2_behavior()`, or legacy code built around `tf.Session`) that runs in a session whose config lacks
+soft placement (`/gpu:1`, `/TPU:0`, `/device:GPU:0`, `/job:localhost/replica:0/task:0/device:GPU:0`, any case).
 
 Reported only where this file shows both halves: it makes the session that runs the pinned ops, and that
 session's config lacks soft placement. A pin runs in a session when both are in one function, or the pin is
@@ -29,6 +28,27 @@ with such a config. Not reported, because the code here does not show a missing 
   of another job (`/job:worker/...`: soft placement cannot move an op to another process, measured), and
   device strings the code computes in a way this rule cannot read.
 
+Explicit `allow_soft_placement=False` (in the proto or as `config.allow_soft_placement = False`) is reported
+too.
+
+## Why is this bad?
+
+In graph mode a `with tf.device('/gpu:1'):` block is a hard requirement: the program fails on every machine
+without that device, at the first `sess.run`.
+
+## Measured TensorFlow behaviour
+
+On a machine without the device, the first `sess.run` raises `InvalidArgumentError: Cannot assign a device
+for operation ...: ... was explicitly assigned to /device:GPU:1 but available devices are [
+.../device:CPU:0 ]` (measured with tensorflow-cpu 2.21: docs/tensorflow-behaviour.md, "Device placement";
+probes device_missing_gpu_graph.py, device_colocated_initializer.py). The same holds for `/TPU:0`,
+`/device:GPU:0`, `/job:localhost/replica:0/task:0/device:GPU:0`, any case.
+
+`tf.config.set_soft_device_placement(True)` does not reach a session given an explicit ConfigProto
+(measured: TF 2.21 still raises) nor an InteractiveSession.
+
+## Fix safety
+
 The fix goes where the session's config is made:
 
 - `tf.ConfigProto(...)`, inline or in a variable (`config = tf.ConfigProto(); config.gpu_options.allow_growth
@@ -40,15 +60,14 @@ The fix goes where the session's config is made:
   the creator it makes by default, with that config.
 
 There is no global fix: `tf.config.set_soft_device_placement(True)` does not reach a session given an
-explicit ConfigProto (measured: TF 2.21 still raises) nor an InteractiveSession, and a library module must
-not change a process-wide setting when it is imported.
+explicit ConfigProto nor an InteractiveSession (above), and a library module must not change a process-wide
+setting when it is imported.
 
 The fix is safe: where every pinned device exists (and has a kernel for each pinned op), soft placement
 places every op exactly where it was pinned, so a working program computes the same; where one is missing,
-the op runs on a device that exists instead of raising. Explicit `allow_soft_placement=False` (in the proto
-or as `config.allow_soft_placement = False`) is reported too, with an unsafe fix that turns it to True: the
-author asked for strict placement, perhaps to be told when an op silently falls back to the CPU; overriding
-that is their call.
+the op runs on a device that exists instead of raising. Explicit `allow_soft_placement=False` gets an unsafe
+fix that turns it to True: the author asked for strict placement, perhaps to be told when an op silently
+falls back to the CPU; overriding that is their call.
 """
 
 from __future__ import annotations
@@ -58,7 +77,7 @@ import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import with_keyword
 from ._graph import (
@@ -100,6 +119,7 @@ class DeviceWithoutSoftPlacement(Rule):
     name = "device-without-soft-placement"
     summary = "GPU/TPU device pins in a TF1 Session without soft placement raise on machines without the device"
     explains = (CANNOT_ASSIGN_DEVICE, DEVICE_SPECIFICATION)
+    fix = Fix.sometimes("safe", "unsafe")
     severity = Severity.ERROR
     triggers = ("device",)
     # It reports at pins and sessions, and only in graph code.

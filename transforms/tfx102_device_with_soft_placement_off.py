@@ -1,18 +1,31 @@
 """TFX102: soft placement turned off, and ops pinned to a GPU/TPU that the machine may not have.
 
+## What it does
+
+Reports `tf.config.set_soft_device_placement(False)` in TF2 code that pins ops to a GPU or TPU
+(`with tf.device('/gpu:1'):`, `tf.device('/TPU:0')`).
+
+TF1 graph code with a session is left to TFX101 (a session's own ConfigProto decides there); pins to the CPU
+and pins under a `if tf.config.list_physical_devices('GPU'):`-style guard are not reported.
+
+## Why is this bad?
+
 TF2 eager code places ops softly by default: `with tf.device('/gpu:1'):` or `tf.device('/TPU:0')` on a
 machine without that device runs on the CPU. After `tf.config.set_soft_device_placement(False)` the pin is a
-hard requirement again, and on such a machine the first op raises `InvalidArgumentError: Could not satisfy
-device specification '/job:localhost/replica:0/task:0/device:GPU:1'. enable_soft_placement=0` in eager
-code, or `InvalidArgumentError: Unable to find any devices for spec /device:GPU:0` inside a `tf.function`
-(measured with tensorflow-cpu 2.21: docs/tensorflow-behaviour.md, "Device placement").
+hard requirement again, and the program fails on every machine without that device.
+
+## Measured TensorFlow behaviour
+
+On such a machine the first op raises `InvalidArgumentError: Could not satisfy device specification
+'/job:localhost/replica:0/task:0/device:GPU:1'. enable_soft_placement=0` in eager code, or
+`InvalidArgumentError: Unable to find any devices for spec /device:GPU:0` inside a `tf.function` (measured
+with tensorflow-cpu 2.21: docs/tensorflow-behaviour.md, "Device placement").
+
+## Fix safety
 
 The fix turns the call's argument to True. It is unsafe: turning soft placement off is a deliberate choice
 (often to be told when an op quietly runs on the CPU instead of the GPU), and only the author can decide to
 give it up. Where the device exists the program computes the same values either way.
-
-TF1 graph code with a session is left to TFX101 (a session's own ConfigProto decides there); pins to the CPU
-and pins under a `if tf.config.list_physical_devices('GPU'):`-style guard are not reported.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import GraphFacts, line_of, pin_text
 
@@ -46,6 +59,7 @@ class DeviceWithSoftPlacementOff(Rule):
     name = "device-with-soft-placement-off"
     summary = "Soft placement turned off while ops are pinned to a GPU/TPU: raises on machines without it"
     explains = (CANNOT_ASSIGN_DEVICE, DEVICE_SPECIFICATION)
+    fix = Fix.always("unsafe")
     severity = Severity.ERROR
     triggers = ("set_soft_device_placement",)
     # It reports at the switch, and only with a pin (kept with it).

@@ -1,25 +1,8 @@
 """TFX103: a tensor made under one `tf.device` block is used by ops pinned to another device (TF1 graph).
 
-This is NOT an error, and the fix changes no result. Measured with tensorflow-cpu 2.21 on two logical
-devices (docs/tensorflow-behaviour.md, "Device placement"; probe device_cross_two_cpus.py): a tensor produced under
-`/cpu:0` and consumed under `/cpu:1` runs, because TensorFlow's graph partitioner inserts the Send/Recv
-pair itself, once per tensor and destination device. Much online advice calling this an error is wrong.
+## What it does
 
-What the rule offers is clarity: the copy between devices is where multi-GPU programs spend their time and
-memory, and in the graph it is invisible. The fix creates the copy explicitly, under the consumer's device:
-
-    with tf.device('/gpu:1'):
-        gen_output_gpu1 = tf.identity(gen_output, name='gen_output_to_gpu1')
-        disc_output = tf.matmul(gen_output_gpu1, disc_w1)
-
-once per tensor and device; later uses on that device reuse it (also in a later block on the same device).
-The values computed are the same (the fixtures run both versions on two emulated devices with fixed seeds
-and compare), and the transfer now has a name in TensorBoard, the profiler and device-placement logs.
-Hence severity WARNING, and the rule is not in the default selection (`default_selected = False`): nothing
-fails; it is a readability and profiling aid that runs where asked for, by `select = ["TFX103"]` or from the
-editor's `refactor.rewrite` code action on a `with tf.device(...)` block. Its fix is safe: the identity
-copies the value the consumer read anyway, on the device the consumer reads it on (fixtures compare outputs).
-
+Reports a tensor made under one device and read under another, and makes the copy between them explicit.
 What counts: a name assigned from a TensorFlow op (or an operator on tensors, or a function of this module
 that returns one value) inside a `with tf.device(A):` block, then read as an operand of a TensorFlow op, an
 operator, or a call of this module's functions inside a `with tf.device(B):` block of the same function.
@@ -28,6 +11,36 @@ on others is the parameter-server layout, and each read is already an explicit o
 compared as far as the code tells: `'/cpu:0'` and `'/gpu:%d' % i` differ; two uses of the same `'/gpu:%d' % i`
 in one loop are the same device; `'/gpu:%d' % i` and `'/gpu:0'` cannot be told apart statically: that use
 is reported without a fix (a multi-GPU tower loop reading a tensor made by another tower).
+
+Hence severity WARNING, and the rule is not in the default selection (`default_selected = False`): nothing
+fails; it is a readability and profiling aid that runs where asked for, by `select = ["TFX103"]` or from the
+editor's `refactor.rewrite` code action on a `with tf.device(...)` block.
+
+## Why is this bad?
+
+This is NOT an error, and the fix changes no result. What the rule offers is clarity: the copy between
+devices is where multi-GPU programs spend their time and memory, and in the graph it is invisible. Much
+online advice calling this an error is wrong.
+
+## Measured TensorFlow behaviour
+
+Measured with tensorflow-cpu 2.21 on two logical devices (docs/tensorflow-behaviour.md, "Device placement";
+probe device_cross_two_cpus.py): a tensor produced under `/cpu:0` and consumed under `/cpu:1` runs, because
+TensorFlow's graph partitioner inserts the Send/Recv pair itself, once per tensor and destination device.
+
+## Fix safety
+
+The fix creates the copy explicitly, under the consumer's device:
+
+    with tf.device('/gpu:1'):
+        gen_output_gpu1 = tf.identity(gen_output, name='gen_output_to_gpu1')
+        disc_output = tf.matmul(gen_output_gpu1, disc_w1)
+
+once per tensor and device; later uses on that device reuse it (also in a later block on the same device).
+The values computed are the same (the fixtures run both versions on two emulated devices with fixed seeds
+and compare), and the transfer now has a name in TensorBoard, the profiler and device-placement logs.
+Its fix is safe: the identity copies the value the consumer read anyway, on the device the consumer reads it
+on (fixtures compare outputs).
 """
 
 from __future__ import annotations
@@ -39,7 +52,7 @@ import libcst.matchers as m
 
 from tffix.names import leaves
 from tffix.parents import children
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import Device, GraphFacts, device_at, fresh_name, insert_before, line_of, statement_of, GRAPH_EVIDENCE
 
@@ -89,6 +102,7 @@ class CrossDeviceTensorUse(Rule):
     code = "TFX103"
     name = "cross-device-tensor-use"
     summary = "A tensor crosses devices implicitly; make the transfer an explicit tf.identity (same results)"
+    fix = Fix.sometimes("safe")
     severity = Severity.WARNING
     # It reports no bug: a refactoring run only where asked for, by `select = ["TFX103"]` (prefixes leave it
     # out), or from the editor's refactor.rewrite code action on a device block.

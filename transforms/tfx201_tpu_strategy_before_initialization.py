@@ -1,12 +1,9 @@
 """TFX201: `TPUStrategy(resolver)` without connecting to the cluster and initializing the TPU system first.
 
-`tf.distribute.TPUStrategy` needs `tf.config.experimental_connect_to_cluster(resolver)` and
-`tf.tpu.experimental.initialize_tpu_system(resolver)` before it. Measured with tensorflow-cpu 2.21 on a
-machine without a TPU (docs/tensorflow-behaviour.md "TPU setup", probes tpu_setup.py, tpu_local_and_soft.py):
-`TPUStrategy(TPUClusterResolver(tpu='local'))` raises `IndexError: index 0 is out of bounds` (eagerly, and in a
-TF1 graph too; also with the connect alone); with the resolver connected, `initialize_tpu_system` raises
-`NotFoundError: TPUs not found in the cluster`; `TPUClusterResolver()` and `TPUStrategy()` raise
-`ValueError: Please provide a TPU Name to connect to.`.
+## What it does
+
+Reports a `tf.distribute.TPUStrategy` made without `tf.config.experimental_connect_to_cluster(resolver)` and
+`tf.tpu.experimental.initialize_tpu_system(resolver)` before it.
 
 Reported only where the missing set-up can be seen (preconditions):
 - the strategy's resolver is made here: no resolver (`TPUStrategy()`), `TPUStrategy(TPUClusterResolver(...))`,
@@ -20,6 +17,22 @@ Reported only where the missing set-up can be seen (preconditions):
   `experimental_connect_to_cluster` raises `ValueError: ... can only be called in eager mode` (measured) and
   the Session or Estimator initializes the TPU;
 - calls made before it anywhere in the module count (a set-up in a helper that runs first).
+
+## Why is this bad?
+
+`TPUStrategy` needs the connect and the initialize before it: without them it sees no TPU devices and
+raises, on a TPU machine and off one.
+
+## Measured TensorFlow behaviour
+
+Measured with tensorflow-cpu 2.21 on a machine without a TPU (docs/tensorflow-behaviour.md "TPU setup",
+probes tpu_setup.py, tpu_local_and_soft.py): `TPUStrategy(TPUClusterResolver(tpu='local'))` raises
+`IndexError: index 0 is out of bounds` (eagerly, and in a TF1 graph too; also with the connect alone); with
+the resolver connected, `initialize_tpu_system` raises `NotFoundError: TPUs not found in the cluster`;
+`TPUClusterResolver()` and `TPUStrategy()` raise `ValueError: Please provide a TPU Name to connect to.`. An
+explicit `grpc://host:port` address that is unreachable makes the connect hang (measured over 200 s).
+
+## Fix safety
 
 The fix inserts what is missing, in order, before the strategy: the resolver (as a name, when the strategy
 made its own), the connect, the initialize. So that the program still runs where there is no TPU, and only
@@ -36,8 +49,8 @@ Code already inside a `try` that catches `ValueError`, or under `if resolver:`, 
 
 Why the fix is safe (Ruff's definition): the strategy it guards could never be built, so no working program
 changes; on a TPU the program now runs as intended; without one it runs on the default strategy and says so
-where it raised before. Not curable: an explicit `grpc://host:port` address that is unreachable makes the
-connect hang (measured over 200 s); no `except` helps there.
+where it raised before. Not curable: an unreachable explicit address makes the connect hang; no `except`
+helps there.
 """
 
 from __future__ import annotations
@@ -46,7 +59,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._tape import chain, free_name, line_of, tensorflow_alias
 from ._tpu import (
@@ -100,6 +113,7 @@ class TpuStrategyBeforeInitialization(Rule):
     name = "tpu-strategy-before-initialization"
     summary = "TPUStrategy needs connect_to_cluster and initialize_tpu_system first; fall back when there is no TPU"
     explains = (TPU_NO_NAME, TPU_STRATEGY_BEFORE_INIT, TPU_NOT_FOUND)
+    fix = Fix.sometimes("safe")
     severity = Severity.ERROR
     triggers = ("TPUStrategy",)
     # It reports at the strategy; a set-up sliced away only makes it report more.

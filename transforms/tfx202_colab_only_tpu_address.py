@@ -1,12 +1,28 @@
 """TFX202: the TPU resolver is given `'grpc://' + os.environ['COLAB_TPU_ADDR']`, which exists only on Colab.
 
+## What it does
+
+Reports a TPU resolver given `'grpc://' + os.environ['COLAB_TPU_ADDR']` (directly, or through an address
+variable). A lookup guarded by `if 'COLAB_TPU_ADDR' in os.environ:` or by a `try` that catches `KeyError` is
+correct and left alone; an address variable also used elsewhere (printed, logged) is reported without a fix.
+
+## Why is this bad?
+
 The old Colab TPU runtime exported its TPU's address in `COLAB_TPU_ADDR`. Anywhere else (Kaggle, Cloud TPU
-VMs, today's Colab, a laptop, CI) the lookup raises `KeyError: 'COLAB_TPU_ADDR'` before TensorFlow is even
-asked (measured: docs/tensorflow-behaviour.md "TPU setup", probe tpu_setup.py colab_env).
+VMs, today's Colab, a laptop, CI) the lookup raises before TensorFlow is even asked.
+
+## Measured TensorFlow behaviour
+
+Outside that runtime the lookup raises `KeyError: 'COLAB_TPU_ADDR'` (measured: docs/tensorflow-behaviour.md
+"TPU setup", probe tpu_setup.py colab_env). Without a TPU, `TPUClusterResolver()` raises `ValueError`
+(measured). TensorFlow 2.21's resolver reads `TPU_NAME`, `KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS` and `TPU_CONFIG`,
+never `COLAB_TPU_ADDR`.
+
+## Fix safety
 
 `TPUClusterResolver()` without an address finds the TPU itself where there is one (Colab, Kaggle, Cloud TPU
 VMs), so the fix drops the address argument; an `ADDRESS = 'grpc://' + os.environ['COLAB_TPU_ADDR']` used only
-as the resolver's address goes with it. Without a TPU the resolver then raises `ValueError` (measured), so when
+as the resolver's address goes with it. Because the resolver then raises `ValueError` without a TPU, when
 the resolver is not already in a `try` that catches it, the fix also makes the detect-or-fall-back block of
 TFX201 (transforms/_tpu.py) around the resolver and its `TPUStrategy`, falling back to
 `tf.distribute.get_strategy()`; the two rules' fixes complete each other in either order. The fix removes every
@@ -14,13 +30,9 @@ use of `os` it touched, so it never needs an `import os`.
 
 The fix is unsafe (Ruff's definition): where `COLAB_TPU_ADDR` is set (Colab's old TPU runtime) the program
 works as written, and whether `TPUClusterResolver()` finds the same TPU there depends on the runtime also
-naming it in `TPU_NAME` (TensorFlow 2.21's resolver reads `TPU_NAME`, `KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS` and
-`TPU_CONFIG`, never `COLAB_TPU_ADDR`), which cannot be measured here; if it does not, the fixed program falls
-back to the default strategy (saying so) where it ran on a TPU. Today's Colab TPU runtime is a TPU VM, where
-`tpu='local'` is the resolver's argument.
-
-A lookup guarded by `if 'COLAB_TPU_ADDR' in os.environ:` or by a `try` that catches `KeyError` is correct and
-left alone; an address variable also used elsewhere (printed, logged) is reported without a fix.
+naming it in `TPU_NAME` (which the resolver reads, never `COLAB_TPU_ADDR`), which cannot be measured here; if
+it does not, the fixed program falls back to the default strategy (saying so) where it ran on a TPU. Today's
+Colab TPU runtime is a TPU VM, where `tpu='local'` is the resolver's argument.
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._tape import assignments_of, chain, block_statements
 from ._tpu import (
@@ -76,6 +88,7 @@ class ColabOnlyTpuAddress(Rule):
     name = "colab-only-tpu-address"
     summary = "os.environ['COLAB_TPU_ADDR'] raises KeyError outside Colab; let TPUClusterResolver() find the TPU"
     explains = (COLAB_TPU_ADDR, TPU_NO_NAME, TPU_NOT_FOUND)
+    fix = Fix.sometimes("unsafe")
     severity = Severity.ERROR
     triggers = ("COLAB_TPU_ADDR",)
     # The address is reported only where it reaches a resolver.

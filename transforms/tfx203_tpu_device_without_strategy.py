@@ -1,19 +1,31 @@
 """TFX203: `with tf.device('/TPU:0'):` in TF2 eager code with no TPU set up: it silently runs on the CPU.
 
+## What it does
+
+The rule reports (WARNING) a `tf.device(...)` whose literal device names a TPU, in a file that creates no
+TPUStrategy and initializes no TPU system. TF1 graph code (a `Session`, `disable_eager_execution`,
+`disable_v2_behavior`) is left to the device-placement rules: there the missing device is an error, not a
+silent fallback; so is eager code that turned soft placement off (`tf.config.set_soft_device_placement(False)`:
+`InvalidArgumentError`, measured).
+
+## Why is this bad?
+
+A TPU is only there once the program connected to it and initialized it (`TPUClusterResolver`,
+`experimental_connect_to_cluster`, `initialize_tpu_system`), and the way to use it is a
+`tf.distribute.TPUStrategy`: build the model under `strategy.scope()` and run steps with `strategy.run` (or
+Keras `fit`). So code that pins work to a TPU with `tf.device` while the file sets up no TPU at all believes
+it uses a TPU and does not.
+
+## Measured TensorFlow behaviour
+
 In TF2, eager execution places ops with soft placement on: a device that does not exist is ignored and the ops
 run on the CPU, with no error and no warning (measured: docs/tensorflow-behaviour.md "Device placement", TF2 eager
 `tf.device('/TPU:0')` with no such device runs on CPU; probe tpu_setup.py tpu_device prints
-`/job:localhost/replica:0/task:0/device:CPU:0`). A TPU is only there once the program connected to it and
-initialized it (`TPUClusterResolver`, `experimental_connect_to_cluster`, `initialize_tpu_system`), and the way
-to use it is a `tf.distribute.TPUStrategy`: build the model under `strategy.scope()` and run steps with
-`strategy.run` (or Keras `fit`). So code that pins work to a TPU with `tf.device` while the file sets up no
-TPU at all believes it uses a TPU and does not.
+`/job:localhost/replica:0/task:0/device:CPU:0`).
 
-The rule reports (WARNING, no fix: what to build under the strategy's scope is the author's call) a
-`tf.device(...)` whose literal device names a TPU, in a file that creates no TPUStrategy and initializes no
-TPU system. TF1 graph code (a `Session`, `disable_eager_execution`, `disable_v2_behavior`) is left to the
-device-placement rules: there the missing device is an error, not a silent fallback; so is eager code that
-turned soft placement off (`tf.config.set_soft_device_placement(False)`: `InvalidArgumentError`, measured).
+## Fix safety
+
+No fix: what to build under the strategy's scope is the author's call.
 """
 
 from __future__ import annotations
@@ -22,7 +34,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rule, Severity, Valid, argument
+from tffix.rule import Fix, Invalid, Rule, Severity, Valid, argument
 
 from ._tpu import INITIALIZE, STRATEGIES, is_tpu_device
 
@@ -41,6 +53,7 @@ class TpuDeviceWithoutStrategy(Rule):
     name = "tpu-device-without-strategy"
     summary = "tf.device('/TPU:0') without a TPU strategy silently runs on the CPU"
     explains = (CANNOT_ASSIGN_DEVICE, DEVICE_SPECIFICATION)
+    fix = Fix.none()
     severity = Severity.WARNING
     triggers = ("TPU", "tpu")
     # It reports at pins; a TPU set-up sliced away only makes it report more.

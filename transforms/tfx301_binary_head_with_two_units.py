@@ -1,8 +1,23 @@
 """TFX301: a binary classifier whose head has 2 units, trained with a binary loss on one target per example.
 
+## What it does
+
+The rule fires only when both sides are known: the predictions come from a `Dense(2)` head that this file
+builds (directly, through a Sequential list or `.add`, a functional or subclassed model, or a function that
+returns the model) without a softmax, and the targets are statically (N, 1) or (N,). Two-column targets
+(one-hot for two classes, or `tf.ones_like(output)`) are a valid multi-label use and are left alone, as is a
+softmax head with a categorical loss. A softmax head with a binary loss is reported without a fix: one
+softmax unit would always output 1.0.
+
+## Why is this bad?
+
 A binary cross-entropy compares each output with a target of the same shape. A `Dense(2)` head gives
-(N, 2); the targets of a binary task are (N, 1) or (N,). Measured with tensorflow-cpu 2.21 / Keras 3
-(docs/tensorflow-behaviour.md, probes losses_shapes.py dense2_bce and raw_sce2):
+(N, 2); the targets of a binary task are (N, 1) or (N,): the loss raises.
+
+## Measured TensorFlow behaviour
+
+Measured with tensorflow-cpu 2.21 / Keras 3 (docs/tensorflow-behaviour.md, probes losses_shapes.py
+dense2_bce and raw_sce2):
 
 - `keras.losses.BinaryCrossentropy(from_logits=True)(zeros((32, 1)), Dense(2) output)`, the function
   `keras.losses.binary_crossentropy`, and `model.compile(loss="binary_crossentropy")` then `fit` with (N, 1)
@@ -11,6 +26,8 @@ A binary cross-entropy compares each output with a target of the same shape. A `
 - `tf.nn.sigmoid_cross_entropy_with_logits(labels=(32, 1), logits=(32, 2))` raises
   `ValueError: logits and labels must have the same shape`.
 
+## Fix safety
+
 The fix gives the head the one unit a sigmoid/logit output of a binary task has: `Dense(2)` becomes
 `Dense(1)` (`units=2` becomes `units=1`). With one unit the loss computes exactly the binary cross-entropy
 the code asks for (a head with a sigmoid keeps it; with no activation, `from_logits=True` or the raw
@@ -18,13 +35,6 @@ the code asks for (a head with a sigmoid keeps it; with no activation, `from_log
 fails, but other code may read the head's two columns and run before it or beside it (`model.predict(x)`
 then `argmax(pred, axis=1)`, a two-column metric); with one column that code silently computes something
 else (argmax is always 0), and nothing in the file can show there is no such reader.
-
-The rule fires only when both sides are known: the predictions come from a `Dense(2)` head that this file
-builds (directly, through a Sequential list or `.add`, a functional or subclassed model, or a function that
-returns the model) without a softmax, and the targets are statically (N, 1) or (N,). Two-column targets
-(one-hot for two classes, or `tf.ones_like(output)`) are a valid multi-label use and are left alone, as is a
-softmax head with a categorical loss. A softmax head with a binary loss is reported without a fix: one
-softmax unit would always output 1.0.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._shapes import Static, StaticValues
 
@@ -73,6 +83,7 @@ class BinaryHeadWithTwoUnits(Rule):
     name = "binary-head-with-two-units"
     summary = "A binary loss on single-column targets needs a 1-unit head, not Dense(2)"
     explains = (TARGET_OUTPUT_SHAPE, LOGITS_LABELS_SHAPE, LOGITS_LABELS_BROADCASTABLE, DIMENSIONS_MUST_BE_EQUAL)
+    fix = Fix.sometimes("unsafe")
     severity = Severity.ERROR
     triggers = ("binary_crossentropy", "BinaryCrossentropy", "sigmoid_cross_entropy_with_logits")
     # A binary loss: called, or compiled in (`compile(loss="binary_crossentropy")` references it too).

@@ -1,7 +1,27 @@
 """TFX302: targets whose shape differs from the logits' in a raw `tf.nn` cross-entropy op, which raises.
 
-The raw ops do not align ranks as Keras losses do. Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md,
-probes losses_shapes.py raw_sce and dtype_cases.py softmax_ce_shape):
+## What it does
+
+Reports labels whose static shape differs from the logits' in `tf.nn.sigmoid_cross_entropy_with_logits`,
+`weighted_cross_entropy_with_logits`, `sparse_softmax_cross_entropy_with_logits` and
+`softmax_cross_entropy_with_logits`.
+
+The check is on static shapes only: in a TF1 graph where a rank is statically unknown (a placeholder without
+a shape, fed (4, 3), through `tf.matmul(x, w)` with w (3, 1)), labels (4,) and logits (4, 1) broadcast into a
+(4, 4) loss without an error (measured), so where the inference knows only the logits' last dimension the
+finding says so, and it offers no fix: the logits' rank decides the layout.
+
+Keras losses (`BinaryCrossentropy`, `MeanSquaredError`) with targets (32,) and outputs (32, 1) run: Keras
+aligns the ranks, so they are not this rule's business.
+
+## Why is this bad?
+
+The raw ops do not align ranks as Keras losses do: labels laid out unlike the logits make the op raise.
+
+## Measured TensorFlow behaviour
+
+Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, probes losses_shapes.py raw_sce and
+dtype_cases.py softmax_ce_shape):
 
 - `tf.nn.sigmoid_cross_entropy_with_logits(labels=(32,), logits=(32, 1))` (and `weighted_cross_entropy_with_logits`)
   raise `ValueError: logits and labels must have the same shape, received ((32, 1) vs (32,))`; so do
@@ -11,13 +31,7 @@ probes losses_shapes.py raw_sce and dtype_cases.py softmax_ce_shape):
 - `tf.nn.softmax_cross_entropy_with_logits(labels=(4, 3), logits=(4, 4))` raises `InvalidArgumentError: logits
   and labels must be broadcastable`.
 
-The check is on static shapes only: in a TF1 graph where a rank is statically unknown (a placeholder without
-a shape, fed (4, 3), through `tf.matmul(x, w)` with w (3, 1)), labels (4,) and logits (4, 1) broadcast into a
-(4, 4) loss without an error (measured), so where the inference knows only the logits' last dimension the
-finding says so, and it offers no fix: the logits' rank decides the layout.
-
-Keras losses (`BinaryCrossentropy`, `MeanSquaredError`) with targets (32,) and outputs (32, 1) run: Keras
-aligns the ranks, so they are not this rule's business.
+## Fix safety
 
 The fix, when the shapes hold the same values laid out differently (they differ only by dimensions of size 1),
 reshapes the labels to the logits' layout: `tf.reshape(labels, [-1, 1])` (or `[-1]`, the batch dimension left
@@ -33,7 +47,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._shapes import Shape, Static, StaticValues, broadcast
 
@@ -82,6 +96,7 @@ class TargetRankMismatch(Rule):
     name = "target-rank-mismatch"
     summary = "Labels shaped unlike the logits make a raw tf.nn cross-entropy op raise"
     explains = (TARGET_OUTPUT_SHAPE, LOGITS_LABELS_SHAPE, SPARSE_LABELS_RANK, LOGITS_LABELS_BROADCASTABLE, DIMENSIONS_MUST_BE_EQUAL)
+    fix = Fix.sometimes("safe")
     severity = Severity.ERROR
     triggers = ("cross_entropy_with_logits",)
     # It reports at the op.

@@ -1,5 +1,26 @@
 """TFX303: an integer tensor and a float tensor as operands of one op; TensorFlow never converts between them.
 
+## What it does
+
+Reports an op (`tf.matmul`, an arithmetic operator, `tf.nn.sigmoid_cross_entropy_with_logits`' labels) whose
+operands are an integer tensor and a float tensor (or a Python float).
+
+What is NOT an error and never reported: a float tensor with a Python int (`x + 1`), a Python list or NumPy
+array with a tensor in an arithmetic operator (converted to the tensor's dtype), an integer tensor into a
+Keras layer or Keras loss (Keras casts), KerasTensors (`keras.Input(dtype="int32") + ...`: Keras converts).
+
+NumPy-style type promotion changes this. A module that calls
+`tf.experimental.numpy.experimental_enable_numpy_behavior(...)` (or TensorFlow's own
+`np_config.enable_numpy_behavior`, `ops.set_dtype_conversion_mode`) switches it on for the whole process.
+So in such a module the rule reports only what raises under every mode the module can switch on (below);
+importing `tf.experimental.numpy` alone switches nothing (measured: `int32 + float32` still raises).
+
+## Why is this bad?
+
+TensorFlow never converts dtypes between operands: the op raises.
+
+## Measured TensorFlow behaviour
+
 Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, "Losses, shapes, dtypes"; probes dtype_cases.py):
 
 - `tf.matmul(int32, float32)`, `int32 + float32` (and `- * // % ** @`) in eager raise `InvalidArgumentError:
@@ -12,15 +33,8 @@ Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, "Losses, shapes
   array) raises `InvalidArgumentError: cannot compute Mul as input #1 was expected to be a float tensor but
   is a int32 tensor` (a TypeError in a graph).
 
-What is NOT an error and never reported: a float tensor with a Python int (`x + 1`), a Python list or NumPy
-array with a tensor in an arithmetic operator (converted to the tensor's dtype), an integer tensor into a
-Keras layer or Keras loss (Keras casts), KerasTensors (`keras.Input(dtype="int32") + ...`: Keras converts).
-
-NumPy-style type promotion changes this. A module that calls
-`tf.experimental.numpy.experimental_enable_numpy_behavior(...)` (or TensorFlow's own
-`np_config.enable_numpy_behavior`, `ops.set_dtype_conversion_mode`) switches it on for the whole process.
-Measured (TF 2.21, eager and TF1 graphs alike; every int8..uint64 with float16/bfloat16/float32/float64 and a
-Python float):
+With NumPy-style type promotion switched on, measured (TF 2.21, eager and TF1 graphs alike; every
+int8..uint64 with float16/bfloat16/float32/float64 and a Python float):
 
 - `dtype_conversion_mode='legacy'` (the default; `prefer_float32=` changes only result dtypes): the operators
   `+ - * / // % ** @` of an integer and a float tensor or a Python float compute (NumPy's promotion: int32 +
@@ -33,8 +47,7 @@ Python float):
   tf.ones(2)` raises), which this rule does not track: no finding;
 - `'off'`: as without the call. A mode that is not a string literal: no finding.
 
-So in such a module the rule reports only what raises under every mode the module can switch on; importing
-`tf.experimental.numpy` alone switches nothing (measured: `int32 + float32` still raises).
+## Fix safety
 
 The fix casts the integer side to the float side's dtype (`tf.cast(x, tf.float32)`), spelled with the name the
 file already uses for TensorFlow, or `import tensorflow` when the file has none. It is safe: the op could only
@@ -48,7 +61,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import TF, Operand, describe, operand
 from ._shapes import FLOAT_DTYPES, StaticValues, VALUE_SOURCES
@@ -117,6 +130,7 @@ class IntegerFloatOperands(Rule):
     name = "integer-float-operands"
     summary = "Integer and float tensors in one op raise; cast the integer side to the float dtype"
     explains = (DTYPE_MISMATCH,)
+    fix = Fix.always("safe")
     severity = Severity.ERROR
     triggers = ("tensorflow",)
     # An operator has no API name: the integer tensor's maker is the anchor.

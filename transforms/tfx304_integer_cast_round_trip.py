@@ -1,9 +1,6 @@
 """TFX304: a float tensor cast to an integer dtype and back, between the variables and a differentiated loss.
 
-`tf.cast(x, tf.int32)` has no gradient: TensorFlow treats integer tensors as constants. A generator whose
-output goes through `tf.cast(..., tf.int32)` and back to float before the discriminator still runs, but
-`tape.gradient(loss, generator.trainable_variables)` is all None and the generator silently never learns
-(measured: docs/tensorflow-behaviour.md, "generator output tf.cast(x, tf.int32) then cast back").
+## What it does
 
 Rounding through an integer is often meant: a warm-up or step-wise learning-rate schedule computed from the
 global step, whole-pixel sizes in an input pipeline, pixels through uint8 in an augmentation, an accuracy
@@ -19,6 +16,19 @@ carries a gradient, so the rule reports only where the code shows one:
 - never under `tf.stop_gradient`. TF1 graph code (`tf.gradients`, `optimizer.minimize`) where the model is
   built elsewhere shows no such path in one place: no finding.
 
+## Why is this bad?
+
+`tf.cast(x, tf.int32)` has no gradient: TensorFlow treats integer tensors as constants. A generator whose
+output goes through `tf.cast(..., tf.int32)` and back to float before the discriminator still runs, but
+`tape.gradient(loss, generator.trainable_variables)` is all None and the generator silently never learns.
+
+## Measured TensorFlow behaviour
+
+The gradient through the round trip is None (measured: docs/tensorflow-behaviour.md, "generator output
+tf.cast(x, tf.int32) then cast back").
+
+## Fix safety
+
 The fix drops the cast to the integer dtype and keeps the cast back, which now casts the float value to the
 same float dtype as before, so later code sees the dtype it saw. It is unsafe: without the rounding the
 forward values change too, which the cure (a gradient) does not require. `w = tf.cast(w, tf.int32)` is
@@ -32,7 +42,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._shapes import StaticValues
 from ._tape import Dependence, Flow, assignments_of, known_not_float, tape_dependence, tapes_in
@@ -51,6 +61,7 @@ class IntegerCastRoundTrip(Rule):
     name = "integer-cast-round-trip"
     summary = "Casting through an integer dtype on the way to a differentiated loss cuts the gradient"
     explains = (NO_GRADIENTS, NONE_GRADIENT_USED)
+    fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
     triggers = ("cast",)
     # It reports at the cast.

@@ -1,11 +1,6 @@
 """TFX305: `tf.matmul` (or `@`) of operands whose static shapes have different inner dimensions.
 
-Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, probes losses_shapes.py matmul_bad):
-
-- eagerly, `tf.matmul(zeros((2, 2)), zeros((3, 2)))` and `a @ b` raise `InvalidArgumentError: Matrix
-  size-incompatible: In[0]: [2,2], In[1]: [3,2]` (batched: `BatchMatMulV2` with the same message);
-- in a TF1 graph, and inside `tf.function`, the graph cannot be built: `ValueError: Dimensions must be
-  equal, but are 2 and 3 for '{{node MatMul}} ...' with input shapes: [?,2], [3,2]`.
+## What it does
 
 The rule fires only when both inner dimensions are known statically: shapes from literals, `tf.constant`,
 `tf.zeros/ones/random.*`, placeholders, `get_variable`, `tf.Variable` of those, earlier matmuls and
@@ -13,6 +8,22 @@ transposes (see `_shapes.py`); `transpose_a/b` and `adjoint_a/b` given as litera
 
 `@` counts only where an operand is a TensorFlow tensor (made by a `tf.` op, directly or through names):
 of two NumPy arrays it is NumPy's product, which raises NumPy's own error.
+
+## Why is this bad?
+
+A matrix product needs the first operand's last dimension to equal the second's first (non-batch) one: the
+op raises, or the graph cannot be built.
+
+## Measured TensorFlow behaviour
+
+Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, probes losses_shapes.py matmul_bad):
+
+- eagerly, `tf.matmul(zeros((2, 2)), zeros((3, 2)))` and `a @ b` raise `InvalidArgumentError: Matrix
+  size-incompatible: In[0]: [2,2], In[1]: [3,2]` (batched: `BatchMatMulV2` with the same message);
+- in a TF1 graph, and inside `tf.function`, the graph cannot be built: `ValueError: Dimensions must be
+  equal, but are 2 and 3 for '{{node MatMul}} ...' with input shapes: [?,2], [3,2]`.
+
+## Fix safety
 
 Where transposing one operand makes the dimensions agree (weights stored as (out, in), attention scores
 `q @ k` written for `q @ k^T`), the fix transposes it: `transpose_b=True` (or `transpose_a=True`, or removing
@@ -26,7 +37,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import TF, describe, from_tensorflow, is_true, unparenthesized, with_keyword, without_keyword
 from ._shapes import Shape, StaticValues, VALUE_SOURCES
@@ -57,6 +68,7 @@ class MatmulInnerDimensionMismatch(Rule):
     name = "matmul-inner-dimension-mismatch"
     summary = "tf.matmul / @ of matrices whose inner dimensions disagree raises"
     explains = (MATMUL_INNER_DIMENSIONS, DIMENSIONS_MUST_BE_EQUAL)
+    fix = Fix.sometimes("unsafe")
     severity = Severity.ERROR
     triggers = ("matmul", "@")
     # `@` has no API name: the TensorFlow operand's maker is the anchor.

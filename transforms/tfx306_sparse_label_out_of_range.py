@@ -1,5 +1,19 @@
 """TFX306: sparse class-id labels with a literal value outside [0, number of classes).
 
+## What it does
+
+Reports literal sparse labels with a value outside [0, number of classes). The number of classes is the last
+dimension of the logits, known statically (a `Dense(k)` head, a literal constructor, a placeholder or
+variable shape); the labels are literal (`[1, 2, 3]`, `tf.constant([...])`, `np.array([...])`, or a name
+bound to one). A value equal to the loss's literal `ignore_class` is allowed.
+
+## Why is this bad?
+
+A sparse cross-entropy takes one class index per example, in [0, number of classes): any other label makes
+the loss raise.
+
+## Measured TensorFlow behaviour
+
 Measured with tensorflow-cpu 2.21 / Keras 3 (docs/tensorflow-behaviour.md, probes losses_shapes.py sparse_oob and
 sparse_oob_nn): a label of 4 (or 3, or -1) for logits with 3 classes raises `InvalidArgumentError: Received a
 label value of 4 which is outside the valid range of [0, 3)` from
@@ -9,9 +23,7 @@ label value of 4 which is outside the valid range of [0, 3)` from
 - `tf.nn.sparse_softmax_cross_entropy_with_logits` eagerly, and from `Session.run` in a TF1 graph;
 - `model.fit` of a model compiled with `loss="sparse_categorical_crossentropy"` ("Graph execution error").
 
-The number of classes is the last dimension of the logits, known statically (a `Dense(k)` head, a literal
-constructor, a placeholder or variable shape); the labels are literal (`[1, 2, 3]`, `tf.constant([...])`,
-`np.array([...])`, or a name bound to one). A value equal to the loss's literal `ignore_class` is allowed.
+## Fix safety
 
 Report-only: whether the labels are one-based, the model has a class too few, or the data is wrong is a
 decision about the data; the message names the values, the valid range and both ways out.
@@ -23,7 +35,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rule, Severity, Valid, argument, literal_int
+from tffix.rule import FailureKind, Fix, Invalid, Rule, Severity, Valid, argument, literal_int
 
 from ._dtypes import LossFamily, describe, literal_ints, loss_object, model_output
 from ._shapes import Static, StaticValues
@@ -59,6 +71,7 @@ class SparseLabelOutOfRange(Rule):
     name = "sparse-label-out-of-range"
     summary = "Sparse labels outside [0, classes) make the sparse cross-entropy raise"
     explains = (SPARSE_LABEL_OUT_OF_RANGE,)
+    fix = Fix.none()
     severity = Severity.ERROR
     triggers = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "sparse_softmax_cross_entropy")
     # The loss: called, or compiled in (`compile(loss="sparse_categorical_crossentropy")` references it).

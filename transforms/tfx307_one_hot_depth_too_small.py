@@ -1,20 +1,33 @@
 """TFX307: `tf.one_hot` of literal labels with a value at or above `depth`: that row is all zeros, silently.
 
+## What it does
+
+Reports `tf.one_hot` of literal labels with a value at or above `depth`. (Negative ids, often used on purpose
+for "no class", give all-zero rows too and are not reported.) The rule stays silent when the labels are not
+literal: a depth that merely disagrees with the logits is TFX302's finding for the raw op.
+
+## Why is this bad?
+
+That label's row is all zeros: the loss of that example is 0 and it is dropped from training without a
+word. When the one-hot is compared with logits whose last dimension is known and larger (the loss is the
+next statement's `CategoricalCrossentropy`, `categorical_crossentropy`, `softmax_cross_entropy_with_logits`,
+or `fit` of a model compiled with a categorical cross-entropy), the shapes disagree as well and the loss
+raises.
+
+## Measured TensorFlow behaviour
+
 Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, probes losses_shapes.py onehot): `tf.one_hot([0, 1,
 3], depth=3)` gives `[[1, 0, 0], [0, 1, 0], [0, 0, 0]]` without any error, and `CategoricalCrossentropy` or
 `tf.nn.softmax_cross_entropy_with_logits` of that target against 3-class logits runs and returns 0 for the
-example: it is dropped from training without a word. (Negative ids, often used on purpose for "no class",
-give all-zero rows too and are not reported.)
+example. Against wider logits the loss raises `ValueError: Arguments target and output must have the same
+shape` or `InvalidArgumentError: logits and labels must be broadcastable`.
 
-When the one-hot is compared with logits whose last dimension is known and larger (the loss is the next
-statement's `CategoricalCrossentropy`, `categorical_crossentropy`, `softmax_cross_entropy_with_logits`, or
-`fit` of a model compiled with a categorical cross-entropy), the shapes disagree as well and the loss raises
-(`ValueError: Arguments target and output must have the same shape`, `InvalidArgumentError: logits and labels
-must be broadcastable`). There the number of classes is known, and the unsafe fix sets `depth` to it: it
+## Fix safety
+
+Where the logits are wider, the number of classes is known, and the unsafe fix sets `depth` to it: it
 encodes every label and matches the logits. It is unsafe because the labels rather than the depth may be
 what is wrong. Without logits wider than every label, the rule only reports: the depth, the model's class
-count or the labels must change, and only the author knows which. The rule stays silent when the labels are
-not literal: a depth that merely disagrees with the logits is TFX302's finding for the raw op.
+count or the labels must change, and only the author knows which.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import LossFamily, literal_ints, loss_object, model_output, passed_as_argument
 from ._shapes import Static, StaticValues
@@ -66,6 +79,7 @@ class OneHotDepthTooSmall(Rule):
     name = "one-hot-depth-too-small"
     summary = "tf.one_hot with a label >= depth gives an all-zero row; the example silently stops counting"
     explains = (TARGET_OUTPUT_SHAPE, LOGITS_LABELS_BROADCASTABLE)
+    fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
     triggers = ("one_hot",)
     # It reports at the one-hot.

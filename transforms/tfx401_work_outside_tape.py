@@ -1,18 +1,29 @@
 """TFX401: the target of `tape.gradient` is computed after the `with tf.GradientTape()` block ended.
 
-A tape records the operations run while its `with` block is open. A loss computed after the block from values
-recorded inside it is not recorded: `tape.gradient(loss, variables)` returns None for every variable (measured:
-docs/tensorflow-behaviour.md, GradientTape, "forward pass inside the tape, loss computed after the with block";
-probe tape_cases.py loss_outside), and a Keras optimizer given only None gradients raises
-`ValueError: No gradients provided for any variable`. The same holds inside `@tf.function`. Updating a
-variable inside the tape (`x.assign_add`) does NOT make the gradient None (probe assign_in_tape): only work done
-outside the block is lost.
+## What it does
 
-Only statements that compute (a call or an operator in what they assign) lose the gradient: a Python alias
-or unpacking after the block (`loss = outputs[0]`, also under `if isinstance(outputs, tuple) and
-len(outputs) == 1:`) is the very tensor the tape recorded, and is not reported. Nor is work done in a
-`with tape:` block after the first one: entering the tape again records it (measured: TF 2.21 gives the
-gradient of a persistent tape's loss computed there).
+Reports `tape.gradient(target, ...)` whose target is computed after the tape's block. Only statements that
+compute (a call or an operator in what they assign) lose the gradient: a Python alias or unpacking after the
+block (`loss = outputs[0]`, also under `if isinstance(outputs, tuple) and len(outputs) == 1:`) is the very
+tensor the tape recorded, and is not reported. Nor is work done in a `with tape:` block after the first one:
+entering the tape again records it (measured: TF 2.21 gives the gradient of a persistent tape's loss computed
+there).
+
+## Why is this bad?
+
+A tape records the operations run while its `with` block is open. A loss computed after the block from values
+recorded inside it is not recorded: the gradient is None for every variable, so nothing trains, or the
+optimizer raises.
+
+## Measured TensorFlow behaviour
+
+`tape.gradient(loss, variables)` returns None for every variable (measured: docs/tensorflow-behaviour.md,
+GradientTape, "forward pass inside the tape, loss computed after the with block"; probe tape_cases.py
+loss_outside), and a Keras optimizer given only None gradients raises `ValueError: No gradients provided for
+any variable`. The same holds inside `@tf.function`. Updating a variable inside the tape (`x.assign_add`)
+does NOT make the gradient None (probe assign_in_tape): only work done outside the block is lost.
+
+## Fix safety
 
 The fix moves into the end of the tape block exactly the statements the target depends on (transitively,
 through names assigned after the block), in their order, and leaves every other statement where it is: a step
@@ -29,7 +40,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Severity, Valid
 
 from ._tape import (
     Flow,
@@ -83,6 +94,7 @@ class WorkOutsideTape(TapeRule):
     name = "work-outside-tape"
     summary = "The gradient target is computed after the GradientTape block, so its gradient is None"
     explains = (NO_GRADIENTS, GRADIENT_OF_NUMPY_VALUE, NONE_GRADIENT_USED)
+    fix = Fix.sometimes("safe")
     severity = Severity.WARNING
     triggers = ("GradientTape",)
     # It reports at the tape's gradient call.

@@ -1,17 +1,29 @@
 """TFX402: `tape.gradient(target, x)` with `x` a tensor (not a Variable) that the tape never watched.
 
+## What it does
+
+The rule fires only when every assignment of `x` is, before the `with`, a tensor made by one of the
+constructors below and not known to be of an integer dtype (watching an integer tensor still gives None), and
+the target is computed from it (otherwise the gradient is None, watched or not); a `tf.Variable`,
+`model.trainable_variables` or a value of unknown origin never fires.
+
+## Why is this bad?
+
 A tape watches trainable `tf.Variable`s it sees used, and nothing else. The gradient with respect to a
 `tf.constant` (or any other tensor: `tf.convert_to_tensor`, `tf.random.normal`, `tf.zeros`, arithmetic on those)
-is None unless the tape was told `tape.watch(x)` (measured: docs/tensorflow-behaviour.md, GradientTape, "loss of a
-tf.constant that was never tape.watch-ed"; probe tape_cases.py tensor_not_watched). With nested tapes each tape
-must watch it: the outer gradient of an inner gradient is None when only the inner tape watched the constant.
+is None unless the tape was told `tape.watch(x)`. With nested tapes each tape must watch it: the outer
+gradient of an inner gradient is None when only the inner tape watched the constant.
+
+## Measured TensorFlow behaviour
+
+The gradient of a tensor the tape did not watch is None (measured: docs/tensorflow-behaviour.md,
+GradientTape, "loss of a tf.constant that was never tape.watch-ed"; probe tape_cases.py tensor_not_watched).
+
+## Fix safety
 
 The fix inserts `tape.watch(x)` at the top of the block, after any `watch` calls already there, one for each
 unwatched tensor source (a list or tuple of sources gets one per constant). It is safe: watching only adds the
-gradient that was asked for. The rule fires only when every assignment of `x` is, before the `with`, a tensor
-made by one of those constructors and not known to be of an integer dtype (watching an integer tensor still
-gives None), and the target is computed from it (otherwise the gradient is None, watched or not); a
-`tf.Variable`, `model.trainable_variables` or a value of unknown origin never fires.
+gradient that was asked for.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Severity, Valid
+from tffix.rule import Fix, Invalid, Rewrite, Severity, Valid
 
 from ._shapes import FLOAT_DTYPES, StaticValues
 from ._tape import (
@@ -60,6 +72,7 @@ class UnwatchedTensorSource(TapeRule):
     name = "unwatched-tensor-source"
     summary = "A gradient with respect to an unwatched tensor (not a Variable) is None: tape.watch it"
     explains = (NO_GRADIENTS, GRADIENT_OF_NUMPY_VALUE, NONE_GRADIENT_USED)
+    fix = Fix.sometimes("safe")
     severity = Severity.WARNING
     triggers = ("GradientTape",)
     # It reports at the tape's gradient call.

@@ -1,8 +1,27 @@
 """TFX403: inside a GradientTape block, the path from the sources to the target leaves TensorFlow.
 
+## What it does
+
+Reports, on the way from the sources to the target inside a tape's block, `x.numpy()`, a NumPy function on a
+tensor, or a cast to an integer dtype. The rule fires only on operations whose input depends on the sources
+and whose result feeds the target. Depending on the sources means computed, through the block's assignments,
+from a source named or listed, a watched tensor, or a model whose `trainable_variables` are the sources: the
+model itself (`model(x)`, `self(x)`), its sub-layers and weights (`self.dense(x)`, `self.kernel`: assigned from
+a Keras layer, a variable or `add_weight` in the class). A plain attribute of the model (`self.rewards`, a
+Python list) or a method of its class (`self.discounted()`) is not: NumPy on a value that never was a tensor
+of the variables (rewards normalised for REINFORCE, then used as constant weights) cuts no gradient, and
+turning it into a tensor would break the NumPy code that uses it (`.tolist()`). An integer cast cast back to
+float is TFX304's and is not reported here.
+
+## Why is this bad?
+
 A tape records TensorFlow operations only. On the way from the sources to the target, each of these cuts the
-gradient (measured: docs/tensorflow-behaviour.md, GradientTape, and probe tape_cases.py numpy_in_tape and
-int_cast_tape):
+gradient: the variables silently get a None gradient, or `tape.gradient` raises.
+
+## Measured TensorFlow behaviour
+
+Measured: docs/tensorflow-behaviour.md, GradientTape, and probe tape_cases.py numpy_in_tape and
+int_cast_tape:
 
 - `x.numpy()`: a NumPy array; whatever is computed from it, even when turned back into a tensor, is not
   connected to `x`: the gradient is None;
@@ -11,19 +30,13 @@ int_cast_tape):
   `AttributeError: 'numpy.float32' object has no attribute '_id'`;
 - a cast to an integer dtype (`tf.cast(x, tf.int32)`): integers carry no gradient, so it is None.
 
-The rule fires only on operations whose input depends on the sources and whose result feeds the target.
-Depending on the sources means computed, through the block's assignments, from a source named or listed, a
-watched tensor, or a model whose `trainable_variables` are the sources: the model itself (`model(x)`,
-`self(x)`), its sub-layers and weights (`self.dense(x)`, `self.kernel`: assigned from a Keras layer, a variable
-or `add_weight` in the class). A plain attribute of the model (`self.rewards`, a Python list) or a method of
-its class (`self.discounted()`) is not: NumPy on a value that never was a tensor of the variables (rewards
-normalised for REINFORCE, then used as constant weights) cuts no gradient, and turning it into a tensor would
-break the NumPy code that uses it (`.tolist()`). The fix, offered where TensorFlow has the same operation, is unsafe: `np.square` -> `tf.square`,
+## Fix safety
+
+The fix, offered where TensorFlow has the same operation, is unsafe: `np.square` -> `tf.square`,
 `np.mean` -> `tf.reduce_mean`, `np.sum` -> `tf.reduce_sum`, ..., and `x.numpy()` -> `x` where the result only
 feeds TensorFlow operations. The values are the same up to dtype and float rounding (NumPy computes in float64
-where TensorFlow keeps float32), which is why the fix needs --unsafe-fixes; the result is also a tensor, no longer an array, for the code
-after it. An integer cast is reported without
-a fix (rounding may be the point); an integer cast cast back to float is TFX304's and is not reported here.
+where TensorFlow keeps float32), which is why the fix needs --unsafe-fixes; the result is also a tensor, no
+longer an array, for the code after it. An integer cast is reported without a fix (rounding may be the point).
 """
 
 from __future__ import annotations
@@ -31,7 +44,7 @@ from __future__ import annotations
 import libcst as cst
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Severity, Valid, argument
 
 from ._shapes import INT_DTYPES, StaticValues
 from ._tape import (
@@ -84,6 +97,7 @@ class GradientCuttingOperationInTape(TapeRule):
     name = "gradient-cutting-operation-in-tape"
     summary = "`.numpy()`, NumPy or an integer cast on the way to the target cuts the gradient"
     explains = (NO_GRADIENTS, GRADIENT_OF_NUMPY_VALUE, NONE_GRADIENT_USED)
+    fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
     triggers = ("GradientTape",)
     # It reports inside the tape.

@@ -1,31 +1,6 @@
 """TFX501: `tf.Variable` inside a TF1 variable scope that is meant to share variables.
 
-In TF1 graph code, variable sharing goes through the variable store: `tf.get_variable(name, ...)` under
-`tf.variable_scope(..., reuse=True)` (or `reuse=tf.AUTO_REUSE`, or after `scope.reuse_variables()`) returns
-the variable made by the first call. `tf.Variable(...)` never enters that store: under a reusing scope it
-silently makes a new variable every time. A GAN whose `discriminator(real)` and `discriminator(fake,
-reuse=True)` build their weights with `tf.Variable` trains two discriminators, a multi-GPU tower loop under
-`reuse=i > 0` trains one model per GPU: nothing fails, the trainable-variable count is just too large
-(fixtures print it). And `tf.get_variable("scope/w")` cannot find such a variable at all (TFX502).
-
-The fix writes the variable as the scope expects:
-
-    w = tf.Variable(tf.random_normal([784, 256], stddev=0.02), name="w")
-    w = tf.get_variable("w", shape=[784, 256], initializer=tf.random_normal_initializer(stddev=0.02))
-
-The name is `name=`, else the assignment target (`w = ...`, `self.w = ...`, `weights['h1'] = ...`, a dict
-entry `'h1': ...`); `tf.random.normal`/`random_normal`, `truncated_normal`, `random_uniform`, `zeros`, `ones`,
-`constant`, `fill` become the matching initializer with the op's shape and dtype (`tf.constant(0)` stays
-int32); literal NumPy arrays become `tf.constant_initializer(array)` with their shape and NumPy's dtype; any
-other initial value (a tensor, an array, a number) is passed as `initializer=` and tf.get_variable takes its
-shape and dtype from it (measured). `trainable`, `collections`, `validate_shape`, `caching_device`,
-`constraint` are kept.
-
-The fix is unsafe: it changes which variables exist (that is the point: shared instead of duplicated), the
-variables' names where `name=` was not given (checkpoints written before do not restore), and the random
-draw of their initial values. No fix is offered where the conversion could break the program: two
-variables of one name in one scope, a variable made in a loop, a builder called twice in one scope, an
-initial value given as a function, arguments tf.get_variable does not take.
+## What it does
 
 Reported only where this module shows that the same variable-making code runs twice under one scope name
 with a reusing scope in effect the second time (or where a TFX502 lookup asks the store for the variable):
@@ -43,6 +18,42 @@ a builder whose `reuse` comes from callers this module does not show (a model cl
 sketch-rnn's training-only `global_step` is made only by the non-reusing training model); scope names that
 differ between runs (`'tower_%d' % i`). TF2 code is never touched: in eager code, `tf.Module` and Keras
 layers `tf.Variable` is the right way to make a variable.
+
+## Why is this bad?
+
+In TF1 graph code, variable sharing goes through the variable store: `tf.get_variable(name, ...)` under
+`tf.variable_scope(..., reuse=True)` (or `reuse=tf.AUTO_REUSE`, or after `scope.reuse_variables()`) returns
+the variable made by the first call. `tf.Variable(...)` never enters that store: under a reusing scope it
+silently makes a new variable every time. A GAN whose `discriminator(real)` and `discriminator(fake,
+reuse=True)` build their weights with `tf.Variable` trains two discriminators, a multi-GPU tower loop under
+`reuse=i > 0` trains one model per GPU: nothing fails, the trainable-variable count is just too large.
+And `tf.get_variable("scope/w")` cannot find such a variable at all (TFX502).
+
+## Measured TensorFlow behaviour
+
+The fixtures print the trainable-variable count: too large before the fix, one set of variables after it.
+tf.get_variable takes the shape and dtype of an initial value passed as `initializer=` (measured).
+
+## Fix safety
+
+The fix writes the variable as the scope expects:
+
+    w = tf.Variable(tf.random_normal([784, 256], stddev=0.02), name="w")
+    w = tf.get_variable("w", shape=[784, 256], initializer=tf.random_normal_initializer(stddev=0.02))
+
+The name is `name=`, else the assignment target (`w = ...`, `self.w = ...`, `weights['h1'] = ...`, a dict
+entry `'h1': ...`); `tf.random.normal`/`random_normal`, `truncated_normal`, `random_uniform`, `zeros`, `ones`,
+`constant`, `fill` become the matching initializer with the op's shape and dtype (`tf.constant(0)` stays
+int32); literal NumPy arrays become `tf.constant_initializer(array)` with their shape and NumPy's dtype; any
+other initial value (a tensor, an array, a number) is passed as `initializer=` and tf.get_variable takes its
+shape and dtype from it. `trainable`, `collections`, `validate_shape`, `caching_device`,
+`constraint` are kept.
+
+The fix is unsafe: it changes which variables exist (that is the point: shared instead of duplicated), the
+variables' names where `name=` was not given (checkpoints written before do not restore), and the random
+draw of their initial values. No fix is offered where the conversion could break the program: two
+variables of one name in one scope, a variable made in a loop, a builder called twice in one scope, an
+initial value given as a function, arguments tf.get_variable does not take.
 """
 
 from __future__ import annotations
@@ -51,7 +62,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from tffix.names import leaves
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import (
     GRAPH_EVIDENCE,
@@ -82,6 +93,7 @@ class VariableInsteadOfGetVariable(Rule):
     name = "variable-instead-of-get-variable"
     summary = "tf.Variable ignores variable_scope reuse: shared layers silently get duplicate weights"
     explains = (GET_VARIABLE_WITHOUT_INITIALIZER, VARIABLE_STORE_REUSE)
+    fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
     triggers = ("Variable",)
     # It reports at the variable, only in graph code under a scope.

@@ -1,7 +1,22 @@
 """TFX502: `tf.get_variable("scope/name")` looks up a variable that the variable store cannot give back.
 
-A `tf.get_variable` call with a name only (no shape, no initializer) can only return an existing variable of
-the variable store. Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, "Device placement"; probe
+## What it does
+
+Reports a `tf.get_variable` call with a name only (no shape, no initializer), which can only return an
+existing variable of the variable store, where the variable was made by `tf.Variable`, or was made by
+`tf.get_variable` and the lookup runs without reuse. The latter is reported only where the module shows that
+no reusing scope is in effect: the lookup is top-level code, or every call of its function here (at least
+one) runs outside reusing scopes; a function called only from elsewhere, or under `reuse=<parameter>`, may
+well run under reuse (then the lookup works).
+
+## Why is this bad?
+
+The lookup raises: `tf.Variable` never enters the store, and a variable of the store is only given back
+under reuse.
+
+## Measured TensorFlow behaviour
+
+Measured with tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, "Device placement"; probe
 get_variable_of_tf_variable.py, and this rule's fixtures):
 
 - the variable was made by `tf.Variable(..., name='gen_w1')` under `variable_scope('shared_vars')`:
@@ -10,9 +25,8 @@ get_variable_of_tf_variable.py, and this rule's fixtures):
   shared_vars/gen_w1 does not exist, or was not created with tf.get_variable()`;
 - the variable was made by `tf.get_variable` (for instance after TFX501's fix) and the lookup runs without
   reuse: `ValueError: Variable shared_vars/gen_w1 already exists, disallowed. Did you mean to set reuse=True`.
-  Reported only where the module shows that no reusing scope is in effect: the lookup is top-level code, or
-  every call of its function here (at least one) runs outside reusing scopes; a function called only from
-  elsewhere, or under `reuse=<parameter>`, may well run under reuse (then the lookup works).
+
+## Fix safety
 
 The fix, in order of preference:
 
@@ -37,7 +51,7 @@ import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
 from tffix.names import leaves
-from tffix.rule import FailureKind, Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._graph import (
     GRAPH_EVIDENCE,
@@ -85,6 +99,7 @@ class GetVariableLookupOfVariable(Rule):
     name = "get-variable-lookup-of-variable"
     summary = "tf.get_variable lookup of a variable the store cannot return (made by tf.Variable, or no reuse)"
     explains = (GET_VARIABLE_WITHOUT_INITIALIZER, VARIABLE_STORE_REUSE)
+    fix = Fix.sometimes("safe", "unsafe")
     severity = Severity.ERROR
     triggers = ("get_variable",)
     # It reports at the lookup, only in graph code.
