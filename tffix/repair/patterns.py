@@ -558,7 +558,7 @@ def elementwise(source: Source, crash: Crash) -> list[Candidate]:
                                             (source.replace(node, f"{lib}.expand_dims({code}, -1)"), *imports), 1.0))
             if len(shape) == len(other) + 1 and shape[-1] == 1 and list(shape[:-1]) == list(other):
                 candidates.append(Candidate("elementwise", f"drop {code}'s trailing axis of 1",
-                                            (source.replace(node, f"{lib}.squeeze({code}, -1)"), *imports), 1.0))
+                                            (source.replace(node, f"{lib}.squeeze({code}, -1)"), *imports), 0.9))
             if len(shape) == 2 and list(reversed(shape)) == list(other):
                 candidates.append(Candidate("elementwise", f"transpose {code}",
                                             (source.replace(node, f"{lib}.transpose({code})"), *imports), 1.5))
