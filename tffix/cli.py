@@ -455,6 +455,21 @@ def run_command_line(
     raise typer.Exit(run_cli(command, fix=fix, timeout=timeout, unsafe=unsafe_fixes))
 
 
+@app.command("repair", context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
+def repair_command_line(
+    file: Path = typer.Argument(..., metavar="FILE", help="The crashing program (a .py file)."),
+    args: Optional[List[str]] = typer.Argument(None, metavar="ARGS", help="Its arguments, after --."),
+    write: bool = typer.Option(False, "--write", help="Write the repair to FILE (atomically) once a re-run proves it."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS",
+                                            help="Seconds the first run may take (default: 600)."),
+) -> None:
+    """Repair a crashing program from the shapes it really has: observe it, try the repair patterns that fit,
+    keep the first a re-run proves. Exit codes: 0 repaired (or no crash), 1 no repair, 2 bad input."""
+    from .repair.cli import repair_cli
+
+    raise typer.Exit(repair_cli(file, args or [], write=write, timeout=timeout))
+
+
 @app.command()
 def clean() -> None:
     """Remove the results cache (.tffix_cache/) here, in every folder below, and at this project's root."""
