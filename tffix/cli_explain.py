@@ -69,5 +69,12 @@ def run_cli(command: Sequence[str], *, fix: bool, timeout: float | None, unsafe:
         say(f"tffix: the fixes did not make the command succeed: {why}. "
             f"Restored {', '.join(result.restored)} byte for byte; nothing changed.")
     elif fix and result.explanation is not None and result.explanation.status != "fixed":
-        say("tffix: no fix to try.")
+        say("tffix: no rule's fix to try.")
+    if fix and not result.kept and not result.first.ok and not result.first.timed_out:
+        # No rule cured it: the repair loop, driven by the shapes the program really has (tffix.repair).
+        from .repair.cli import repair_command
+
+        files = [f.file for f in (result.explanation.frames if result.explanation else ()) if f.file.suffix == ".py"]
+        if files and repair_command(command, files[0], cwd=Path.cwd(), timeout=timeout) == 0:
+            return 0
     return result.exit_code
