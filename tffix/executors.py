@@ -245,75 +245,93 @@ class DaskExecutor:
     def run(self, files: Sequence[Path], job: Job, timeout: float, finished: Finished) -> None:
         from dask.distributed import as_completed
 
-        limit = job.engine.settings.max_file_size
-        work: list[tuple[int, Path, Looked]] = []
-        for index, path in enumerate(files):  # read here, answer what the prefilter and the cache can
-            shown = display_path(path)
-            try:
-                size = path.stat().st_size
-                if size > limit and path.suffix != ".ipynb":
-                    finished(index, _failed(shown, ProblemKind.SKIPPED, too_large(size, limit)))
-                    continue
-                data = path.read_bytes()
-            except OSError as exc:
-                finished(index, _failed(shown, ProblemKind.UNREADABLE, f"cannot read: {exc.strerror or exc}"))
-                continue
-            looked = runner.look(data, path.suffix, shown, job)
-            if isinstance(looked, FileOutcome):
-                finished(index, looked)
-            else:
-                work.append((index, path, looked))
-        if not work:
-            return
         # What a worker needs: the settings without anything of this machine's (paths, the exclude patterns),
         # and per file the codes of the rules that apply to it (per-file-ignores resolved here).
-        settings = job.engine.settings
-        base = replace(settings, root=None, source=None, exclude=(), per_file_ignores=(), _exclude_spec=None,
-                       select=(), ignore=())
-        by_index = {index: (path, looked) for index, path, looked in work}
-        tasks = {}
+        base = replace(job.engine.settings, root=None, source=None, exclude=(), per_file_ignores=(),
+                       _exclude_spec=None, select=(), ignore=())
+        workers = max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
+        # Enough tasks to keep every worker busy to the end (about 8 a worker), none over BATCH_FILES files;
+        # at most `in_flight` tasks submitted at a time, so that the client holds few files' bytes at once.
+        per_task = max(1, min(BATCH_FILES, len(files) // (8 * workers)))
+        in_flight = 4 * workers
+        looked_at: dict[int, tuple[Path, Looked]] = {}
+        tasks: dict = {}
+        stream = as_completed([], with_results=False)
 
         def submit(batch: list[int], tries: int) -> None:
-            items = [(i, by_index[i][1].shown, by_index[i][0].suffix, by_index[i][1].data,
-                      tuple(r.code for r in job.engine.rules_for(by_index[i][1].shown))) for i in batch]
+            items = [(i, looked_at[i][1].shown, looked_at[i][0].suffix, looked_at[i][1].data,
+                      tuple(r.code for r in job.engine.rules_for(looked_at[i][1].shown))) for i in batch]
             future = self.client.submit(analyse_batch, items, base, job.mode.value, job.unsafe, job.with_edits,
                                         pure=False)
             tasks[future] = (batch, tries)
             stream.add(future)
 
-        stream = as_completed([], with_results=False)
-        # Enough tasks to keep every worker busy to the end (about 8 a worker), none over BATCH_FILES files.
-        workers = max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
-        per_task = max(1, min(BATCH_FILES, len(by_index) // (8 * workers)))
-        for batch in _batches(sorted(by_index, key=lambda i: -len(by_index[i][1].data)),
-                              lambda i: len(by_index[i][1].data), per_task):
-            submit(batch, 1)
+        def settle(future) -> None:
+            batch, tries = tasks.pop(future)
+            try:
+                results = future.result()
+            except Exception as exc:  # KilledWorker: the task killed its workers; or the task failed
+                if len(batch) > 1:  # each file alone, to find the one to blame
+                    for index in batch:
+                        submit([index], 1)
+                elif tries == 1 and _lost_worker(exc):
+                    submit(batch, 2)
+                else:
+                    index = batch[0]
+                    reason = ("the Dask worker died on this file, again and again" if _lost_worker(exc)
+                              else f"the Dask task failed: {type(exc).__name__}: {exc}")
+                    finished(index, _failed(looked_at.pop(index)[1].shown, ProblemKind.INTERNAL,
+                                            f"{reason}; {_INTACT}"))
+                return
+            finally:
+                future.release()
+            for index, result in results:
+                finished(index, self._settle(looked_at.pop(index), result, job))
+
         try:
-            for future in stream:
-                batch, tries = tasks.pop(future)
-                try:
-                    results = future.result()
-                except Exception as exc:  # KilledWorker: the task killed its workers; or the task failed
-                    if len(batch) > 1:
-                        for index in batch:
-                            submit([index], 1)
-                    elif tries == 1 and _lost_worker(exc):
-                        submit(batch, 2)
-                    else:
-                        index = batch[0]
-                        reason = ("the Dask worker died on this file, again and again" if _lost_worker(exc)
-                                  else f"the Dask task failed: {type(exc).__name__}: {exc}")
-                        finished(index, _failed(by_index[index][1].shown, ProblemKind.INTERNAL,
-                                                f"{reason}; {_INTACT}"))
+            batch: list[int] = []
+            size = 0
+            # Largest files first: a big file dealt out last would keep one worker busy while the others idle.
+            for index in sorted(range(len(files)), key=lambda i: -_size(files[i])):
+                looked = self._look(index, files[index], job, finished)
+                if looked is None:
                     continue
-                finally:
-                    future.release()
-                for index, result in results:
-                    finished(index, self._settle(by_index[index], result, job))
+                looked_at[index] = (files[index], looked)
+                if batch and (len(batch) >= per_task or size + len(looked.data) > BATCH_BYTES):
+                    submit(batch, 1)
+                    batch, size = [], 0
+                    while len(tasks) >= in_flight:
+                        settle(next(stream))
+                batch.append(index)
+                size += len(looked.data)
+            if batch:
+                submit(batch, 1)
+            while tasks:
+                settle(next(stream))
         except BaseException:
             for future in list(tasks):
                 future.cancel()
             raise
+
+    @staticmethod
+    def _look(index: int, path: Path, job: Job, finished: Finished) -> Looked | None:
+        """Read a file here and answer what the prefilter and the cache can; else what to send to a worker."""
+        shown = display_path(path)
+        limit = job.engine.settings.max_file_size
+        try:
+            size = path.stat().st_size
+            if size > limit and path.suffix != ".ipynb":
+                finished(index, _failed(shown, ProblemKind.SKIPPED, too_large(size, limit)))
+                return None
+            data = path.read_bytes()
+        except OSError as exc:
+            finished(index, _failed(shown, ProblemKind.UNREADABLE, f"cannot read: {exc.strerror or exc}"))
+            return None
+        looked = runner.look(data, path.suffix, shown, job)
+        if isinstance(looked, FileOutcome):
+            finished(index, looked)
+            return None
+        return looked
 
     @staticmethod
     def _settle(item: tuple[Path, Looked], result, job: Job) -> FileOutcome:
