@@ -174,3 +174,44 @@ def test_tffix_run_fix_repairs_a_crash_no_rule_explains(tmp_path):
     assert "tffix: repaired (give the output layer 5 units" in done.stderr
     assert 'keras.layers.Dense(5, activation="softmax")' in program.read_text(encoding="utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
+
+
+# --- explain: the patterns that fit a logged error ---------------------------------------------------------
+@pytest.mark.parametrize("message, pattern", [
+    ("Arguments `target` and `output` must have the same rank (ndim). Received: target.shape=(None,), "
+     "output.shape=(None, 3)", "integer-labels"),
+    ("Arguments `target` and `output` must have the same shape. Received: target.shape=(None, 5), "
+     "output.shape=(None, 3)", "head-units"),
+    ("Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(None,), "
+     "output.shape=(None, 6, 6, 3)", "flatten-head"),
+    ("Cannot feed value of shape (32,) for Tensor Placeholder_1:0, which has shape (?, 10)", "onehot-feed"),
+    ("Cannot feed value of shape (16, 28, 28) for Tensor Placeholder:0, which has shape (?, 784)", "feed-shape"),
+    ("In[0] and In[1] has different ndims: [4] vs. [4,3] [Op:MatMul] name: ", "matmul"),
+    ("Incompatible shapes: [3,4] vs. [4,3] [Op:AddV2] name: ", "elementwise"),
+    ("cannot reshape array of size 32000 into shape (60000,32)", "reshape-size"),
+    ("Computed output size would be zero or negative. Received `inputs shape=(None, 1, 1, 4)`", "conv-window"),
+    ("Input 0 of layer \"dense\" is incompatible with the layer: expected axis -1 of input shape to have value 10",
+     "declared-input"),
+])
+def test_explain_names_the_repair_patterns_a_logged_error_fits(message, pattern):
+    from tffix.repair.localise import patterns_for
+
+    assert patterns_for(message)[0].pattern == pattern
+
+
+def test_tffix_explain_says_which_repairs_fit_and_that_run_fix_can_prove_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from tffix.cli import app
+
+    program = tmp_path / "train.py"
+    shutil.copyfile(CORPUS / "integer_labels" / "sparse_labels_categorical.py", program)
+    log = (f'Traceback (most recent call last):\n  File "{program}", line 13, in <module>\n'
+           "    model.fit(X, y, epochs=1, batch_size=16, verbose=0)\n"
+           "ValueError: Arguments `target` and `output` must have the same rank (ndim). Received: "
+           "target.shape=(None,), output.shape=(None, 3)\n")
+    shown = CliRunner().invoke(app, ["explain", "--root", str(tmp_path), "-"], input=log)
+    assert "integer-labels: integer class labels" in shown.stdout
+    assert "`tffix run --fix -- python " in shown.stdout and "train.py` observes them" in shown.stdout
+    document = CliRunner().invoke(app, ["explain", "--output-format", "json", "-"], input=log)
+    assert '"pattern": "integer-labels"' in document.stdout

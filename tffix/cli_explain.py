@@ -27,12 +27,30 @@ def explain_cli(log: Path | None, *, json_output: bool, root: Path | None, unsaf
         sys.stderr.write(f"tffix: error: --root {root}: not a directory\n")
         return 2
     explanation = explain_text(text, root, unsafe=unsafe)
+    hints = _repair_hints(explanation)
     if json_output:
-        sys.stdout.write(json.dumps(to_json(explanation), indent=2) + "\n")
+        document = to_json(explanation)
+        document["repair_patterns"] = [{"pattern": h.pattern, "why": h.why} for h in hints]
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         rendered = render_text(explanation)
+        if hints:
+            from .repair.localise import hint_text
+            from .runner import display_path
+
+            frame = explanation.frames[0] if explanation.frames else None
+            rendered += hint_text(explanation.error.message, display_path(frame.file) if frame else None)  # type: ignore[union-attr]
         (sys.stderr if explanation.status == "no-failure" else sys.stdout).write(rendered)
     return explanation.exit_code
+
+
+def _repair_hints(explanation: Explanation) -> list:
+    """The repair patterns (tffix.repair) that fit an error no rule fixed: the run with the observer decides."""
+    if explanation.status in ("fixed", "no-failure") or explanation.error is None:
+        return []
+    from .repair.localise import patterns_for
+
+    return patterns_for(explanation.error.message)
 
 
 def run_cli(command: Sequence[str], *, fix: bool, timeout: float | None, unsafe: bool) -> int:
