@@ -6,6 +6,7 @@ import libcst as cst
 import pytest
 
 from tffix.engine import Engine
+from tffix.gates import required_words
 from tffix.registry import all_rules
 
 RULES = all_rules()
@@ -24,7 +25,7 @@ def test_rule_is_documented(rule):
     assert rule.name and rule.name == rule.name.lower() and " " not in rule.name
     assert rule.summary and rule.__doc__ and len(rule.__doc__.strip()) > 40
     assert rule.VALID and rule.INVALID, "a rule ships valid and invalid examples"
-    assert rule.triggers, "a rule names trigger words for the prefilter"
+    assert required_words(rule), "a rule names anchors or trigger words for the gates"
     module_doc = __import__(rule.__module__, fromlist=["_"]).__doc__
     assert module_doc and rule.code in module_doc
 
@@ -42,8 +43,8 @@ def test_invalid_example_is_found_and_fixed_as_documented(item):
     engine = Engine(rules=[rule])
     findings = engine.check(example.code, "example.py").findings
     assert [f.code for f in findings][:1] == [rule.code]
-    # Every trigger-less file is skipped by the prefilter, so the examples must contain a trigger word.
-    assert any(t in example.code for t in rule.triggers)
+    # A file without one of the rule's words is skipped by the word gate, so the examples must contain one.
+    assert any(t in example.code for t in required_words(rule))
     fixed = engine.fix(example.code, "example.py", unsafe=example.unsafe)
     assert fixed.problems == ()
     if example.expected is None:

@@ -63,7 +63,7 @@ def _main(
     """tffix: codemods for TensorFlow failures, proven by execution."""
 
 
-def _settings(paths: List[Path], config: Optional[Path], select, ignore, extend_select) -> Settings:
+def _settings(paths: List[Path], config: Optional[Path], select, ignore, extend_select, no_gates=False) -> Settings:
     try:
         start = paths[0] if paths else Path.cwd()
         settings = load_settings(start if start.exists() else Path.cwd(), config=config)
@@ -97,6 +97,8 @@ def _settings(paths: List[Path], config: Optional[Path], select, ignore, extend_
         settings = replace(settings, select=settings.select + tuple(extend_select))
     if ignore:
         settings = replace(settings, ignore=settings.ignore + tuple(ignore))
+    if no_gates:
+        settings = replace(settings, gates=False)
     return settings
 
 
@@ -144,6 +146,8 @@ SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS",
                          help="The Dask scheduler, e.g. tcp://host:8786 (with --executor dask).")
 REPOS_FROM = typer.Option(None, "--repos-from", metavar="FILE",
                           help="Repositories to run over: one folder or git URL a line (URLs are cloned shallowly).")
+NO_GATES = typer.Option(False, "--no-gates",
+                        help="Run every selected rule on every whole file, skipping nothing (slower; for a suspected miss).")
 
 
 @app.command()
@@ -160,10 +164,11 @@ def check(
     executor: Optional[ExecutorKind] = EXECUTOR,
     scheduler: Optional[str] = SCHEDULER,
     repos_from: Optional[Path] = REPOS_FROM,
+    no_gates: bool = NO_GATES,
 ) -> None:
     """Report findings: one line each, path:line:col: CODE message."""
     paths, repositories = _targets(paths, repos_from)
-    settings = _settings(paths, config, select, ignore, extend_select)
+    settings = _settings(paths, config, select, ignore, extend_select, no_gates)
     report = _run(paths, settings, Mode.CHECK, output_format, jobs, no_cache, force_exclude=force_exclude,
                   **_execution(executor, scheduler, repositories, lambda p: _settings([p], config, select, ignore,
                                                                                       extend_select)))
@@ -194,10 +199,11 @@ def apply(
     executor: Optional[ExecutorKind] = EXECUTOR,
     scheduler: Optional[str] = SCHEDULER,
     repos_from: Optional[Path] = REPOS_FROM,
+    no_gates: bool = NO_GATES,
 ) -> None:
     """Apply the fixes in place (atomically), or show them as diffs with --dry-run."""
     paths, repositories = _targets(paths, repos_from)
-    settings = _settings(paths, config, select, ignore, extend_select)
+    settings = _settings(paths, config, select, ignore, extend_select, no_gates)
     report = _run(paths, settings, Mode.DIFF if dry_run else Mode.FIX, output_format, jobs, no_cache, unsafe_fixes,
                   force_exclude=force_exclude,
                   **_execution(executor, scheduler, repositories, lambda p: _settings([p], config, select, ignore,

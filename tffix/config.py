@@ -38,6 +38,7 @@ class Settings:
     unsafe_fixes: bool = False
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes: larger files are skipped, and the run says so
     file_timeout: float = DEFAULT_FILE_TIMEOUT  # seconds one file may take; then it is reported and left as it was
+    gates: bool = True  # False: every selected rule analyses every whole file (tffix.gates), for a suspected miss
     executor: str = "local"  # "local": a process pool here; "dask": a Dask cluster (tffix.executors)
     scheduler: str | None = None  # the Dask scheduler's address; None with "dask": a LocalCluster
     root: Path | None = None  # the folder of the pyproject.toml the settings came from
@@ -89,7 +90,7 @@ def _most_specific(code: str, patterns: tuple[str, ...]) -> str | None:
 
 
 _KEYS = {"select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "unsafe-fixes",
-         "max-file-size", "file-timeout", "executor", "scheduler"}
+         "max-file-size", "file-timeout", "gates", "executor", "scheduler"}
 EXECUTORS = ("local", "dask")
 
 
@@ -162,6 +163,10 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
     if not isinstance(unsafe, bool):
         raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
 
+    gates = normalised.get("gates", True)
+    if not isinstance(gates, bool):
+        raise ConfigError(f"{where}: 'gates' must be true or false")
+
     max_file_size = parse_size(normalised.get("max-file-size", DEFAULT_MAX_FILE_SIZE), f"{where}: 'max-file-size'")
     file_timeout = normalised.get("file-timeout", DEFAULT_FILE_TIMEOUT)
     if isinstance(file_timeout, bool) or not isinstance(file_timeout, (int, float)) or file_timeout <= 0:
@@ -184,6 +189,7 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
         unsafe_fixes=unsafe,
         max_file_size=max_file_size,
         file_timeout=float(file_timeout),
+        gates=gates,
         executor=executor,
         scheduler=scheduler,
         root=source.parent if source else None,

@@ -35,10 +35,11 @@ from .model import (
     ProblemKind,
     TextEdit,
 )
-from .prefilter import imports_user_api, nesting_problem
+from .gates import focus_rules, screen
+from .prefilter import nesting_problem
 from .registry import all_rules
 from .rule import Rewrite, Rule, RuleContext
-from .slicing import MAX_KEPT_SHARE, focus
+from .slicing import MAX_KEPT_SHARE
 
 MAX_FIX_ITERATIONS = 10
 
@@ -127,42 +128,39 @@ class Engine:
             return self.rules
         return tuple(rule for rule in self.rules if self.settings.is_selected(rule, path))
 
-    def could_match(self, source: str, path: str) -> bool:
-        """The cheap text prefilter: False means no selected rule can fire, so the file need not be parsed.
-
-        A rule fires only where one of its trigger words occurs and where some name can resolve to a
-        TensorFlow/Keras user-API name, which needs an import of (or a binding named) `tensorflow`/`keras`
-        that is not TensorFlow's or Keras' own internals: see `tffix.prefilter`."""
-        return bool(self._active_rules(source, path))
-
-    def _active_rules(self, source: str, path: str) -> list[type[Rule]]:
+    def screen(self, source: str, path: str) -> tuple[type[Rule], ...]:
+        """The rules that the cheap text gates (`tffix.gates`, gates 1 and 2) let run on `source`: none means no
+        selected rule can fire, so the file need not be parsed. With gates off, every rule selected for `path`.
+        Pass the result to `check` so that the gates run once per file."""
         if _FILE_SUPPRESSION.search(source):
-            return []
-        rules = [r for r in self.rules_for(path) if not r.triggers or any(t in source for t in r.triggers)]
-        return rules if rules and imports_user_api(source) else []
+            return ()
+        rules = self.rules_for(path)
+        return screen(rules, source) if self.settings.gates else rules
+
+    def could_match(self, source: str, path: str) -> bool:
+        return bool(self.screen(source, path))
 
     # --- checking --------------------------------------------------------------------------------------------
-    def check(self, source: str, path: str) -> CheckResult:
-        analysis = self._analyse(source, path)
+    def check(self, source: str, path: str, *, screened: Sequence[type[Rule]] | None = None) -> CheckResult:
+        """Findings and problems of `source`. `screened`: what `screen(source, path)` gave, when already asked."""
+        analysis = self._analyse(source, path, screened)
         return CheckResult(path, tuple(r.finding for r in analysis.reports), tuple(analysis.problems))
 
-    def _analyse(self, source: str, path: str) -> _Analysis:
-        active = self._active_rules(source, path)
+    def _analyse(self, source: str, path: str, screened: Sequence[type[Rule]] | None = None) -> _Analysis:
+        active = self.screen(source, path) if screened is None else screened
         if not active:
             return _Analysis(None, [], [])
-        anchors = frozenset().union(*(rule.anchors for rule in active))
-        if anchors and nesting_problem(source) is None:
-            found = focus(source, anchors)
-            if found is not None:
-                active = [rule for rule in active if not rule.anchors or not rule.anchors.isdisjoint(found.leaves)]
-                if not active:
-                    return _Analysis(None, [], [])
-                if all(r.anchors for r in active) and found.text != source and found.kept_share <= self.max_kept_share:
-                    # The slice first; the whole file only when the slice shows something (see tffix.slicing).
-                    sliced = self._analyse_text(found.text, path, active)
-                    if not sliced.reports and not sliced.problems:
-                        return _Analysis(None, [], [])
-        return self._analyse_text(source, path, active)
+        if not self.settings.gates:
+            return self._analyse_text(source, path, active)
+        focused = focus_rules(active, source, self.max_kept_share)
+        if not focused.rules:
+            return _Analysis(None, [], [])
+        if focused.slice is not None:
+            # The slice first; the whole file only when the slice shows something (see tffix.gates).
+            sliced = self._analyse_text(focused.slice, path, focused.rules)
+            if not sliced.reports and not sliced.problems:
+                return _Analysis(None, [], [])
+        return self._analyse_text(source, path, focused.rules)
 
     def _analyse_text(self, source: str, path: str, active: Sequence[type[Rule]]) -> _Analysis:
         parsed = parse(source, path)

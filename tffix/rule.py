@@ -184,13 +184,15 @@ class Rule(cst.BatchableCSTVisitor):
     name: ClassVar[str]  # "binary-head-with-two-units"
     summary: ClassVar[str]  # one line, shown by `tffix rules`
     severity: ClassVar[Severity] = Severity.ERROR
-    # Words of which at least one must occur in a file's text for this rule to possibly fire; the engine skips
-    # the rule (and the parse, when every rule is skipped) otherwise. Keep them exact API names.
-    triggers: ClassVar[tuple[str, ...]] = ()
     # Leaf names of TensorFlow/Keras user-API names (`GradientTape` for `tf.GradientTape`) of which a file must
-    # reference at least one, through its imports, for this rule to fire. The engine then skips the rule on
-    # other files and analyses only the code connected to such references (`tffix.slicing`). Empty: no gate.
+    # reference at least one, through its imports, for this rule to fire. Empty: the rule names none.
     anchors: ClassVar[frozenset[str]] = frozenset()
+    # Words of which one must occur in a file's text for this rule to fire, when narrower than its anchors
+    # (which serve otherwise). Both are gates: how the engine uses them is in `tffix.gates`.
+    triggers: ClassVar[tuple[str, ...]] = ()
+    # False for a rule that matches names outside TensorFlow and Keras (NumPy's): its findings need no import of
+    # them, so the import gate does not hold it back.
+    import_gate: ClassVar[bool] = True
     # False: the rule reports no bug (a refactoring, say) and runs only when a `select` entry names its full
     # code: prefixes (`TFX`, `TFX1`) and `ALL` leave it out (`Settings.is_selected`).
     default_selected: ClassVar[bool] = True

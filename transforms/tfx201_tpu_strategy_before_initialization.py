@@ -115,7 +115,6 @@ class TpuStrategyBeforeInitialization(Rule):
     explains = (TPU_NO_NAME, TPU_STRATEGY_BEFORE_INIT, TPU_NOT_FOUND)
     fix = Fix.sometimes("safe")
     severity = Severity.ERROR
-    triggers = ("TPUStrategy",)
     # It reports at the strategy; a set-up sliced away only makes it report more.
     anchors = leaves(*STRATEGIES)
 

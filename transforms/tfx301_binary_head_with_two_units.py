@@ -85,7 +85,6 @@ class BinaryHeadWithTwoUnits(Rule):
     explains = (TARGET_OUTPUT_SHAPE, LOGITS_LABELS_SHAPE, LOGITS_LABELS_BROADCASTABLE, DIMENSIONS_MUST_BE_EQUAL)
     fix = Fix.sometimes("unsafe")
     severity = Severity.ERROR
-    triggers = ("binary_crossentropy", "BinaryCrossentropy", "sigmoid_cross_entropy_with_logits")
     # A binary loss: called, or compiled in (`compile(loss="binary_crossentropy")` references it too).
     anchors = leaves(*BINARY_LOSS_CLASSES, *BINARY_LOSS_FUNCTIONS, *BINARY_LOSS_STRINGS, *SIGMOID_CE)
 

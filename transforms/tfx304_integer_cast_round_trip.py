@@ -63,7 +63,6 @@ class IntegerCastRoundTrip(Rule):
     explains = (NO_GRADIENTS, NONE_GRADIENT_USED)
     fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
-    triggers = ("cast",)
     # It reports at the cast.
     anchors = leaves("tf.cast")
 

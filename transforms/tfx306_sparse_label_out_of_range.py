@@ -73,7 +73,6 @@ class SparseLabelOutOfRange(Rule):
     explains = (SPARSE_LABEL_OUT_OF_RANGE,)
     fix = Fix.none()
     severity = Severity.ERROR
-    triggers = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", "sparse_softmax_cross_entropy")
     # The loss: called, or compiled in (`compile(loss="sparse_categorical_crossentropy")` references it).
     anchors = leaves(*RAW_OPS, *SPARSE_CE.strings, *SPARSE_CE.classes, *SPARSE_CE.functions)
 

@@ -81,7 +81,6 @@ class OneHotDepthTooSmall(Rule):
     explains = (TARGET_OUTPUT_SHAPE, LOGITS_LABELS_BROADCASTABLE)
     fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
-    triggers = ("one_hot",)
     # It reports at the one-hot.
     anchors = leaves("tf.one_hot")
 

@@ -74,7 +74,6 @@ class UnwatchedTensorSource(TapeRule):
     explains = (NO_GRADIENTS, GRADIENT_OF_NUMPY_VALUE, NONE_GRADIENT_USED)
     fix = Fix.sometimes("safe")
     severity = Severity.WARNING
-    triggers = ("GradientTape",)
     # It reports at the tape's gradient call.
     anchors = leaves("tf.GradientTape")
 

@@ -99,7 +99,6 @@ class GradientCuttingOperationInTape(TapeRule):
     explains = (NO_GRADIENTS, GRADIENT_OF_NUMPY_VALUE, NONE_GRADIENT_USED)
     fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
-    triggers = ("GradientTape",)
     # It reports inside the tape.
     anchors = leaves("tf.GradientTape")
 

@@ -35,6 +35,7 @@ class NumpyBuiltinAlias(Rule):
     summary = "np.float / np.int / np.object / np.str / np.complex are gone (NumPy 1.24+): use the builtin"
     severity = Severity.ERROR
     triggers = tuple(BUILTIN_OF)
+    import_gate = False  # NumPy names: a file that imports no TensorFlow still has them
 
     VALID = (
         Valid("import numpy as np\nimport tensorflow as tf\nx = np.zeros(3, dtype=np.float32)\nb = np.bool\n"),

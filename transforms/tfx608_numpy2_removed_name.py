@@ -53,6 +53,7 @@ class Numpy2RemovedName(Rule):
     summary = "np.float_ / np.NaN / np.Inf / np.product / np.string_ ... were removed in NumPy 2.0"
     severity = Severity.ERROR
     triggers = (*RENAMED, *NEGATED, *ADVICE)
+    import_gate = False  # NumPy names: a file that imports no TensorFlow still has them
 
     VALID = (
         Valid("import numpy as np\nimport tensorflow as tf\nx = np.full(3, np.nan, dtype=np.float64)\n"),

@@ -1,0 +1,68 @@
+"""The gates: cheap tests that decide, before LibCST runs, which rules a file needs and which code they need.
+
+LibCST's parse, metadata and visits are most of tffix's cost, and most files of a tree cannot give a finding.
+Each gate is a necessary condition of every finding of a rule, so skipping what a gate rejects never changes a
+result; the test suite checks that on every fixture and rule example (`tests/test_gates.py`), and
+`tffix check --no-gates` (or `gates = false` in `[tool.tffix]`) turns all of them off for a user who suspects a
+miss. In order, each run once per file:
+
+1. **Words.** A rule fires only where one of its `required_words()` occurs in the text: its `triggers` when it
+   declares some (a word narrower than its anchors: `set_soft_device_placement`), else its `anchors` (a
+   reference to an API leaf name spells that name).
+2. **Imports.** Rules see TensorFlow only through API names, which need an import of (or a binding named)
+   `tensorflow`, `keras` or `tf_keras` that is not their internals (`tffix.prefilter`). A rule on another
+   library's names (NumPy's removals) says so with `import_gate = False`.
+3. **Anchors.** Python's `ast` (ten times faster than LibCST) finds the API leaf names the file references
+   through its imports; a rule whose `anchors` it never references is not run (`tffix.slicing`, question 1).
+4. **Slice.** When every remaining rule has anchors, the file's code unconnected to them is blanked and the
+   slice is analysed first; the whole file is analysed only when the slice shows something, so every result
+   comes from the whole file (`tffix.slicing`, question 2).
+
+Suppressions (`# tffix: ignore-file`) are not gates: they are the user's, and `--no-gates` keeps them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .prefilter import imports_user_api, nesting_problem
+from .rule import Rule
+from .slicing import focus
+
+
+def required_words(rule: type[Rule]) -> tuple[str, ...]:
+    """Words one of which must occur in a file's text for `rule` to fire; () when the rule names none."""
+    return rule.triggers or tuple(sorted(rule.anchors))
+
+
+def screen(rules: Sequence[type[Rule]], source: str) -> tuple[type[Rule], ...]:
+    """Gates 1 and 2: the rules whose words occur in `source`; when nothing in it imports the API, only those
+    that match names of other libraries (`Rule.import_gate` False)."""
+    passed = tuple(r for r in rules if not (words := required_words(r)) or any(w in source for w in words))
+    if not passed or imports_user_api(source):
+        return passed
+    return tuple(r for r in passed if not r.import_gate)
+
+
+@dataclass(frozen=True)
+class Focused:
+    """What gates 3 and 4 leave: the rules to run, and the slice to analyse first (None: the whole file)."""
+
+    rules: tuple[type[Rule], ...]
+    slice: str | None
+
+
+def focus_rules(rules: Sequence[type[Rule]], source: str, max_kept_share: float) -> Focused:
+    """Gates 3 and 4 for the rules `screen` passed."""
+    anchors = frozenset().union(*(rule.anchors for rule in rules))
+    if not anchors or nesting_problem(source) is not None:
+        return Focused(tuple(rules), None)
+    found = focus(source, anchors)
+    if found is None:  # Python cannot parse it: LibCST will say what is wrong
+        return Focused(tuple(rules), None)
+    kept = tuple(rule for rule in rules if not rule.anchors or not rule.anchors.isdisjoint(found.leaves))
+    sliced = (
+        kept and all(r.anchors for r in kept) and found.text != source and found.kept_share <= max_kept_share
+    )
+    return Focused(kept, found.text if sliced else None)
