@@ -105,3 +105,19 @@ def test_no_gates_option_gives_the_same_findings_on_a_fixture(tmp_path):
         assert result.exit_code == 1, result.output
         outputs.append([(f["code"], f["location"]) for f in json.loads(result.stdout)["findings"]])
     assert outputs[0] == outputs[1] and outputs[0]
+
+
+def test_a_gated_result_in_the_cache_never_answers_a_run_without_gates(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    program = tmp_path / "p.py"
+    program.write_text((FIXTURES / "TFX301" / "functional_compile_fit" / "before.py").read_text(encoding="utf-8"))
+    runner = CliRunner()
+
+    def cached(*extra: str) -> int:
+        result = runner.invoke(app, ["check", "--output-format", "json", *extra, str(program)])
+        assert result.exit_code == 1, result.output
+        return json.loads(result.stdout)["summary"]["cached"]
+
+    assert cached() == 0  # fills the cache
+    assert cached("--no-gates") == 0
+    assert cached() == cached("--no-gates") == 1  # each from its own entry

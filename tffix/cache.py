@@ -82,8 +82,9 @@ class Cache:
         if prune:
             prune_if_due(root / CACHE_DIRECTORY)
 
-    def key(self, digest: str, rule_codes: tuple[str, ...], with_edits: bool) -> str:
-        material = f"{digest}|{','.join(rule_codes)}|{int(with_edits)}"
+    def key(self, digest: str, rule_codes: tuple[str, ...], with_edits: bool, *, gates: bool = True) -> str:
+        # Results with the gates off are their own: a gated result must never answer a --no-gates run.
+        material = f"{digest}|{','.join(rule_codes)}|{int(with_edits)}" + ("" if gates else "|no-gates")
         return hashlib.blake2b(material.encode(), digest_size=20).hexdigest()
 
     def _path(self, key: str) -> Path:

@@ -144,6 +144,7 @@ class Looked:
     notebook: Notebook | None
     text: str
     key: str | None  # its cache key, when there is a cache
+    screened: tuple = ()  # the rules the engine's text gates let run on `text` (Engine.screen): asked once
 
 
 @dataclass(frozen=True)
@@ -172,16 +173,18 @@ def look(data: bytes, suffix: str, shown: str, job: Job) -> FileOutcome | Looked
     if notebook is not None and len(text.encode("utf-8")) > limit:
         return _failed(shown, ProblemKind.SKIPPED, too_large(len(text.encode("utf-8")), limit))
     engine = job.engine
-    if not engine.could_match(text, shown):
+    screened = engine.screen(text, shown)
+    if not screened:
         return FileOutcome(shown, skipped=True)
 
     key = None
     if job.cache is not None:
-        key = job.cache.key(content_hash(data), tuple(r.code for r in engine.rules_for(shown)), job.with_edits)
+        key = job.cache.key(content_hash(data), tuple(r.code for r in engine.rules_for(shown)), job.with_edits,
+                            gates=engine.settings.gates)
         entry = job.cache.get(key, shown)
         if entry is not None and (job.mode is Mode.CHECK or not _any_fix_to_make(entry.findings, job.unsafe)):
             return FileOutcome(shown, findings=entry.findings, problems=entry.problems, cached=True)
-    return Looked(data, shown, source, notebook, text, key)
+    return Looked(data, shown, source, notebook, text, key, screened)
 
 
 def compute(looked: Looked, job: Job) -> FileOutcome | Fixed:
@@ -189,7 +192,7 @@ def compute(looked: Looked, job: Job) -> FileOutcome | Fixed:
     (`write_fix` writes it); nothing here writes the file."""
     engine, shown, notebook, text, key = job.engine, looked.shown, looked.notebook, looked.text, looked.key
     if job.mode is Mode.CHECK:
-        result = engine.check(text, shown)
+        result = engine.check(text, shown, screened=looked.screened)
         while notebook is not None and (fewer := _without_unparsable_cell(notebook, result.problems)):
             notebook = fewer
             result = engine.check(notebook.python, shown)
@@ -240,7 +243,8 @@ def write_fix(path: Path, fixed: Fixed, job: Job) -> FileOutcome:
                           "not written")
         return replace(outcome, fixed=(), problems=(*outcome.problems, problem))
     if job.cache is not None and not outcome.problems:  # the next check of the new bytes is a cache hit
-        new_key = job.cache.key(content_hash(fixed.new), tuple(r.code for r in job.engine.rules_for(shown)), False)
+        new_key = job.cache.key(content_hash(fixed.new), tuple(r.code for r in job.engine.rules_for(shown)), False,
+                                gates=job.engine.settings.gates)
         job.cache.put(new_key, shown, _portable(outcome.findings, False, None), ())
     return replace(outcome, written=True)
 
