@@ -236,6 +236,10 @@ class DaskExecutor:
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError, ValueError) as exc:
             raise RuntimeError(f"cannot reach the Dask scheduler {scheduler or '(a LocalCluster)'}: {exc}") from None
+        try:  # import tffix and its rules on every worker now, not in the first task each one runs
+            self.client.run(_warm_up)
+        except Exception:  # a worker that cannot import tffix fails its tasks, which are reported
+            pass
 
     def close(self) -> None:
         self.client.close()
@@ -389,6 +393,16 @@ class _SignalsHeld:
 
 # On a Dask worker: engines by the rule codes they run, made once per worker process.
 _ENGINES: dict = {}
+
+
+def _warm_up() -> bool:
+    from .engine import Engine
+    from .registry import all_rules
+
+    from .config import Settings
+
+    Engine(Settings())
+    return bool(all_rules())
 
 
 def analyse_batch(items, settings, mode: str, unsafe: bool, with_edits: bool):
