@@ -83,10 +83,11 @@ def test_many_repositories_get_a_summary_each_folders_and_git_urls(tmp_path, mon
     subprocess.run([*git, "init", "-q", "one"], check=True)
     subprocess.run([*git, "-C", "one", "add", "."], check=True)
     subprocess.run([*git, "-C", "one", "commit", "-qm", "one"], check=True)
+    subprocess.run([*git, "init", "-q", "two"], check=True)  # a checkout's root (folders in one checkout are one run)
     url = (tmp_path / "one").as_uri()
     (tmp_path / "repos.txt").write_text(f"two\n{url}\nfile:///no/such/repository\n")
 
-    result = tffix("check", "--no-cache", "one", "--repos-from", "repos.txt")
+    result = tffix("check", "--no-cache", "--select", "TFX3", "one", "--repos-from", "repos.txt")
     assert result.exit_code == 2, result.stderr  # the repository that cannot be cloned is an error
     assert "one/a.py:3:9: TFX304" in result.stdout
     lines = result.stderr.splitlines()
@@ -96,15 +97,17 @@ def test_many_repositories_get_a_summary_each_folders_and_git_urls(tmp_path, mon
     assert any(line.startswith("tffix: file:///no/such/repository: unreadable error: cannot clone:") for line in lines)
     assert "file:///no/such/repository: 0 files, 0 findings, 1 failed" in lines
 
-    document = json.loads(tffix("check", "--no-cache", "--output-format", "json", "one", "two").stdout)
+    document = json.loads(tffix("check", "--no-cache", "--select", "TFX3", "--output-format", "json", "one", "two").stdout)
     assert [(r["repository"], r["summary"]["files"], r["summary"]["findings"])
             for r in document["repositories"]] == [("one", 2, 1), ("two", 2, 0)]
     assert document["summary"]["files"] == 4 and document["summary"]["findings"] == 1
-    sarif = json.loads(tffix("check", "--no-cache", "--output-format", "sarif", "one", "two").stdout)
+    sarif = json.loads(tffix("check", "--no-cache", "--select", "TFX3", "--output-format", "sarif", "one", "two").stdout)
     (sarif_run,) = sarif["runs"]
     assert [r["repository"] for r in sarif_run["properties"]["repositories"]] == ["one", "two"]
-    # one folder is no run over repositories: no per-repository summary
-    assert "repositories" not in json.loads(tffix("check", "--no-cache", "--output-format", "json", "one").stdout)
+    # one folder, or folders of one checkout, are no run over repositories: no per-repository summary
+    write(tmp_path, {"one/sub/e.py": CLEAN})
+    for paths in (["one"], ["one/sub", "two/c.py"]):
+        assert "repositories" not in json.loads(tffix("check", "--no-cache", "--output-format", "json", *paths).stdout)
 
 
 def test_no_path_is_a_usage_error(tmp_path, monkeypatch):

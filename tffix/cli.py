@@ -255,8 +255,10 @@ def _targets(paths: Optional[List[str]], repos_from: Optional[Path]):
     if not entries:
         err.print("tffix: error: no PATH given (and no --repos-from)")
         raise typer.Exit(EXIT_ERROR)
-    folders = [e for e in entries if is_url(e) or Path(e).is_dir()]
-    several = repos_from is not None or any(is_url(e) for e in entries) or len(folders) > 1
+    # Several repositories: a list of them, a URL, or more than one checkout's root (`tffix check src tests`
+    # in one project is one run, as before).
+    roots = [e for e in entries if is_url(e) or (Path(e) / ".git").exists()]
+    several = repos_from is not None or any(is_url(e) for e in entries) or len(roots) > 1
     return [Path(e) for e in entries if not is_url(e)], (entries if several else None)
 
 
