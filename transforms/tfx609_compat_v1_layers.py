@@ -1,0 +1,86 @@
+"""TFX609: `tf.compat.v1.layers` (`tf.layers` of `import tensorflow.compat.v1 as tf`), absent with Keras 3.
+
+Old API: TF1's `tf.layers.dense`, `conv2d`, `batch_normalization`, ... (and the classes `Dense`, `Conv2D`)
+built Keras 2 layers inside TF1's variable scopes and collections; TF 2.x keeps them as `tf.compat.v1.layers`,
+implemented by Keras 2. New API: with Keras 3 (TF 2.16 and later) they are gone. Measured on tensorflow-cpu 2.21
+(docs/tensorflow-behaviour.md; probe keras3_compat_layers.py):
+
+- `tf.compat.v1.layers.dense` (also `conv2d`, the class `Dense`) raises `AttributeError: dense is not available
+  with Keras 3.`, in eager and in graph mode (`disable_v2_behavior`) alike;
+- with `TF_USE_LEGACY_KERAS=1` set before TensorFlow is imported, and `tf-keras` installed, the same TF1 graph
+  program runs. No finding where the program pins Keras 2 so.
+
+Reported without a fix: the port to `tf.keras.layers.Dense(...)(x)` is not exact (variable names and scopes,
+`reuse`, TF1 collections and regularization losses work differently, and Keras 3 layers do not build inside a
+TF1 graph session), and pinning Keras 2 is a change of the environment (`pip install tf-keras`) that a source
+edit cannot make. The message names both ways.
+
+Only `tensorflow.compat.v1.layers.*` is matched: `tf.layers` of a plain `import tensorflow as tf` is TF1 code on
+TF2 (`module 'tensorflow' has no attribute 'layers'`), another migration.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tffix.rule import Invalid, Rule, Severity, Valid
+
+from ._keras3 import pins_keras2
+
+PREFIX = "tensorflow.compat.v1.layers."
+
+
+class CompatV1Layers(Rule):
+    """`tf.compat.v1.layers.X` raises `AttributeError: X is not available with Keras 3`."""
+
+    code = "TFX609"
+    name = "compat-v1-layers"
+    summary = "tf.compat.v1.layers.* is not available with Keras 3: port to tf.keras.layers or pin Keras 2"
+    severity = Severity.ERROR
+    triggers = ("compat",)  # every spelling that reaches tensorflow.compat.v1 names it
+
+    VALID = (
+        Valid("import tensorflow as tf\nh = tf.keras.layers.Dense(4)(x)\n"),
+        Valid(
+            "import os\nos.environ['TF_USE_LEGACY_KERAS'] = '1'\nimport tensorflow.compat.v1 as tf\n"
+            "h = tf.layers.dense(x, 4)\n"
+        ),
+    )
+    INVALID = (
+        Invalid("import tensorflow.compat.v1 as tf\nh = tf.layers.dense(x, 4)\n", None),
+        Invalid("import tensorflow as tf\nh = tf.compat.v1.layers.conv2d(x, 8, 3)\n", None),
+        Invalid("from tensorflow.compat.v1 import layers\nnorm = layers.BatchNormalization()\n", None),
+    )
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.pinned = pins_keras2(context.source)
+
+    def _removed(self, node: cst.BaseExpression) -> str | None:
+        for name in self.qualified_names(node):
+            rest = name[len(PREFIX):] if name.startswith(PREFIX) else ""
+            if rest and "." not in rest:
+                return rest
+        return None
+
+    def _check(self, node: cst.BaseExpression) -> None:
+        if self.pinned:
+            return
+        name = self._removed(node)
+        if name is None:
+            return
+        self.report(
+            node,
+            f"`tf.compat.v1.layers.{name}` is not available with Keras 3 (`AttributeError`): port it to "
+            "`tf.keras.layers` (not exact: TF1 variable scopes, reuse and collections differ), or install "
+            "`tf-keras` and set `TF_USE_LEGACY_KERAS=1` before importing TensorFlow",
+        )
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._check(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        parent = self.parent(node)
+        if isinstance(parent, (cst.Attribute, cst.ImportAlias, cst.ImportFrom)) or not self.qualified_names(node):
+            return
+        self._check(node)
