@@ -40,7 +40,9 @@ sys.path.insert(0, str(REPO))
 
 from tffix.config import Settings  # noqa: E402
 from tffix.model import ProblemKind  # noqa: E402
-from tffix.notebook import PYTHON_CELL_MAGICS, NotebookError, read_notebook  # noqa: E402
+from tffix.notebook import read_notebook  # noqa: E402
+from tffix.notebook_ipython import PYTHON_CELL_MAGICS  # noqa: E402
+from tffix.notebook_json import NotebookError  # noqa: E402
 from tffix.runner import Mode, run  # noqa: E402
 
 # (distribution, version): sdists that ship notebooks (counted when chosen: 20 to 85 each).

@@ -8,7 +8,9 @@ import pytest
 
 from tffix.config import Settings
 from tffix.engine import Engine
-from tffix.notebook import NotebookError, read_notebook, translate
+from tffix.notebook import read_notebook
+from tffix.notebook_ipython import translate
+from tffix.notebook_json import NotebookError
 from tffix.reporting import finding_line
 from tffix.runner import Mode, run
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tffix.notebook import LINE_MAGICS, PYTHON_CELL_MAGICS, read_cell, translate, untranslate
+from tffix.notebook import read_cell
+from tffix.notebook_ipython import LINE_MAGICS, PYTHON_CELL_MAGICS, translate, untranslate
 
 _spec = importlib.util.spec_from_file_location("notebook_corpus", Path(__file__).parent.parent / "bench" / "notebook_corpus.py")
 corpus = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]

@@ -35,7 +35,8 @@ from .diff import byte_diff
 from .discovery import discover, display_path
 from .engine import Engine
 from .model import Applicability, Finding, Fix, Problem, ProblemKind
-from .notebook import Notebook, NotebookError, read_notebook
+from .notebook import Notebook, read_notebook
+from .notebook_json import NotebookError
 from .source import SourceError, WriteRefused, decode_source, too_large, write_file
 
 if TYPE_CHECKING:
