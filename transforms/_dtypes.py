@@ -21,7 +21,8 @@ from libcst.metadata.scope_provider import ImportAssignment
 
 from tffix.rule import Rule, argument, literal_int
 
-from ._shapes import FLOAT_DTYPES, INT_DTYPES, Static, StaticValues
+from ._shapes import StaticValues
+from ._values import FLOAT_DTYPES, INT_DTYPES, Static
 
 _TF_MODULES = ("tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2")
 
@@ -165,7 +166,7 @@ def literal_ints(values: StaticValues, expr: cst.BaseExpression | None, depth: i
     if isinstance(expr, (cst.Name, cst.Attribute)):
         return literal_ints(values, values.assigned_value(expr), depth + 1)
     if isinstance(expr, cst.Call) and isinstance(expr.func, (cst.Name, cst.Attribute)):
-        if values._is(expr.func, *_DATA_WRAPPERS):
+        if values.is_api(expr.func, *_DATA_WRAPPERS):
             dtype = argument(expr, "dtype")
             if dtype is not None and values.dtype_name(dtype.value) not in INT_DTYPES:
                 return None

@@ -45,7 +45,8 @@ import libcst.matchers as m
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._shapes import Static, StaticValues
+from ._shapes import StaticValues
+from ._values import Static
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

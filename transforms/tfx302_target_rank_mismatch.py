@@ -49,7 +49,8 @@ import libcst.matchers as m
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._shapes import Shape, Static, StaticValues, broadcast
+from ._shapes import StaticValues
+from ._values import Shape, Static, broadcast
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

@@ -64,7 +64,8 @@ from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import TF, Operand, describe, operand
-from ._shapes import FLOAT_DTYPES, StaticValues, VALUE_SOURCES
+from ._shapes import StaticValues, VALUE_SOURCES
+from ._values import FLOAT_DTYPES
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

@@ -40,7 +40,8 @@ from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import TF, describe, from_tensorflow, is_true, unparenthesized, with_keyword, without_keyword
-from ._shapes import Shape, StaticValues, VALUE_SOURCES
+from ._shapes import StaticValues, VALUE_SOURCES
+from ._values import Shape
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

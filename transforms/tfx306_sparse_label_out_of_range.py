@@ -38,7 +38,8 @@ from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rule, Severity, Valid, argument, literal_int
 
 from ._dtypes import LossFamily, describe, literal_ints, loss_object, model_output
-from ._shapes import Static, StaticValues
+from ._shapes import StaticValues
+from ._values import Static
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

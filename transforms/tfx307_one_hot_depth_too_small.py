@@ -39,7 +39,8 @@ from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import LossFamily, literal_ints, loss_object, model_output, passed_as_argument
-from ._shapes import Static, StaticValues
+from ._shapes import StaticValues
+from ._values import Static
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

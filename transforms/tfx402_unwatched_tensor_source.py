@@ -33,7 +33,8 @@ import libcst as cst
 from tffix.names import leaves
 from tffix.rule import Fix, Invalid, Rewrite, Severity, Valid
 
-from ._shapes import FLOAT_DTYPES, StaticValues
+from ._shapes import StaticValues
+from ._values import FLOAT_DTYPES
 from ._tape import (
     Flow,
     Gradient,

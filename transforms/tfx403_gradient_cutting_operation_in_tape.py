@@ -46,7 +46,8 @@ import libcst as cst
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Severity, Valid, argument
 
-from ._shapes import INT_DTYPES, StaticValues
+from ._shapes import StaticValues
+from ._values import INT_DTYPES
 from ._tape import (
     Flow,
     Tape,
