@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,19 @@ def test_a_dask_worker_killed_mid_run_still_gives_the_whole_identical_result(tmp
     assert killed
     assert report.total == expected.total == len(report.outcomes)
     assert report.outcomes == expected.outcomes
+
+
+def test_a_client_side_write_holds_interrupts_until_its_outcome_is_recorded():
+    from tffix.executors import _SignalsHeld
+    from tffix.runner import _Interrupted, _SignalsInterrupt
+
+    recorded = []
+    with _SignalsInterrupt(), pytest.raises(_Interrupted):
+        with _SignalsHeld():
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives while "writing"
+            time.sleep(0.05)
+            recorded.append("written")  # still runs: the write and its outcome are one
+    assert recorded == ["written"]
+    with pytest.raises(KeyboardInterrupt), _SignalsHeld():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)

@@ -179,10 +179,14 @@ def _worker_start(job: Job, stop) -> None:
     _WRITING[0] = _IN_TASK[0] = False
     _PENDING.clear()
     signal.signal(signal.SIGTERM, _worker_signal)  # pebble's own would leave a temporary file behind
-    # Nothing inherited is flushed twice, and no pipe of the caller's is held open by a worker.
+    # Nothing inherited is flushed twice, and no pipe of the caller's is held open by a worker. New stream
+    # objects too: pebble forks from one of its threads, and a lock another thread of the parent held at that
+    # moment (the one of sys.stderr, say, while the progress bar drew) would stay held in the worker forever.
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - the worker's for its whole life
+    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def _worker_signal(signum, frame) -> None:
