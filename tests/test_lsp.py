@@ -39,7 +39,7 @@ from lsp_helpers import (
 from lsp_server_for_tests import TOY_RULES
 from tffix.engine import Engine
 from tffix.registry import all_rules, rule_by_code
-from tffix.lsp import ignore_comment_edit
+from tffix.lsp_actions import ignore_comment_edit
 from tffix.lsp_positions import LineIndex
 from tffix.model import TextEdit
 

@@ -180,7 +180,7 @@ def test_sarif_rule_metadata_is_the_registrys(tmp_path, monkeypatch):
 
 def test_lsp_hover_text_is_the_registrys():
     pytest.importorskip("pygls")
-    from tffix.lsp import rule_documentation
+    from tffix.lsp_diagnostics import rule_documentation
 
     for rule in RULES:
         assert rule_documentation(rule, markdown=True).endswith(rule_markdown(rule, level=3).rstrip())
