@@ -1,4 +1,7 @@
-"""Running the engine over paths: discovery, reading, checking or fixing, writing, in worker processes.
+"""Running the engine over paths: discovery, reading, checking or fixing, writing, in worker processes (of a
+local pool or of a Dask cluster: `tffix.executors`). One file is `look` (decode; the prefilter and the cache),
+`compute` (check or fix in memory) and `write_fix` (atomically); a local worker does all three, a Dask worker
+only `compute`.
 
 One file's failure is recorded in its outcome and never stops the others: not a file that cannot be read or
 parsed, not a rule that crashes, not a worker process that dies (the file it held is tried once more in a
@@ -13,7 +16,7 @@ counts every file that was written. The report then says which signal stopped it
 
 Limits, the same for a file named alone (it runs in a worker too) as for one found in a directory: a file
 over the settings' `max_file_size` is skipped unread with a SKIPPED problem; one that takes over
-`file_timeout` seconds is reported and left as it was.
+`file_timeout` seconds is reported and left as it was (local pool only: Dask cannot stop a running task).
 
 The CLI and the bulk runner report what this returns; nothing here prints.
 """
