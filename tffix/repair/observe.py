@@ -68,7 +68,7 @@ def describe(value, depth: int = 0) -> dict | None:
                 if value.dtype.kind in "iub":
                     info["min"], info["max"] = int(value.min()), int(value.max())
                     if value.size <= 1_000_000:
-                        info["distinct"] = int(len(set(value.ravel().tolist()[:100_000])))
+                        info["distinct"] = int(len(set(value.ravel()[:100_000].tolist())))
                 elif value.dtype.kind == "f":
                     info["finite"] = bool(math.isfinite(float(value.sum())))
                     flat = value.ravel()[:100_000]

@@ -606,6 +606,21 @@ def reshape_size(source: Source, crash: Crash) -> list[Candidate]:
                 if rest and size % rest == 0:
                     candidates.append(Candidate("reshape-size", f"compute the dimension {value} from the data (-1)",
                                                 (source.replace(node, "-1"),), 1.0 + 0.1 * index))
+        # a batch size held in a variable (the last batch is smaller): take it from the tensor itself
+        if values is None and receiver is not None and dims:
+            try:
+                rest = [literal(d) for d in dims[1:]]
+            except ValueError:
+                rest = None
+            if rest is not None and -1 in rest and isinstance(dims[0], (cst.Name, cst.Attribute)):
+                tf_call = bool(source.callee(call) & {"tf.reshape"})
+                if tf_call:
+                    tf_name, imports = source.tensorflow()
+                    new = f"{tf_name}.shape({source.code(receiver)})[0]"
+                else:
+                    new, imports = f"{source.code(receiver)}.shape[0]", []
+                candidates.append(Candidate("reshape-size", f"take the batch size from the data ({new})",
+                                            (source.replace(dims[0], new), *imports), 1.5))
         # the sizes after the batch from the tensor's own shape
         site = crash.site("reshape")
         info = site["args"].get("tensor") if site else (crash.value(receiver, source) if receiver is not None else None)
