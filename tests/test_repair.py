@@ -215,3 +215,30 @@ def test_tffix_explain_says_which_repairs_fit_and_that_run_fix_can_prove_one(tmp
     assert "`tffix run --fix -- python " in shown.stdout and "train.py` observes them" in shown.stdout
     document = CliRunner().invoke(app, ["explain", "--output-format", "json", "-"], input=log)
     assert '"pattern": "integer-labels"' in document.stdout
+
+
+LONG_TRAINING = """import numpy as np
+import keras
+
+x = np.random.rand(64, 4).astype("float32")
+y = np.random.randint(0, 3, size=64)
+model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation="softmax")])
+model.compile(optimizer="sgd", loss="categorical_crossentropy")
+model.fit(x, y, epochs=100000, batch_size=8, verbose=0)
+print("done")
+"""
+
+
+@pytest.mark.execution
+def test_a_long_training_is_proven_once_its_first_step_ran_past_the_old_crash(warm_runner, tmp_path):
+    """The repaired run trains far longer than the time budget: it counts as cured because the observer saw the
+    first training step at the line that crashed complete (with a finite loss) before the budget ran out."""
+    program = tmp_path / "train.py"
+    program.write_text(LONG_TRAINING, encoding="utf-8")
+    result = repair_file(program, program_executor(program, runner=warm_runner), timeout=20)
+    assert result.status == "repaired", [t.verdict for t in result.trials]
+    trial = result.trials[-1]
+    assert trial.observed.outcome.timed_out and trial.observed.passed
+    fit = [c for c in trial.observed.record["calls"] if c["api"] == "fit"][0]
+    assert isinstance(fit["losses"][0], float)
+    assert program.read_text(encoding="utf-8") == LONG_TRAINING  # not written without write=True

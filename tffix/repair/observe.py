@@ -189,6 +189,9 @@ def _wrap(owner, attr: str, api: str, argnames: tuple[str, ...]):
         if site is None:
             return original(*args, **kwargs)
         record = _call(api, site, args, kwargs, argnames)
+        at_stop = _STOP is not None and (os.path.abspath(site.f_code.co_filename), site.f_lineno) == _STOP
+        if at_stop and api == "fit" and record is not None:
+            kwargs = _with_first_step_callback(kwargs, record)
         _INSIDE.active = True
         try:
             result = original(*args, **kwargs)
@@ -196,9 +199,7 @@ def _wrap(owner, attr: str, api: str, argnames: tuple[str, ...]):
             _INSIDE.active = False
         if record is not None:
             _after(record, api, result, args)
-        if _STOP is not None and not _STATE["passed"] and (
-            os.path.abspath(site.f_code.co_filename), site.f_lineno
-        ) == _STOP:
+        if at_stop and not _STATE["passed"]:
             _STATE["passed"] = True  # past the line where the program crashed before: say so now, in case
             _write()  # the rest of the run is cut short by the time budget
         return result
@@ -213,6 +214,33 @@ def _wrap(owner, attr: str, api: str, argnames: tuple[str, ...]):
         setattr(owner, attr, observed)
     except (AttributeError, TypeError):
         pass
+
+
+def _with_first_step_callback(kwargs: dict, record: dict) -> dict:
+    """A repaired program's fit at the line that crashed is past it once one training step ran: a Keras
+    callback says so (with that step's loss) at once, so that a long training need not finish in the time
+    budget. Only in validation runs (TFFIX_REPAIR_STOP); the training itself is unchanged."""
+    try:
+        import keras
+    except Exception:  # noqa: BLE001
+        return kwargs
+
+    class _FirstStep(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if _STATE["passed"]:
+                return
+            try:
+                loss = float((logs or {}).get("loss"))
+                record["losses"] = [loss if math.isfinite(loss) else str(loss)]
+            except (TypeError, ValueError):
+                pass
+            _STATE["passed"] = True
+            _write()
+
+    callbacks = kwargs.get("callbacks")
+    kwargs = dict(kwargs)
+    kwargs["callbacks"] = [*(callbacks or []), _FirstStep()]
+    return kwargs
 
 
 def _call(api: str, site, args, kwargs, argnames) -> dict | None:
@@ -443,10 +471,19 @@ def install(out: str | None = None, files: str | None = None) -> None:
 
 PRELUDE = "import tffix.repair.observe as _o; _o.install()\n"
 SITECUSTOMIZE = (
-    "import os\n"
+    "import os, sys\n"
     "if os.environ.get('TFFIX_OBSERVE'):\n"
     "    try:\n"
     "        import tffix.repair.observe as _o; _o.install()\n"
     "    except Exception:\n"
     "        pass\n"
+    "# this file shadows any other sitecustomize on the path: run that one too, as Python would have\n"
+    "try:\n"
+    "    import importlib.machinery as _m, importlib.util as _u\n"
+    "    _here = os.path.dirname(os.path.abspath(__file__))\n"
+    "    _spec = _m.PathFinder.find_spec('sitecustomize', [p for p in sys.path if os.path.abspath(p or '.') != _here])\n"
+    "    if _spec is not None and _spec.loader is not None:\n"
+    "        _spec.loader.exec_module(_u.module_from_spec(_spec))\n"
+    "except Exception:\n"
+    "    pass\n"
 )
