@@ -99,6 +99,8 @@ def test_rendered_docs_have_the_sections_and_the_example(rule):
     for title in ("What it does", "Example"):
         assert f"\n## {title}\n" in text
     assert declared_fix(rule).sentence in text
+    for kind in rule.explains:
+        assert f"{kind.title} (`{kind.key}`)" in text
     assert rule.INVALID[0].code.splitlines()[0] in text
 
 

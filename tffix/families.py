@@ -16,14 +16,9 @@ from .registry import all_rules
 from .rule import FailureKind
 from .tracebacks import Failure, RaisedError
 
-# A failure no rule causes yet: `tffix explain` names it and says that no rule covers it.
-KERAS3_REMOVED_API = FailureKind(
-    "keras3-removed-api", "A Keras 2 API that Keras 3 no longer has",
-    """TensorFlow 2.16 and later use Keras 3, which dropped `tf.compat.v1.layers` and other Keras 2 APIs.
-    Install `tf-keras` and set `TF_USE_LEGACY_KERAS=1`, or port the code to `tf.keras.layers`.""",
-    r"is not available with Keras 3",
-)
-WITHOUT_RULE: tuple[FailureKind, ...] = (KERAS3_REMOVED_API,)
+# Failures no rule causes yet: `tffix explain` names them and says that no rule covers them. (The Keras 3
+# one that was here is TFX609's now.)
+WITHOUT_RULE: tuple[FailureKind, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,8 @@ def rule_markdown(rule: type[Rule], *, level: int = 2, fence: bool = True) -> st
     ordered = [title for title in DOC_SECTIONS if title in sections]
     ordered += [title for title in sections if title not in DOC_SECTIONS]
     parts = [intro, facts_line(rule)]
+    if rule.explains:  # the TensorFlow failures `tffix explain` maps to this rule
+        parts.append("Explains: " + "; ".join(f"{kind.title} (`{kind.key}`)" for kind in rule.explains) + ".")
     parts += [f"{'#' * level} {title}\n\n{sections[title]}" for title in ordered]
     return "\n\n".join(part for part in parts if part) + "\n"
 

@@ -23,9 +23,17 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rule, Severity, Valid
+from tffix.rule import FailureKind, Invalid, Rule, Severity, Valid
 
 from ._keras3 import pins_keras2
+
+# The failure this rule is the main cause of, as `tffix explain` recognises it (moved here from tffix.families).
+KERAS3_REMOVED_API = FailureKind(
+    "keras3-removed-api", "A Keras 2 API that Keras 3 no longer has",
+    """TensorFlow 2.16 and later use Keras 3, which dropped `tf.compat.v1.layers` and other Keras 2 APIs.
+    Install `tf-keras` and set `TF_USE_LEGACY_KERAS=1`, or port the code to `tf.keras.layers`.""",
+    r"is not available with Keras 3",
+)
 
 PREFIX = "tensorflow.compat.v1.layers."
 
@@ -36,6 +44,7 @@ class CompatV1Layers(Rule):
     code = "TFX609"
     name = "compat-v1-layers"
     summary = "tf.compat.v1.layers.* is not available with Keras 3: port to tf.keras.layers or pin Keras 2"
+    explains = (KERAS3_REMOVED_API,)
     severity = Severity.ERROR
     triggers = ("compat",)  # every spelling that reaches tensorflow.compat.v1 names it
 
