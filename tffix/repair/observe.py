@@ -387,7 +387,7 @@ def _patch() -> None:
         if nn is not None:
             for name in ("softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
                          "sigmoid_cross_entropy_with_logits"):
-                _wrap(nn, name, name, ())
+                _wrap(nn, name, name, ("labels", "logits"))
         if model is None:
             return
 

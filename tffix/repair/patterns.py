@@ -92,6 +92,11 @@ def _is_integer_labels(info: dict | None) -> bool:
     return dtype.startswith("float") and bool(info.get("integral"))
 
 
+def _training(crash: Crash) -> tuple[dict | None, dict | None]:
+    """The observed training or evaluation call that crashed, and its model."""
+    return crash.site("fit", "evaluate", "train_on_batch", "test_on_batch"), crash.model()
+
+
 def _site_call(source: Source, crash: Crash, *leaves: str) -> cst.Call | None:
     calls = source.calls_named(*leaves, line=crash.line)
     return calls[-1] if calls else None
@@ -192,12 +197,8 @@ def declared_input(source: Source, crash: Crash) -> list[Candidate]:
 
 
 # --- 2. integer class labels with a categorical loss ---------------------------------------------------------
-_CATEGORICAL = {"categorical_crossentropy", "CategoricalCrossentropy"}
-
-
 def integer_labels(source: Source, crash: Crash) -> list[Candidate]:
-    site = crash.site("fit", "evaluate", "train_on_batch", "test_on_batch")
-    model = crash.model()
+    site, model = _training(crash)
     if site is None or model is None:
         return []
     y = site["args"].get("y")
@@ -352,8 +353,7 @@ _RECURRENT = {"LSTM", "GRU", "SimpleRNN", "Bidirectional"}
 
 
 def flatten_head(source: Source, crash: Crash) -> list[Candidate]:
-    site = crash.site("fit", "evaluate", "train_on_batch", "test_on_batch")
-    model = crash.model()
+    site, model = _training(crash)
     if site is None or model is None:
         return []
     out = model.get("output_shape")
@@ -415,8 +415,7 @@ def _insert_layer(source: Source, layer_call: cst.Call, spelling: str) -> Edit |
 
 # --- 5. the head's width differs from the labels' ----------------------------------------------------------
 def head_units(source: Source, crash: Crash) -> list[Candidate]:
-    site = crash.site("fit", "evaluate", "train_on_batch", "test_on_batch")
-    model = crash.model()
+    site, model = _training(crash)
     if site is None or model is None:
         return []
     y = site["args"].get("y")

@@ -262,14 +262,15 @@ def literal(node: cst.BaseExpression):
 
 
 def argument(call: cst.Call, index: int | None, *keywords: str) -> cst.Arg | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in keywords:
-            return arg
-    if index is not None:
-        positional = [a for a in call.args if a.keyword is None and not a.star]
-        if index < len(positional):
-            return positional[index]
-    return None
+    """The argument passed by one of `keywords`, else positionally at `index` (tffix.rule.argument, with
+    several spellings of the keyword)."""
+    from ..rule import argument as by_keyword
+
+    for keyword in keywords:
+        found = by_keyword(call, keyword)
+        if found is not None:
+            return found
+    return by_keyword(call, "", index) if index is not None else None
 
 
 def shape_text(shape: Sequence[int | None]) -> str:
