@@ -19,7 +19,7 @@ import pytest
 
 from edges_helpers import tffix, write
 from tffix.config import ConfigError, Settings, settings_from_table
-from tffix.executors import BATCH_BYTES, _batches
+from tffix.executors import BATCH_BYTES, BATCH_FILES, _Batcher, _budget
 from tffix.repos import is_url, read_list
 from tffix.runner import Mode, run
 
@@ -63,10 +63,15 @@ def test_executor_and_scheduler_are_settings():
 
 
 def test_small_files_are_batched_and_big_ones_go_alone():
-    sizes = {i: 100 for i in range(10)} | {10: BATCH_BYTES + 1, 11: 100}
-    batches = _batches([10, *range(10), 11], sizes.__getitem__, 4)
-    assert batches == [[10], [0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 11]]
-    assert sorted(i for b in batches for i in b) == list(range(12))  # every file in exactly one task
+    assert _budget(10**9, 2) == BATCH_BYTES and _budget(1000, 2) == 16 * 1024
+    assert _budget(8 * 2 * 100_000, 2) == 100_000  # about 8 tasks a worker
+    batcher = _Batcher(1000)
+    sizes = [1500, 400, 400, 400, *[10] * 40]  # largest first, as the executor deals them
+    batches = [full for i, size in enumerate(sizes) if (full := batcher.add(i, size))] + [batcher.batch]
+    assert batches[0] == [0]  # over the budget: alone
+    assert batches[1] == [1, 2] and batches[2][:2] == [3, 4]
+    assert all(len(b) <= BATCH_FILES for b in batches)
+    assert sorted(i for b in batches for i in b) == list(range(len(sizes)))  # every file in exactly one task
 
 
 def test_repository_lists_and_urls(tmp_path):

@@ -147,8 +147,9 @@ def _death(code: int | None) -> str:
 
 
 def _drain(pending: dict, settle) -> None:
-    """After an interrupt: SIGTERM every worker (see `_worker_signal`) and collect what comes back for a few
-    seconds, so that a file a worker was writing is counted. Further interrupts meanwhile are ignored."""
+    """After an interrupt: SIGTERM every worker (see `_worker_signal`) and collect what the files in hand come
+    to, so that a file a worker was writing is counted. Files not yet started are not waited for: with the
+    stop flag set, a worker leaves them untouched. Further interrupts meanwhile are ignored."""
     for child in multiprocessing.active_children():
         if child.name == WORKER_NAME and child.pid is not None:
             try:
@@ -156,13 +157,20 @@ def _drain(pending: dict, settle) -> None:
             except OSError:
                 pass
     deadline = time.monotonic() + 10.0
+    quiet_since = None  # since when no file has been in a worker's hands (a start is acknowledged in ms)
     while pending and time.monotonic() < deadline:
         try:
-            done, _ = wait(list(pending), timeout=0.2, return_when=FIRST_COMPLETED)
+            done, _ = wait(list(pending), timeout=0.1, return_when=FIRST_COMPLETED)
             for future in done:
                 index = pending.pop(future)
                 if not future.cancelled() and future.exception() is None:
                     settle(future, index)
+            if any(future.running() for future in pending):
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > 0.5:
+                break
         except (_Interrupted, KeyboardInterrupt):
             continue
 
@@ -258,9 +266,12 @@ class DaskExecutor:
         base = replace(job.engine.settings, root=None, source=None, exclude=(), per_file_ignores=(),
                        _exclude_spec=None, select=(), ignore=())
         workers = max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
-        # Enough tasks to keep every worker busy to the end (about 8 a worker), none over BATCH_FILES files;
+        # Largest files first: a big file dealt out last would keep one worker busy while the others idle.
+        sizes = {index: _size(path) for index, path in enumerate(files)}
+        order = sorted(sizes, key=lambda i: -sizes[i])
+        # Tasks of about equal work (bytes), enough to keep every worker busy to the end (about 8 a worker);
         # at most `in_flight` tasks submitted at a time, so that the client holds few files' bytes at once.
-        per_task = max(1, min(BATCH_FILES, len(files) // (8 * workers)))
+        batcher = _Batcher(_budget(sum(sizes.values()), workers))
         in_flight = 4 * workers
         looked_at: dict[int, tuple[Path, Looked]] = {}
         tasks: dict = {}
@@ -297,23 +308,18 @@ class DaskExecutor:
                 finished(index, self._settle(looked_at.pop(index), result, job))
 
         try:
-            batch: list[int] = []
-            size = 0
-            # Largest files first: a big file dealt out last would keep one worker busy while the others idle.
-            for index in sorted(range(len(files)), key=lambda i: -_size(files[i])):
+            for index in order:
                 looked = self._look(index, files[index], job, finished)
                 if looked is None:
                     continue
                 looked_at[index] = (files[index], looked)
-                if batch and (len(batch) >= per_task or size + len(looked.data) > BATCH_BYTES):
-                    submit(batch, 1)
-                    batch, size = [], 0
+                full = batcher.add(index, len(looked.data))
+                if full:
+                    submit(full, 1)
                     while len(tasks) >= in_flight:
                         settle(next(stream))
-                batch.append(index)
-                size += len(looked.data)
-            if batch:
-                submit(batch, 1)
+            if batcher.batch:
+                submit(batcher.batch, 1)
             while tasks:
                 settle(next(stream))
         except BaseException:
@@ -357,20 +363,27 @@ def _lost_worker(exc: BaseException) -> bool:
     return type(exc).__name__ == "KilledWorker"
 
 
-def _batches(indices: list[int], size: Callable[[int], int], files: int) -> list[list[int]]:
-    """Consecutive files in batches of at most `files` files and about BATCH_BYTES bytes."""
-    batches: list[list[int]] = []
-    current: list[int] = []
-    total = 0
-    for index in indices:
-        if current and (len(current) >= files or total + size(index) > BATCH_BYTES):
-            batches.append(current)
-            current, total = [], 0
-        current.append(index)
-        total += size(index)
-    if current:
-        batches.append(current)
-    return batches
+def _budget(total_bytes: int, workers: int) -> int:
+    """Bytes a task should carry: an eighth of a worker's share of the tree, within [16 KB, BATCH_BYTES]."""
+    return max(16 * 1024, min(BATCH_BYTES, total_bytes // (8 * workers)))
+
+
+class _Batcher:
+    """Files gathered into tasks of at most BATCH_FILES files and about `budget` bytes (a larger file goes
+    alone). `add` returns a batch when one is full; `batch` holds the last, unfinished one."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.batch: list[int] = []
+        self._bytes = 0
+
+    def add(self, index: int, size: int) -> list[int] | None:
+        full = None
+        if self.batch and (len(self.batch) >= BATCH_FILES or self._bytes + size > self.budget):
+            full, self.batch, self._bytes = self.batch, [], 0
+        self.batch.append(index)
+        self._bytes += size
+        return full
 
 
 class _SignalsHeld:
