@@ -3,6 +3,7 @@ questions, each stating what a repair must look like in its header comments:
 
     # expect: repaired <pattern>     (the catalogue name the repair must come from), or: # expect: no-repair
     # diff: <text>                   (an added line of the accepted repair contains it; repeatable)
+    # stdout: <regex>                (the repaired program's output matches it: what it computes; repeatable)
 
 `check_case` runs the repair loop on a copy of a case and says whether the outcome is the expected one.
 """
@@ -26,6 +27,7 @@ class Case:
     expect: str  # "repaired" or "no-repair"
     pattern: str | None
     diff: tuple[str, ...]
+    stdout: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -40,8 +42,9 @@ def load_cases(root: Path = CORPUS) -> list[Case]:
         if expect is None:
             raise ValueError(f"{path}: no '# expect:' line")
         diffs = tuple(m.group(1).strip() for m in re.finditer(r"^# diff: (.+)$", text, re.M))
+        stdout = tuple(m.group(1).strip() for m in re.finditer(r"^# stdout: (.+)$", text, re.M))
         cases.append(Case(path, "no-repair" if expect.group(1) == "no-repair" else "repaired",
-                          expect.group("pattern"), diffs))
+                          expect.group("pattern"), diffs, stdout))
     return cases
 
 
@@ -75,4 +78,8 @@ def check_case(case: Case, runner=None, timeout: float = 120.0) -> Checked:
     for text in case.diff:
         if not any(text in line for line in added):
             return Checked(case, result, False, f"the diff has no added line with {text!r}:\n{result.diff}")
+    printed = result.trials[-1].observed.outcome.stdout
+    for pattern in case.stdout:
+        if not re.search(pattern, printed, re.M):
+            return Checked(case, result, False, f"the repaired program's output does not match {pattern!r}: {printed[-300:]!r}")
     return Checked(case, result, True, " + ".join(c.title for c in result.repairs))

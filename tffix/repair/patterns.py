@@ -218,7 +218,9 @@ def integer_labels(source: Source, crash: Crash) -> list[Candidate]:
             continue
         edits = []
         value = arg.value
-        if isinstance(value, cst.SimpleString) and value.evaluated_value in ("categorical_crossentropy", "binary_crossentropy"):
+        softmax = (model.get("layers") or [{}])[-1].get("activation") == "softmax"
+        sparse_from = ("categorical_crossentropy", "binary_crossentropy") if softmax else ("categorical_crossentropy",)
+        if isinstance(value, cst.SimpleString) and value.evaluated_value in sparse_from:
             quote = value.value[0] if value.value[0] in "\"'" else '"'
             edits.append(source.replace(value, f"{quote}sparse_categorical_crossentropy{quote}"))
         elif isinstance(value, cst.Call) and source.leaf(value) == "CategoricalCrossentropy":
@@ -423,7 +425,12 @@ def head_units(source: Source, crash: Crash) -> list[Candidate]:
     shape = _shape(y)
     if not out or isinstance(out[0], list) or len(out) != 2 or not shape:
         return []
-    if len(shape) == 2 and shape[1] and shape[1] > 1:
+    binary = str(model.get("loss", "")).lower().replace("_", "") in ("binarycrossentropy", "binaryfocalcrossentropy")
+    last = (model.get("layers") or [{}])[-1]
+    if binary and _is_integer_labels(y) and (y.get("max") or 0) <= 1 and (len(shape) == 1 or shape[1] == 1) \
+            and (out[1] or 0) > 1 and last.get("activation") != "softmax":
+        width = 1  # 0/1 labels, a binary loss, a sigmoid head of several units: the binary head has one
+    elif len(shape) == 2 and shape[1] and shape[1] > 1:
         width = shape[1]  # one-hot (or multi-label) targets
     elif _is_integer_labels(y) and y.get("max") is not None and y["max"] >= (out[1] or 0):
         width = y["max"] + 1  # integer labels beyond the head
@@ -437,8 +444,9 @@ def head_units(source: Source, crash: Crash) -> list[Candidate]:
     arg = _units_arg(pairs[-1][1])
     if arg is None:
         return []
-    return [Candidate("head-units", f"give the output layer {width} units, the number of classes in the labels",
-                      (source.replace(arg.value, str(width)),), 1.0)]
+    title = ("give the binary head 1 unit (0/1 labels, a binary loss)" if width == 1
+             else f"give the output layer {width} units, the number of classes in the labels")
+    return [Candidate("head-units", title, (source.replace(arg.value, str(width)),), 0.5 if width == 1 else 1.0)]
 
 
 # --- 6. one example without its batch axis ------------------------------------------------------------------
@@ -490,6 +498,13 @@ def matmul(source: Source, crash: Crash) -> list[Candidate]:
     return candidates
 
 
+def _transposed(tf_name: str, code: str, shape) -> str:
+    """The last two axes swapped: tf.transpose for a matrix, matrix_transpose for a batch of them."""
+    if shape is not None and len(shape) > 2:
+        return f"{tf_name}.linalg.matrix_transpose({code})"
+    return f"{tf_name}.transpose({code})"
+
+
 def _matmul_candidates(source, node, a, b, sa, sb, tf_name, imports, is_call) -> list[Candidate]:
     options: list[tuple[str, tuple[Edit, ...], bool]] = []
     code_a, code_b = source.code(a), source.code(b)
@@ -511,14 +526,14 @@ def _matmul_candidates(source, node, a, b, sa, sb, tf_name, imports, is_call) ->
         options.append(("transpose the second operand (transpose_b=True)",
                         (Edit(source.span(b)[1], source.span(b)[1], ", transpose_b=True"),), fits(sa, tb) is not False))
     else:
-        options.append(("transpose the second operand", (source.replace(b, f"{tf_name}.transpose({code_b})"),),
+        options.append(("transpose the second operand", (source.replace(b, _transposed(tf_name, code_b, sb)),),
                         fits(sa, tb) is not False))
     options.append(("swap the operands", (source.replace(a, code_b), source.replace(b, code_a)), fits(sb, sa) is not False))
     if is_call:
         options.append(("transpose the first operand (transpose_a=True)",
                         (Edit(source.span(b)[1], source.span(b)[1], ", transpose_a=True"),), fits(ta, sb) is not False))
     else:
-        options.append(("transpose the first operand", (source.replace(a, f"{tf_name}.transpose({code_a})"),),
+        options.append(("transpose the first operand", (source.replace(a, _transposed(tf_name, code_a, sa)),),
                         fits(ta, sb) is not False))
     return [
         Candidate("matmul", title, (*edits, *imports), 1.0 + index * 0.1 + (0 if plausible else 5))

@@ -1,6 +1,7 @@
 # Q: calling model(sample) on one feature vector fails
 # expect: repaired batch-axis
 # diff: model(np.expand_dims(sample, 0))
+# stdout: ^\[\[
 import numpy as np
 import keras
 

@@ -1,6 +1,7 @@
 # Q: Model trained fine but predict on new data fails: expected axis -1 to have value 6
 # expect: repaired declared-input
 # diff: input_shape=(7,)
+# stdout: ^\(3, 1\)$
 import numpy as np
 import keras
 

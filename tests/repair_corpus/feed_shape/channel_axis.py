@@ -1,6 +1,7 @@
 # Q: grayscale batch (N, 8, 8) fed to a conv placeholder (?, 8, 8, 1)
 # expect: repaired feed-shape
 # diff: np.reshape(imgs, (-1, 8, 8, 1))
+# stdout: ^\(6, 8, 8, 2\)$
 import numpy as np
 import tensorflow.compat.v1 as tf
 

@@ -1,6 +1,7 @@
 # Q: Cannot feed value of shape (16, 28, 28) for Tensor 'Placeholder:0', which has shape '(?, 784)'
 # expect: repaired feed-shape
 # diff: np.reshape(batch, (-1, 784))
+# stdout: ^\(16, 10\)$
 import numpy as np
 import tensorflow.compat.v1 as tf
 

@@ -1,6 +1,7 @@
 # Q: Cannot feed value of shape (32,) for Tensor 'Placeholder_1:0', which has shape '(?, 10)'
 # expect: repaired onehot-feed
 # diff: np.eye(10, dtype=np.float32)[batch_ys]
+# stdout: ^loss \d
 import numpy as np
 import tensorflow.compat.v1 as tf
 

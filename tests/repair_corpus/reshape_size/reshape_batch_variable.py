@@ -1,6 +1,7 @@
 # Q: tf.reshape(x, (batch_size, -1)) fails on the last, smaller batch
 # expect: repaired reshape-size
 # diff: tf.reshape(features, (tf.shape(features)[0], -1))
+# stdout: ^90$
 import tensorflow as tf
 
 batch_size = 64
