@@ -79,6 +79,17 @@ def test_labels_that_already_match_the_head_propose_nothing():
     assert propose(Source(PROGRAM), crash) == []
 
 
+def test_no_pattern_proposes_for_a_failure_that_is_no_shape_problem():
+    """0/1 labels of one column with a 1-unit sigmoid head and a binary loss: nothing to repair in the shapes,
+    whatever made fit() raise (here a Keras 1 keyword)."""
+    model = {**MODEL_3, "output_shape": [None, 1], "loss": "binary_crossentropy",
+             "layers": [{"class": "Dense", "units": 1, "activation": "sigmoid", "input": [None, 4], "output": [None, 1]}]}
+    y = {"kind": "ndarray", "shape": [30, 1], "dtype": "float32", "integral": True, "min": 0, "max": 1}
+    call = {"api": "fit", "line": 5, "args": {"self": model, "x": {"shape": [30, 4], "dtype": "float32"}, "y": y}}
+    for message in ("TensorFlowTrainer.fit() got an unexpected keyword argument 'nb_epoch'", "some ValueError"):
+        assert propose(Source(PROGRAM), _crash(message, 5, {}, [call])) == []
+
+
 def test_matmul_candidates_follow_the_observed_shapes():
     program = "import tensorflow as tf\nout = tf.matmul(a, b)\n"
     crash = _crash("Matrix size-incompatible: In[0]: [6,4], In[1]: [3,4] [Op:MatMul]", 2,

@@ -432,8 +432,9 @@ def head_units(source: Source, crash: Crash) -> list[Candidate]:
         width = 1  # 0/1 labels, a binary loss, a sigmoid head of several units: the binary head has one
     elif len(shape) == 2 and shape[1] and shape[1] > 1:
         width = shape[1]  # one-hot (or multi-label) targets
-    elif _is_integer_labels(y) and y.get("max") is not None and y["max"] >= (out[1] or 0):
-        width = y["max"] + 1  # integer labels beyond the head
+    elif "sparse" in str(model.get("loss", "")).lower() and _is_integer_labels(y) and y.get("max") is not None \
+            and y["max"] >= (out[1] or 0):
+        width = y["max"] + 1  # integer labels beyond the head of a sparse loss
     else:
         return []
     if width == out[1]:
@@ -707,8 +708,17 @@ CATALOGUE: tuple[tuple[str, Pattern], ...] = (
 )
 
 
+# Failures that are no shape problem, whatever the shapes observed: an API misused, a name missing.
+_NOT_SHAPES_EXCEPTIONS = {"NameError", "AttributeError", "KeyError", "ImportError", "ModuleNotFoundError",
+                          "FileNotFoundError", "SyntaxError", "IndentationError", "UnboundLocalError"}
+_NOT_SHAPES = re.compile(r"unexpected keyword argument|Arguments not recognized|has no attribute|is not defined"
+                         r"|No module named|missing \d+ required positional argument")
+
+
 def propose(source: Source, crash: Crash) -> list[Candidate]:
     """Every pattern's candidates, best first (by the pattern's own rank, then the catalogue's order)."""
+    if crash.name in _NOT_SHAPES_EXCEPTIONS or _NOT_SHAPES.search(crash.message):
+        return []
     found = []
     for order, (name, pattern) in enumerate(CATALOGUE):
         try:
