@@ -4,7 +4,6 @@ the same findings; and a user who suspects a miss can turn them off."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import libcst as cst

@@ -11,7 +11,8 @@ import pytest
 from tffix.analysis import FileAnalysis
 from tffix.engine import Engine
 from tffix.registry import rule_by_code
-from tffix.transforms._tape import Flow, tapes_in
+from tffix.transforms._flow import Flow
+from tffix.transforms._tape import tapes_in
 
 ALL = Engine()
 

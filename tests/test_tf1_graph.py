@@ -9,7 +9,7 @@ import pytest
 
 from tffix.engine import Engine
 from tffix.registry import rule_by_code
-from tffix.transforms._graph import Device, parse_device
+from tffix.transforms._devices import Device, parse_device
 
 
 @pytest.mark.parametrize(

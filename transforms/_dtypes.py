@@ -17,66 +17,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata.scope_provider import ImportAssignment
 
 from tffix.rule import Rule, argument, literal_int
 
 from ._shapes import StaticValues
 from ._values import FLOAT_DTYPES, INT_DTYPES, Static
 
-_TF_MODULES = ("tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2")
-
-
-# --- spelling TensorFlow in new code ------------------------------------------------------------------------------
-def tensorflow_alias(rule: Rule, node: cst.CSTNode) -> str | None:
-    """A name bound to the TensorFlow module (or compat.v1/v2) by an import, as seen from `node`."""
-    scope = rule.analysis.scope(node)
-    if scope is None:
-        return None
-    candidates = []
-    current = scope
-    while True:
-        candidates.extend(a.name for a in current.assignments if isinstance(a, ImportAssignment))
-        if current is current.parent:
-            break
-        current = current.parent
-    for name in sorted(set(candidates), key=lambda n: (n != "tf", n)):
-        qualified = {q.name for q in scope.get_qualified_names_for(name)}
-        if len(qualified) == 1 and qualified <= set(_TF_MODULES):
-            return name
-    return None
-
-
-@dataclass(frozen=True)
-class TF:
-    """Builds TensorFlow expressions with the module's own spelling of `tensorflow`."""
-
-    alias: str
-
-    @classmethod
-    def at(cls, rule: Rule, node: cst.CSTNode) -> TF:
-        return cls(tensorflow_alias(rule, node) or "tensorflow")
-
-    @property
-    def imports(self) -> tuple[str, ...]:
-        """What the new code needs imported: nothing when the file already has an alias."""
-        return ("tensorflow",) if self.alias == "tensorflow" else ()
-
-    def attr(self, dotted: str) -> cst.BaseExpression:
-        return cst.parse_expression(f"{self.alias}.{dotted}")
-
-    def call(self, dotted: str, *args: cst.BaseExpression) -> cst.Call:
-        return cst.Call(func=self.attr(dotted), args=[cst.Arg(a) for a in args])
-
-    def cast(self, value: cst.BaseExpression, dtype: str | cst.BaseExpression) -> cst.Call:
-        return self.call("cast", unparenthesized(value), self.attr(dtype) if isinstance(dtype, str) else dtype)
-
-
-def unparenthesized(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """`expr` without its own parentheses, for use as a call argument (tuples and generators keep theirs)."""
-    if isinstance(expr, (cst.Tuple, cst.GeneratorExp, cst.Yield)) or not getattr(expr, "lpar", None):
-        return expr
-    return expr.with_changes(lpar=[], rpar=[])
 
 
 # --- operands -----------------------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ from ._code_walks import (
     walk_cache,
     walk_kind,
 )
+from ._cst_utils import numpy_name
 from ._constructors import TF_CONSTRUCTORS, literal_data, numpy_value
 from ._keras_models import applied, layer_of, sequential_of, subclassed_model
 from ._values import (
@@ -172,12 +173,6 @@ class StaticValues:
 
     def is_api(self, node: cst.CSTNode, *names: str) -> bool:
         return not self.qualified(node).isdisjoint(names)
-
-    def _numpy_name(self, func: cst.CSTNode) -> str | None:
-        for name in self.qualified(func):
-            if name.startswith("numpy."):
-                return name[len("numpy."):]
-        return None
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.rule.parent(node)
@@ -402,7 +397,7 @@ class StaticValues:
             handler = TF_CONSTRUCTORS.get(name)
             if handler is not None:
                 return handler(self, call)
-        numpy = self._numpy_name(func)
+        numpy = numpy_name(self.rule, func)
         if numpy is not None:
             return numpy_value(self, numpy, call)
         if names & {"keras.layers.Dense", "keras.layers.Flatten"} or names & SHAPE_PRESERVING:

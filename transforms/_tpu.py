@@ -49,17 +49,9 @@ import libcst.matchers as m
 from tffix.parents import walk
 from tffix.rule import Rule, argument
 
-from ._tape import (
-    Flow,
-    assigned_value,
-    assignments_of,
-    blank_lines_above,
-    block_statements,
-    chain,
-    line_of,
-    tensorflow_alias,
-    without_blank_lines,
-)
+from ._cst_utils import TF, line_of
+from ._flow import Flow, assigned_value, assignments_of, chain
+from ._tape import blank_lines_above, block_statements, without_blank_lines
 
 RESOLVER = ("tf.distribute.cluster_resolver.TPUClusterResolver",)
 STRATEGIES = ("tf.distribute.TPUStrategy", "tf.distribute.experimental.TPUStrategy")
@@ -271,9 +263,8 @@ def make_setup_fix(
 
     None too when the strategy is neither assigned nor returned.
     """
-    alias = tensorflow_alias(module)
-    imports: tuple[str, ...] = () if alias else ("tensorflow",)
-    tf = alias or "tensorflow"
+    spelling = TF.at(rule)
+    imports, tf = spelling.imports, spelling.alias
     original = setup.strategy_statement
     strategy = new_strategy if new_strategy is not None else original
     rewritten = rewritten or {}

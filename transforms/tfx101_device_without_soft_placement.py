@@ -80,16 +80,9 @@ from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import with_keyword
-from ._graph import (
-    GRAPH_EVIDENCE,
-    GraphFacts,
-    calls_of,
-    enclosing_function,
-    line_of,
-    pin_text,
-    runs_from,
-    single_assigned_value,
-)
+from ._cst_utils import enclosing_function, line_of, single_assigned_value
+from ._devices import pin_text
+from ._graph import GRAPH_EVIDENCE, GraphFacts, calls_of, runs_from
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

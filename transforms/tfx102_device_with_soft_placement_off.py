@@ -35,7 +35,9 @@ import libcst as cst
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._graph import GraphFacts, line_of, pin_text
+from ._cst_utils import line_of
+from ._devices import pin_text
+from ._graph import GraphFacts
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

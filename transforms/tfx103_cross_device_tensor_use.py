@@ -54,7 +54,9 @@ from tffix.names import leaves
 from tffix.parents import children
 from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._graph import Device, GraphFacts, device_at, fresh_name, insert_before, line_of, statement_of, GRAPH_EVIDENCE
+from ._cst_utils import fresh_name, insert_before, line_of, statement_of
+from ._devices import Device, device_at
+from ._graph import GRAPH_EVIDENCE, GraphFacts
 
 # TensorFlow calls whose result is not one tensor (lists, variables, objects, context managers).
 _NOT_A_TENSOR = frozenset(

@@ -61,7 +61,8 @@ import libcst.matchers as m
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._tape import chain, free_name, line_of, tensorflow_alias
+from ._cst_utils import TF, fresh_name, line_of, names_in
+from ._flow import chain
 from ._tpu import (
     CONNECT,
     CONNECT_AND_INITIALIZE,
@@ -305,11 +306,11 @@ class TpuStrategyBeforeInitialization(Rule):
         statement, owner = found
         if strategy_fallback(statement, "tf") is None or statement.body[0].value is not call:  # type: ignore[attr-defined]
             return None
-        tf = tensorflow_alias(self.module) or "tensorflow"
+        tf = TF.at(self).alias
         inserted: list[cst.BaseStatement] = []
         made_resolver = new_strategy = None
         if name is None:  # the strategy makes its own resolver: give it a name
-            resolver = free_name(self.module, ("resolver", "tpu_resolver", "tpu"))
+            resolver = fresh_name(("resolver", "tpu_resolver", "tpu"), names_in(self.module))
             value = arg.value if arg is not None else cst.parse_expression(
                 f"{tf}.distribute.cluster_resolver.TPUClusterResolver()"
             )

@@ -43,7 +43,8 @@ import libcst.matchers as m
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._tape import assignments_of, chain, block_statements
+from ._flow import assignments_of, chain
+from ._tape import block_statements
 from ._tpu import (
     RESOLVER,
     STRATEGIES,

@@ -63,7 +63,8 @@ import libcst as cst
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._dtypes import TF, Operand, describe, operand
+from ._cst_utils import TF
+from ._dtypes import Operand, describe, operand
 from ._shapes import StaticValues, VALUE_SOURCES
 from ._values import FLOAT_DTYPES
 

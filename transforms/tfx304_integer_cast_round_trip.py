@@ -45,7 +45,8 @@ from tffix.names import leaves
 from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._shapes import StaticValues
-from ._tape import Dependence, Flow, assignments_of, known_not_float, tape_dependence, tapes_in
+from ._flow import Flow, assignments_of
+from ._tape import Dependence, known_not_float, tape_dependence, tapes_in
 
 from .tfx401_work_outside_tape import NONE_GRADIENT_USED, NO_GRADIENTS
 

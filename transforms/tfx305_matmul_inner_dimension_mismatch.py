@@ -39,7 +39,8 @@ import libcst as cst
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._dtypes import TF, describe, from_tensorflow, is_true, unparenthesized, with_keyword, without_keyword
+from ._cst_utils import TF, unparenthesized
+from ._dtypes import describe, from_tensorflow, is_true, with_keyword, without_keyword
 from ._shapes import StaticValues, VALUE_SOURCES
 from ._values import Shape
 

@@ -42,20 +42,16 @@ import libcst as cst
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Severity, Valid
 
+from ._cst_utils import fresh_name, names_in
+from ._flow import Flow, any_touch, chain, elements, has_operation
 from ._tape import (
-    Flow,
-    Gradient,
     GRADIENT_METHODS,
+    Gradient,
     Tape,
     TapeRule,
-    any_touch,
     appended_to_body,
     blank_lines_above,
-    chain,
     computes,
-    elements,
-    free_name,
-    has_operation,
     method_calls,
     without_blank_lines,
 )
@@ -245,7 +241,7 @@ class WorkOutsideTape(TapeRule):
         statements = [without_blank_lines(between[i]) for i in moved]
         changes: dict[cst.CSTNode, object] = {}
         if expression_of is not None:
-            name = free_name(self.module, ("total_loss", "objective", "gradient_target"))  # type: ignore[arg-type]
+            name = fresh_name(("total_loss", "objective", "gradient_target"), names_in(self.module))  # type: ignore[arg-type]
             target = cst.AssignTarget(cst.Name(name))
             statements.append(cst.SimpleStatementLine([cst.Assign([target], expression_of.target)]))
             changes[expression_of.target] = cst.Name(name)

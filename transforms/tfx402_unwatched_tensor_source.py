@@ -35,19 +35,9 @@ from tffix.rule import Fix, Invalid, Rewrite, Severity, Valid
 
 from ._shapes import StaticValues
 from ._values import FLOAT_DTYPES
-from ._tape import (
-    Flow,
-    Gradient,
-    Tape,
-    TapeRule,
-    any_touch,
-    assigned_value,
-    assignments_of,
-    elements,
-    inserted_in_body,
-    line_of,
-    method_calls,
-)
+from ._cst_utils import line_of
+from ._flow import Flow, any_touch, assigned_value, assignments_of, elements
+from ._tape import Gradient, Tape, TapeRule, inserted_in_body, method_calls
 
 from .tfx401_work_outside_tape import NONE_GRADIENT_USED, NO_GRADIENTS
 from .tfx403_gradient_cutting_operation_in_tape import GRADIENT_OF_NUMPY_VALUE

@@ -48,17 +48,9 @@ from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Severity, Valid, argu
 
 from ._shapes import StaticValues
 from ._values import INT_DTYPES
-from ._tape import (
-    Flow,
-    Tape,
-    TapeRule,
-    assigned_value,
-    assignments_of,
-    known_not_float,
-    numpy_name,
-    tape_dependence,
-    tensorflow_alias,
-)
+from ._cst_utils import TF, calls_in, numpy_name
+from ._flow import Flow, assigned_value, assignments_of
+from ._tape import Tape, TapeRule, known_not_float, tape_dependence
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).
@@ -197,7 +189,7 @@ class GradientCuttingOperationInTape(TapeRule):
         tainted = dependence.taint(tape.body)
         targets = ", ".join(f"`{self.module.code_for_node(g.target)}`" for g in tape.gradients)  # type: ignore[union-attr]
         for index in on_path:
-            for call in _calls(tape.body[index]):
+            for call in calls_in(tape.body[index]):
                 self._check_call(call, lambda expr: dependence.depends(expr, tainted), targets)
 
     def _check_call(self, call: cst.Call, depends, targets: str) -> None:
@@ -244,8 +236,8 @@ class GradientCuttingOperationInTape(TapeRule):
         )
         rewrite = None
         if replacement is not None and self._convertible(call, name):
-            alias = tensorflow_alias(self.module)
-            func = cst.parse_expression(f"{alias or 'tensorflow'}.{replacement}")
+            spelling = TF.at(self)
+            func = cst.parse_expression(f"{spelling.alias}.{replacement}")
             message += f"; use `tf.{replacement}`"
 
             def converted(updated: cst.Call) -> cst.Call:
@@ -257,7 +249,7 @@ class GradientCuttingOperationInTape(TapeRule):
                 return updated.with_changes(func=func, args=args)
 
             rewrite = Rewrite.replace(
-                f"Use `tf.{replacement}`", {call: converted}, unsafe=True, imports=() if alias else ("tensorflow",)
+                f"Use `tf.{replacement}`", {call: converted}, unsafe=True, imports=spelling.imports
             )
         self.report(call, message, rewrite=rewrite)
 
@@ -318,17 +310,3 @@ class GradientCuttingOperationInTape(TapeRule):
             if assignment.node is target
             for access in assignment.references
         ]
-
-
-def _calls(statement: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-
-    class _Finder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
-
-        def visit_Call(self, node: cst.Call) -> None:
-            found.append(node)
-
-    statement.visit(_Finder())
-    return found

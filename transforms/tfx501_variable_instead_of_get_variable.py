@@ -64,23 +64,19 @@ import libcst.matchers as m
 from tffix.names import leaves
 from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._graph import (
-    GRAPH_EVIDENCE,
-    GraphFacts,
-    ModuleIndex,
+from ._cst_utils import in_loop_below, line_of
+from ._graph import GRAPH_EVIDENCE, GraphFacts, ModuleIndex, calls_of
+from ._tf1_variables import (
     convert_variable,
     in_keras_or_module_class,
-    in_loop_below,
-    repeats_under_reuse,
     reuses_variables,
     scope_region,
     scoped_functions,
     under_variable_scope,
     variable_lookups,
     variable_name,
-    calls_of,
-    line_of,
 )
+from ._variable_reuse import repeats_under_reuse
 
 from .tfx502_get_variable_lookup_of_variable import GET_VARIABLE_WITHOUT_INITIALIZER, VARIABLE_STORE_REUSE
 

@@ -53,24 +53,9 @@ from libcst.metadata import ScopeProvider
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._graph import (
-    GRAPH_EVIDENCE,
-    GraphFacts,
-    Lookup,
-    ModuleIndex,
-    calls_of,
-    reuse_at,
-    assigned_name,
-    code_of,
-    convert_variable,
-    enclosing_function,
-    fresh_name,
-    insert_before,
-    line_of,
-    scoped_functions,
-    statement_of,
-    variable_lookups,
-)
+from ._cst_utils import code_of, enclosing_function, fresh_name, insert_before, line_of, statement_of
+from ._graph import GRAPH_EVIDENCE, GraphFacts, ModuleIndex, calls_of
+from ._tf1_variables import Lookup, assigned_name, convert_variable, reuse_at, scoped_functions, variable_lookups
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).

@@ -388,8 +388,6 @@ def _patch() -> None:
             for name in ("softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
                          "sigmoid_cross_entropy_with_logits"):
                 _wrap(nn, name, name, ("labels", "logits"))
-        if model is None:
-            return
 
 
 class _Finder:
@@ -398,8 +396,6 @@ class _Finder:
     def find_spec(self, name, path=None, target=None):
         if name not in ("tensorflow", "keras"):
             return None
-        import importlib.machinery
-
         for finder in sys.meta_path:
             if finder is self:
                 continue

@@ -265,7 +265,6 @@ def _strings(node: cst.BaseExpression) -> list[cst.SimpleString]:
 
 
 # --- 3. TF1: integer labels fed to a one-hot placeholder, and 8. any fed array shaped unlike its placeholder ---
-_FEED = re.compile(r"Cannot feed value of shape \((?P<value>[^)]*)\) for Tensor '?(?P<tensor>[^',]+)'?, which has shape '?\((?P<shape>[^)]*)\)")
 
 
 def _feeds(source: Source, crash: Crash) -> list[tuple[str, dict, dict, list[cst.DictElement]]]:
