@@ -189,7 +189,8 @@ def _wrap(owner, attr: str, api: str, argnames: tuple[str, ...]):
         if site is None:
             return original(*args, **kwargs)
         record = _call(api, site, args, kwargs, argnames)
-        at_stop = _STOP is not None and (os.path.abspath(site.f_code.co_filename), site.f_lineno) == _STOP
+        at_stop = (_STOP is not None and site.f_lineno == _STOP[1]
+                   and os.path.realpath(site.f_code.co_filename) == _STOP[0])
         if at_stop and api == "fit" and record is not None:
             kwargs = _with_first_step_callback(kwargs, record)
         _INSIDE.active = True
@@ -434,7 +435,7 @@ def install(out: str | None = None, files: str | None = None) -> None:
     stop = os.environ.get("TFFIX_REPAIR_STOP")
     if stop and ":" in stop:
         path, _, line = stop.rpartition(":")
-        _STOP = (os.path.abspath(path), int(line))
+        _STOP = (os.path.realpath(path), int(line))
     atexit.register(_finish)
     previous_hook = sys.excepthook
 

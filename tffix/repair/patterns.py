@@ -40,9 +40,9 @@ class Crash:
     @classmethod
     def from_record(cls, record: dict, file: Path) -> Crash | None:
         crash = record.get("crash") or {}
-        if not crash.get("line") or Path(crash.get("file") or "") != file:
+        if not crash.get("line") or Path(crash.get("file") or "").resolve() != file.resolve():
             return None
-        calls = [c for c in record.get("calls", []) if Path(c["file"]) == file]
+        calls = [c for c in record.get("calls", []) if Path(c["file"]).resolve() == file.resolve()]
         return cls(crash["exception"], crash.get("message") or "", crash["file"], crash["line"],
                    crash.get("locals") or {}, calls)
 

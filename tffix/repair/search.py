@@ -191,14 +191,14 @@ def judge(first: Observed, observed: Observed, file: Path, line: int) -> str:
         crash = observed.record.get("crash") or {}
         if crash:
             message = (crash.get("message") or "").strip().splitlines()
-            same = crash.get("line") == line and Path(crash.get("file") or "") == file
+            same = crash.get("line") == line and Path(crash.get("file") or "").resolve() == file
             where = "the same line" if same else f"line {crash.get('line')}"
             return f"{'still fails' if same else 'fails'} at {where}: {crash['exception'].rsplit('.', 1)[-1]}" + (
                 f": {message[0][:160]}" if message else "")
         return outcome.summary()
     # the observable: as many training examples as before, finite losses
     def fits(record: dict) -> list[dict]:
-        return [c for c in record.get("calls", []) if c["api"] == "fit" and Path(c["file"]) == file]
+        return [c for c in record.get("calls", []) if c["api"] == "fit" and Path(c["file"]).resolve() == file]
 
     for call in fits(observed.record):
         for loss in call.get("losses", []):
