@@ -1,26 +1,40 @@
-"""TFX601: a Keras optimizer made with `lr=`, the Keras 1/early Keras 2 spelling of `learning_rate=`.
+"""TFX601: a Keras optimizer made with `lr=`, the Keras 1 and early Keras 2 spelling of `learning_rate=`.
 
-Old API: Keras 1 named the step size `lr`; Keras 2 renamed it `learning_rate` and kept `lr` as a deprecated
-alias on its (now "legacy") optimizers, with the same meaning. New API: Keras 3 optimizers take only
-`learning_rate`. Measured on tensorflow-cpu 2.21 / Keras 3.15 (docs/tensorflow-behaviour.md, Keras 3 section;
-probe keras3_legacy_args.py):
+## What it does
+
+Reports `lr=` passed to a Keras optimizer class (`keras.optimizers.Adam`, `SGD`, `RMSprop`, ...), reached
+through any import form (`keras`, `tf.keras`, `from tensorflow.keras.optimizers import Adam`), and renames
+it to `learning_rate=`. It fires where Keras 2 is pinned too (there `lr` is silently ignored), but not on
+`keras.optimizers.legacy.*` optimizers, which honour `lr` where they exist. A call that passes both `lr=`
+and `learning_rate=` is reported without a fix.
+
+## Why is this bad?
+
+Keras 1 named the step size `lr`; Keras 2 renamed it `learning_rate` and kept `lr` as a deprecated alias on
+its (now "legacy") optimizers, with the same meaning. Keras 3 optimizers take only `learning_rate`: the
+program stops before it trains.
+
+## Measured TensorFlow behaviour
+
+Measured on tensorflow-cpu 2.21 / Keras 3.15 (docs/tensorflow-behaviour.md, Keras 3 section; probe
+keras3_legacy_args.py adam_lr, sgd_lr):
 
 - `keras.optimizers.Adam(lr=0.01)`, `tf.keras.optimizers.SGD(lr=0.1)` (every optimizer) raise
   `ValueError: Argument(s) not recognized: {'lr': 0.01}`;
 - with Keras 2 pinned (`tf_keras` 2.21, `TF_USE_LEGACY_KERAS=1`) the non-legacy optimizers accept `lr=` and
   silently ignore it: the optimizer trains with its default learning rate (0.001 for Adam).
 
+## Fix safety
+
 The fix renames the keyword to `learning_rate=`: exactly the value the code meant, which is what Keras 2's
-legacy optimizers did with `lr`. Safe. It fires with Keras 2 pinned too (there `lr` is silently ignored), but
-not on `keras.optimizers.legacy.*` optimizers, which honour `lr` where they exist. A call that passes both
-`lr=` and `learning_rate=` is reported without a fix (which one the author meant is not in the code).
+legacy optimizers did with `lr`. It is safe.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import pins_keras2
 
@@ -31,6 +45,14 @@ OPTIMIZERS = (
 OPTIMIZER_NAMES = tuple(f"keras.optimizers.{name}" for name in OPTIMIZERS)
 
 
+# The failure this rule explains (`tffix explain` maps the message to it).
+KERAS3_OPTIMIZER_LR = FailureKind(
+    "keras3-optimizer-lr", "A Keras 3 optimizer got `lr=`",
+    """Keras 3 optimizers take the step size only as `learning_rate=`; `lr=`, the Keras 1 and early Keras 2
+    spelling, is rejected. Rename the argument: it means the same.""",
+    r"Argument\(s\) not recognized: \{'lr'", exception="ValueError",
+)
+
 class OptimizerLrArgument(Rule):
     """A Keras optimizer made with `lr=`: Keras 3 raises (`Argument(s) not recognized`); use `learning_rate=`.
 
@@ -40,6 +62,8 @@ class OptimizerLrArgument(Rule):
     code = "TFX601"
     name = "optimizer-lr-argument"
     summary = "Keras 3 optimizers reject lr= (Keras 2 pinned: ignore it); the argument is learning_rate="
+    explains = (KERAS3_OPTIMIZER_LR,)
+    fix = Fix.sometimes("safe")
     severity = Severity.ERROR
     triggers = ("lr",)
     anchors = frozenset(OPTIMIZERS)

@@ -1,30 +1,50 @@
 """TFX602: `model.fit(..., nb_epoch=N)`, Keras 1's name for `epochs=`.
 
-Old API: Keras 1's `fit`/`fit_generator` took the number of epochs as `nb_epoch`; Keras 2.0-2.2 still accepted
-it with a deprecation warning and used it as `epochs`. New API: `epochs=` only. Measured on tensorflow-cpu 2.21
-(docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py):
+## What it does
+
+Reports `nb_epoch=` passed to `.fit(...)` or `.fit_generator(...)` and renames it to `epochs=`. `fit` has no
+qualified name: the rule fires where the receiver is shown to be a Keras model in this file (built by
+`Sequential`/`Model`, loaded by `keras.models.load_model`, `self` in a `keras.Model` subclass), or where the
+file imports Keras in any form (`nb_epoch` is a keyword only Keras ever had). A call that passes both
+`nb_epoch=` and `epochs=` is reported without a fix.
+
+## Why is this bad?
+
+Keras 1's `fit`/`fit_generator` took the number of epochs as `nb_epoch`; Keras 2.0-2.2 still accepted it
+with a deprecation warning and used it as `epochs`. Later versions take `epochs=` only, and the program stops
+before it trains.
+
+## Measured TensorFlow behaviour
+
+Measured on tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py
+fit_nb_epoch):
 
 - Keras 3: `model.fit(x, y, nb_epoch=1)` raises `TypeError: ... fit() got an unexpected keyword argument
   'nb_epoch'`;
 - Keras 2 pinned (`tf_keras` 2.21): the same `TypeError`, so this rule also fires where Keras 2 is pinned.
 
-The fix renames the keyword to `epochs=`: the same number of passes over the data. Safe. A call that passes both
-`nb_epoch=` and `epochs=` is reported without a fix.
+## Fix safety
 
-`fit` has no qualified name: the rule fires on `.fit(...)` / `.fit_generator(...)` with `nb_epoch=` where the
-receiver is shown to be a Keras model in this file, or where the file imports Keras in any form (`nb_epoch` is
-a keyword only Keras ever had).
+The fix renames the keyword to `epochs=`: the same number of passes over the data. It is safe.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras
 from ._shapes import StaticValues
 
+
+# The failure this rule explains (`tffix explain` maps the message to it).
+FIT_NB_EPOCH = FailureKind(
+    "fit-nb-epoch", "`fit` got Keras 1's `nb_epoch=`",
+    """Keras 1 named the number of epochs `nb_epoch`; Keras 2.3 and later (and Keras 3) take only
+    `epochs=`. Rename the argument: it means the same.""",
+    r"unexpected keyword argument 'nb_epoch'|Arguments not recognized: \{'nb_epoch'",
+)
 
 class FitNbEpoch(Rule):
     """`fit(..., nb_epoch=N)`: Keras 2 and 3 raise `TypeError` (unexpected keyword); the argument is `epochs=`."""
@@ -32,6 +52,8 @@ class FitNbEpoch(Rule):
     code = "TFX602"
     name = "fit-nb-epoch"
     summary = "fit(nb_epoch=) raises TypeError on Keras 2.3+ and 3; the argument is epochs="
+    explains = (FIT_NB_EPOCH,)
+    fix = Fix.sometimes("safe")
     severity = Severity.ERROR
     triggers = ("nb_epoch",)
 

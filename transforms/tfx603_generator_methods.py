@@ -1,38 +1,47 @@
 """TFX603: `model.fit_generator` / `evaluate_generator` / `predict_generator`, removed in Keras 3.
 
-Old API: Keras 1 and 2 trained, evaluated and predicted from a Python generator or `keras.utils.Sequence` with
-these methods; from Keras 2.4 (TF 2.1) `fit`, `evaluate` and `predict` accept generators themselves and the
-`*_generator` methods only forwarded to them. New API: Keras 3 has only `fit`/`evaluate`/`predict`. Measured on
-tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py):
+## What it does
+
+Reports calls of the three methods and renames them to `fit`, `evaluate`, `predict`. The method names have no
+qualified name: the rule fires where the receiver is shown to be a Keras model in this file, or where the file
+imports Keras (keras, tf.keras, tensorflow.keras); the three names are Keras' own. Not where Keras 2 is pinned
+(`tf_keras` imported, or `TF_USE_LEGACY_KERAS` in the program): there the methods still run. The keyword
+arguments carry over (`steps_per_epoch`, `epochs`, `validation_data`, `validation_steps`, `class_weight`,
+`callbacks`, `initial_epoch`, `steps`; `workers`, `use_multiprocessing` and `max_queue_size` are TFX604's).
+Positional arguments after the generator mean other things (`fit`'s second is `y`, `fit_generator`'s
+`steps_per_epoch`): such a call is reported without a fix.
+
+## Why is this bad?
+
+Keras 1 and 2 trained, evaluated and predicted from a Python generator or `keras.utils.Sequence` with these
+methods; from Keras 2.4 (TF 2.1) `fit`, `evaluate` and `predict` accept generators themselves and the
+`*_generator` methods only forwarded to them. Keras 3 has only `fit`/`evaluate`/`predict`.
+
+## Measured TensorFlow behaviour
+
+Measured on tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py):
 
 - Keras 3: `model.fit_generator` (and the other two) raise `AttributeError: 'Sequential' object has no
   attribute 'fit_generator'`; `model.fit(generator, steps_per_epoch=2)` and `model.evaluate(generator,
   steps=2)` train and evaluate from the generator of `(x, y)` tuples as `fit_generator` did;
 - Keras 3's `predict(generator)` raises `ValueError` when the generator yields bare input arrays (`x`, not
   `(x,)`), which `predict_generator` (and Keras 2's `predict`) accepted;
-- Keras 2 pinned (`tf_keras` 2.21): the `*_generator` methods still run (deprecated): no finding there.
+- Keras 2 pinned (`tf_keras` 2.21): the `*_generator` methods still run (deprecated).
 
-The fix renames the method. The keyword arguments carry over (`steps_per_epoch`, `epochs`, `validation_data`,
-`validation_steps`, `class_weight`, `callbacks`, `initial_epoch`, `steps`; `workers`, `use_multiprocessing` and
-`max_queue_size` are TFX604's). Where the old call passed `verbose` by default, `evaluate_generator` and
-`predict_generator` printed nothing (default 0) while `evaluate`/`predict` print a progress bar ("auto"), so
-the fix writes `verbose=0` for them. Positional arguments after the generator mean other things (`fit`'s second
-is `y`, `fit_generator`'s `steps_per_epoch`): such a call is reported without a fix.
+## Fix safety
 
-Safety: `fit_generator` -> `fit` and `evaluate_generator` -> `evaluate` are safe (the same computation).
-`predict_generator` -> `predict` is unsafe: a generator yielding bare arrays makes `predict` raise, and
-whether it does is rarely visible in the file.
-
-`fit_generator` has no qualified name: the rule fires where the receiver is shown to be a Keras model in this
-file, or where the file imports Keras (keras, tf.keras, tensorflow.keras) and does not pin Keras 2; the three
-method names are Keras' own.
+`fit_generator` -> `fit` and `evaluate_generator` -> `evaluate` are safe: the same computation. Where the old
+call passed `verbose` by default, `evaluate_generator` and `predict_generator` printed nothing (default 0)
+while `evaluate`/`predict` print a progress bar ("auto"), so the fix writes `verbose=0` for them.
+`predict_generator` -> `predict` is unsafe: a generator yielding bare arrays makes `predict` raise, and whether
+it does is rarely visible in the file.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras
 from ._shapes import StaticValues
@@ -41,6 +50,14 @@ RENAMES = {"fit_generator": "fit", "evaluate_generator": "evaluate", "predict_ge
 QUIET_BY_DEFAULT = ("evaluate_generator", "predict_generator")
 
 
+# The failure this rule explains (`tffix explain` maps the message to it).
+GENERATOR_METHODS = FailureKind(
+    "keras3-generator-methods", "A Keras model has no `fit_generator` (or its siblings)",
+    """Keras 3 removed `fit_generator`, `evaluate_generator` and `predict_generator`: `fit`, `evaluate` and
+    `predict` take the generator or `Sequence` themselves.""",
+    r"has no attribute '(?:fit|evaluate|predict)_generator'", exception="AttributeError",
+)
+
 class GeneratorMethods(Rule):
     """`model.fit_generator(...)` and its siblings: Keras 3 has no such methods; `fit`/`evaluate`/`predict`
     take the generator."""
@@ -48,6 +65,8 @@ class GeneratorMethods(Rule):
     code = "TFX603"
     name = "generator-methods"
     summary = "Keras 3 models have no fit_generator/evaluate_generator/predict_generator: use fit/evaluate/predict"
+    explains = (GENERATOR_METHODS,)
+    fix = Fix.sometimes("safe", "unsafe")
     severity = Severity.ERROR
     triggers = tuple(RENAMES)
 
@@ -71,6 +90,11 @@ class GeneratorMethods(Rule):
         Invalid(
             "import keras\npred = model.predict_generator(test_gen, 5, verbose=1)\n",
             None,
+        ),
+        Invalid(
+            "import keras\npred = model.predict_generator(test_gen, steps=5)\n",
+            "import keras\npred = model.predict(test_gen, steps=5, verbose=0)\n",
+            unsafe=True,
         ),
     )
 

@@ -1,31 +1,43 @@
 """TFX604: `workers=`, `use_multiprocessing=`, `max_queue_size=` passed to `fit`/`evaluate`/`predict`.
 
-Old API: Keras 2's `fit`, `evaluate`, `predict` and the `*_generator` methods took these three to load batches
-from a generator or `keras.utils.Sequence` in parallel threads or processes. New API: in Keras 3 they belong
-to the data: `keras.utils.PyDataset(workers=..., use_multiprocessing=..., max_queue_size=...)` (a `Sequence`
-subclass passes them to `super().__init__(**kwargs)`). Measured on tensorflow-cpu 2.21 / Keras 3.15
-(docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py):
+## What it does
+
+Reports the three keyword arguments on `fit`, `evaluate`, `predict` and the `*_generator` methods, and removes
+them. `fit` has no qualified name: the rule fires where the receiver is shown to be a Keras model in this file
+or the method is a Keras-only one (`fit_generator` and its siblings), or, in a file that imports Keras, where
+the call passes `use_multiprocessing=` or `max_queue_size=` (keywords that only Keras' training methods take).
+`workers=` alone on an unknown receiver is left alone (other libraries' `fit` take it). Not where Keras 2 is
+pinned (`tf_keras` imported, or `TF_USE_LEGACY_KERAS` in the program).
+
+## Why is this bad?
+
+Keras 2's `fit`, `evaluate`, `predict` and the `*_generator` methods took these three to load batches from a
+generator or `keras.utils.Sequence` in parallel threads or processes. In Keras 3 they belong to the data:
+`keras.utils.PyDataset(workers=..., use_multiprocessing=..., max_queue_size=...)` (a `Sequence` subclass
+passes them to `super().__init__(**kwargs)`). Passed to `fit` they stop the program.
+
+## Measured TensorFlow behaviour
+
+Measured on tensorflow-cpu 2.21 / Keras 3.15 (docs/tensorflow-behaviour.md, Keras 3 section; probe
+keras3_legacy_args.py):
 
 - `model.fit(x, y, workers=2)` / `use_multiprocessing=True` / `max_queue_size=2` raise `TypeError: ... fit()
   got an unexpected keyword argument`; `predict` the same; `evaluate` raises `ValueError: Arguments not
   recognized`;
-- Keras 2 pinned (`tf_keras` 2.21): accepted: no finding there.
+- Keras 2 pinned (`tf_keras` 2.21): accepted.
+
+## Fix safety
 
 The fix removes the three arguments. It is unsafe: loading then runs in the training thread (slower), and with
 `use_multiprocessing=True` each worker process drew its own random numbers for augmentation, so the batches a
 program sees can differ. To keep parallel loading, pass the three to the `PyDataset`/`Sequence` constructor.
-
-`fit` has no qualified name: the rule fires where the receiver is shown to be a Keras model in this file or the
-method is a Keras-only one (`fit_generator` and its siblings), or, in a file that imports Keras and does not pin
-Keras 2, where the call passes `use_multiprocessing=` or `max_queue_size=` (keywords that only Keras' training
-methods take). `workers=` alone on an unknown receiver is left alone (other libraries' `fit` take it).
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras, without_arguments
 from ._shapes import StaticValues
@@ -36,12 +48,22 @@ METHODS = ("fit", "evaluate", "predict")
 GENERATOR_METHODS = ("fit_generator", "evaluate_generator", "predict_generator")
 
 
+# The failure this rule explains (`tffix explain` maps the message to it).
+DATA_WORKER_ARGUMENTS = FailureKind(
+    "keras3-data-worker-arguments", "`fit`/`evaluate`/`predict` got `workers=`, `use_multiprocessing=` or `max_queue_size=`",
+    """Keras 3's training methods no longer take the data-loading arguments: they belong to the dataset
+    (`keras.utils.PyDataset(workers=..., use_multiprocessing=..., max_queue_size=...)`).""",
+    r"unexpected keyword argument '(?:workers|use_multiprocessing|max_queue_size)'|Arguments not recognized: \{'(?:workers|use_multiprocessing|max_queue_size)'",
+)
+
 class DataWorkerArguments(Rule):
     """`fit(..., workers=, use_multiprocessing=, max_queue_size=)`: Keras 3 raises; they belong to the dataset."""
 
     code = "TFX604"
     name = "data-worker-arguments"
     summary = "Keras 3 fit/evaluate/predict reject workers=/use_multiprocessing=/max_queue_size="
+    explains = (DATA_WORKER_ARGUMENTS,)
+    fix = Fix.always("unsafe")
     severity = Severity.ERROR
     triggers = tuple(WORKER_ARGUMENTS)
 

@@ -1,33 +1,44 @@
 """TFX605: `model.predict_classes(x)` / `model.predict_proba(x)`, the Sequential helpers removed in TF 2.6.
 
-Old API: Keras 2's `Sequential.predict_classes(x, batch_size=32, verbose=0)` was
+## What it does
+
+Reports the two methods and writes out what they computed. `predict_classes` has no qualified name: the rule
+fires where the receiver is shown to be a Keras model in this file, or where the file imports Keras in any form
+(the name is Keras' own). `predict_proba` is also scikit-learn's: it is reported only on a receiver shown to
+be a Keras model. It fires where Keras 2 is pinned too: the methods are gone there as well.
+
+## Why is this bad?
+
+Keras 2's `Sequential.predict_classes(x, batch_size=32, verbose=0)` was
 
     proba = self.predict(x, batch_size=batch_size, verbose=verbose)
     return proba.argmax(axis=-1) if proba.shape[-1] > 1 else (proba > 0.5).astype("int32")
 
-and `predict_proba(x, batch_size=32, verbose=0)` returned `self.predict(...)` itself. New API: only `predict`.
-Measured on tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py):
-both raise `AttributeError: 'Sequential' object has no attribute 'predict_classes'` under Keras 3 and under
-pinned Keras 2 (`tf_keras` 2.21) alike, so the rule also fires where Keras 2 is pinned.
+and `predict_proba(x, batch_size=32, verbose=0)` returned `self.predict(...)` itself. Only `predict` is left,
+and a call of the old methods stops the program.
+
+## Measured TensorFlow behaviour
+
+Measured on tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py
+predict_classes, predict_proba): both raise `AttributeError: 'Sequential' object has no attribute
+'predict_classes'` under Keras 3 and under pinned Keras 2 (`tf_keras` 2.21) alike.
+
+## Fix safety
 
 The fix writes out what the old method computed: `model.predict(x, verbose=0).argmax(axis=-1)` for a head of
 more than one unit (a softmax classifier), `(model.predict(x, verbose=0) > 0.5).astype("int32")` for a
 one-unit head (a sigmoid classifier), and `model.predict(x, verbose=0)` for `predict_proba`; `verbose=0` keeps
 the old default (`predict` prints a progress bar by default). Which expression is right depends on the width of
 the model's last layer, so `predict_classes` gets a fix only where that width is known from this file (a model
-built here whose head is a `Dense(n)`); the fix is then exact, hence safe. Elsewhere it is reported without a
-fix, saying the two choices.
-
-`predict_classes` has no qualified name: the rule fires where the receiver is shown to be a Keras model in
-this file, or where the file imports Keras in any form (the name is Keras' own). `predict_proba` is also
-scikit-learn's: it is reported only on a receiver shown to be a Keras model.
+built here whose head is a `Dense(n)`); the fix is then exact, hence safe. Elsewhere there is no fix: the
+message says the two choices.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras
 from ._shapes import StaticValues
@@ -60,12 +71,22 @@ def _classes(call: cst.Call, width: int) -> cst.BaseExpression:
     return cst.Call(cst.Attribute(above, cst.Name("astype")), [cst.Arg(cst.SimpleString('"int32"'))])
 
 
+# The failure this rule explains (`tffix explain` maps the message to it).
+PREDICT_CLASSES = FailureKind(
+    "predict-classes-removed", "A Keras model has no `predict_classes` / `predict_proba`",
+    """`Sequential.predict_classes` and `predict_proba` were removed in TF 2.6: take the argmax of
+    `predict(x)` for a softmax head, `predict(x) > 0.5` for a sigmoid head; `predict_proba` was `predict`.""",
+    r"has no attribute 'predict_(?:classes|proba)'", exception="AttributeError",
+)
+
 class PredictClasses(Rule):
     """`model.predict_classes(x)` / `predict_proba(x)`: removed (AttributeError); write out what they computed."""
 
     code = "TFX605"
     name = "predict-classes"
     summary = "predict_classes/predict_proba are gone (TF 2.6+): argmax or > 0.5 of predict, per the head"
+    explains = (PREDICT_CLASSES,)
+    fix = Fix.sometimes("safe")
     severity = Severity.ERROR
     triggers = ("predict_classes", "predict_proba")
 

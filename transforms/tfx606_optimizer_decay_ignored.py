@@ -1,31 +1,46 @@
 """TFX606: a Keras optimizer made with `decay=`, which Keras 3 accepts and ignores.
 
-Old API: Keras 1 and 2 optimizers (Keras 2's "legacy" ones since TF 2.11) took `decay=d` and trained with the
-learning rate `lr / (1 + d * iterations)`, lowered after every step. New API: Keras 3 optimizers take a schedule
-as `learning_rate`; `decay` is popped with a `UserWarning` ("Argument `decay` is no longer supported and will
-be ignored") and the rate stays constant. Measured on tensorflow-cpu 2.21 / Keras 3.15
-(docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_decay.py):
+## What it does
 
-- `keras.optimizers.SGD(learning_rate=1.0, decay=0.5)`, three steps of gradient 1 on a variable at 0: -3.0 (no
-  decay), where Keras 2's formula gives -(1 + 1/1.5 + 1/2) = -2.1667;
+Reports `decay=` (other than 0) passed to a Keras optimizer class through any import form, and makes the
+learning rate the `keras.optimizers.schedules.InverseTimeDecay` schedule that computes Keras 2's decay,
+dropping `decay=`. Not where Keras 2 is pinned (`tf_keras` imported, or `TF_USE_LEGACY_KERAS` in the program).
+Without a learning rate in the call it is reported without a fix: the default rate differs between Keras
+versions (Adagrad: 0.01 in Keras 2, 0.001 in Keras 3).
+
+## Why is this bad?
+
+Keras 1 and 2 optimizers (Keras 2's "legacy" ones since TF 2.11) took `decay=d` and trained with the learning
+rate `lr / (1 + d * iterations)`, lowered after every step. Keras 3 optimizers take a schedule as
+`learning_rate`; `decay` is popped with a `UserWarning` and the rate stays constant: the program trains, with
+another learning rate than its author tuned.
+
+## Measured TensorFlow behaviour
+
+Measured on tensorflow-cpu 2.21 / Keras 3.15 (docs/tensorflow-behaviour.md, Keras 3 section; probe
+keras3_decay.py):
+
+- `keras.optimizers.SGD(learning_rate=1.0, decay=0.5)` warns "Argument `decay` is no longer supported and will
+  be ignored"; three steps of gradient 1 on a variable at 0 give -3.0 (no decay), where Keras 2's formula gives
+  -(1 + 1/1.5 + 1/2) = -2.1667;
 - `keras.optimizers.SGD(learning_rate=keras.optimizers.schedules.InverseTimeDecay(1.0, decay_steps=1,
   decay_rate=0.5))`: -2.1667, Keras 2's decay exactly (the schedule is `lr / (1 + rate * step / steps)`, called
   with the optimizer's iteration count);
 - Keras 2 pinned (`tf_keras` 2.21): the non-legacy optimizers raise `ValueError: decay is deprecated in the new
-  TF-Keras optimizer`; the legacy ones decay. No finding where Keras 2 is pinned.
+  TF-Keras optimizer`; the legacy ones decay (-2.1667).
 
-The fix makes the learning rate that `InverseTimeDecay` schedule and drops `decay=`. It is unsafe: it changes
-what the program computes now (it trained without decay under Keras 3), and code that sets the learning rate
-later (`ReduceLROnPlateau`, `optimizer.learning_rate.assign(...)`, `K.set_value(opt.lr, ...)`) cannot set a
-schedule. Without a learning rate in the call it is reported without a fix: the default rate differs between
-Keras versions (Adagrad: 0.01 in Keras 2, 0.001 in Keras 3). `decay=0` does nothing in any version: no finding.
+## Fix safety
+
+The fix is unsafe: it changes what the program computes now (it trained without decay under Keras 3), and
+code that sets the learning rate later (`ReduceLROnPlateau`, `optimizer.learning_rate.assign(...)`,
+`K.set_value(opt.lr, ...)`) cannot set a schedule.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import pins_keras2, without_arguments
 from .tfx601_optimizer_lr_argument import OPTIMIZER_NAMES, OPTIMIZERS
@@ -46,6 +61,7 @@ class OptimizerDecayIgnored(Rule):
     code = "TFX606"
     name = "optimizer-decay-ignored"
     summary = "Keras 3 optimizers ignore decay=: the learning rate never decays; use an InverseTimeDecay schedule"
+    fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
     triggers = ("decay",)
     anchors = frozenset(OPTIMIZERS)

@@ -1,31 +1,50 @@
 """TFX607: `np.float`, `np.int`, `np.object`, `np.str`, `np.complex`, `np.unicode`: aliases of Python's builtins
 that NumPy removed.
 
-Old API: NumPy up to 1.19 exported the builtins under these names (`np.float is float` was True), deprecated
-them in 1.20 and removed them in 1.24. New API: the builtin itself (or an explicit NumPy scalar type such as
-`np.float64` where that is meant). Measured with NumPy 2.4 (docs/tensorflow-behaviour.md, Keras 3 and NumPy 2
-section; probe numpy2_removed_names.py): `np.float` raises `AttributeError: module 'numpy' has no attribute
-'float'. np.float was a deprecated alias for the builtin float ...`; the same for the five others.
+## What it does
 
-The fix writes the builtin: `np.float` -> `float`, `np.int` -> `int`, `np.object` -> `object`, `np.str` -> `str`,
-`np.complex` -> `complex`, `np.unicode` -> `str` (Python 3's unicode type). It is exact (the old name was the
-builtin object), hence safe. Where the builtin's name is rebound in that scope (a variable called `int`), it is
-reported without a fix.
+Reports `np.float` and the five others, reached through any alias of `numpy` (`import numpy as np`, `import
+numpy`, `import numpy as onp`), and writes the builtin: `np.float` -> `float`, `np.int` -> `int`, `np.object`
+-> `object`, `np.str` -> `str`, `np.complex` -> `complex`, `np.unicode` -> `str` (Python 3's unicode type).
+Where the builtin's name is rebound in that scope (a variable called `int`), it is reported without a fix. Not
+reported: `np.bool` and `np.long`, which NumPy 2 brought back. Like every rule, it runs on files that use
+TensorFlow or Keras.
 
-Not reported: `np.bool` and `np.long`. NumPy 2 brought both back (measured: `np.bool` is `numpy.bool`, the
-NumPy boolean scalar type; `np.long` is `numpy.int64`), so code using them runs.
+## Why is this bad?
+
+NumPy up to 1.19 exported the builtins under these names (`np.float is float` was True), deprecated them in
+1.20 and removed them in 1.24: legacy code stops at the first use.
+
+## Measured TensorFlow behaviour
+
+Measured with NumPy 2.4 (docs/tensorflow-behaviour.md, Keras 3 and NumPy 2 section; probe
+numpy2_removed_names.py aliases): `np.float` raises `AttributeError: module 'numpy' has no attribute 'float'.
+np.float was a deprecated alias for the builtin float ...`, the same for the five others; `np.bool` is
+`numpy.bool` (NumPy's boolean scalar type) and `np.long` is `numpy.int64`, so code using them runs.
+
+## Fix safety
+
+The old name was the builtin object itself, so writing the builtin is exact: the fix is safe.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._numpy2 import numpy_attribute, shadowed
 
 BUILTIN_OF = {"float": "float", "int": "int", "object": "object", "str": "str", "complex": "complex", "unicode": "str"}
 
+
+# The failure this rule explains (`tffix explain` maps the message to it).
+NUMPY_BUILTIN_ALIAS = FailureKind(
+    "numpy-builtin-alias", "NumPy no longer has `np.float`, `np.int`, ...",
+    """NumPy 1.24 removed `np.float`, `np.int`, `np.object`, `np.str`, `np.complex` (and `np.unicode`),
+    which were Python's builtins under another name: write the builtin (`float`, `int`, ...).""",
+    r"module 'numpy' has no attribute '(?:float|int|object|str|complex|unicode)'", exception="AttributeError",
+)
 
 class NumpyBuiltinAlias(Rule):
     """`np.float` and the other removed aliases of Python builtins raise `AttributeError` on NumPy 1.24+."""
@@ -33,6 +52,8 @@ class NumpyBuiltinAlias(Rule):
     code = "TFX607"
     name = "numpy-builtin-alias"
     summary = "np.float / np.int / np.object / np.str / np.complex are gone (NumPy 1.24+): use the builtin"
+    explains = (NUMPY_BUILTIN_ALIAS,)
+    fix = Fix.sometimes("safe")
     severity = Severity.ERROR
     triggers = tuple(BUILTIN_OF)
     import_gate = False  # NumPy names: a file that imports no TensorFlow still has them

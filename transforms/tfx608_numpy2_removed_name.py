@@ -1,24 +1,37 @@
 """TFX608: NumPy names removed in NumPy 2.0 (`np.float_`, `np.NaN`, `np.Inf`, `np.product`, `np.string_`, ...).
 
-Old API: NumPy 1.x kept many aliases (`np.float_` for `np.float64`, `np.NaN`/`np.Inf` for `np.nan`/`np.inf`,
-`np.product` for `np.prod`, `np.string_` for `np.bytes_`, `np.bool8` for `np.bool_`, `np.trapz` for what is now
-`np.trapezoid`) and a few helpers. New API: NumPy 2.0 removed them (NEP 52). Measured with NumPy 2.4
-(docs/tensorflow-behaviour.md, Keras 3 and NumPy 2 section; probe numpy2_removed_names.py): each raises
-`AttributeError` (`np.float_ was removed in the NumPy 2.0 release. Use np.float64 instead.`), and each
-replacement below exists.
+## What it does
 
-The fix writes the name NumPy 2 keeps for the same object, through the same module alias (`np.float_` ->
-`np.float64`, `numpy.Inf` -> `numpy.inf`, `np.NINF` -> `-np.inf`): the old name was an alias of exactly that
-object, so the fix is safe. Names without a same-object replacement (`np.in1d`: `np.isin` keeps the input's
-shape where `in1d` flattened; `np.asfarray`, `np.msort`, `np.cast`, `np.find_common_type`, `np.issubclass_`,
+Reports the names NumPy 2.0 removed, reached through any alias of `numpy`, and writes the name NumPy 2 keeps
+for the same object, through the same module alias (`np.float_` -> `np.float64`, `numpy.Inf` -> `numpy.inf`,
+`np.NINF` -> `-np.inf`, parenthesised where an operator would bind tighter). Names without a same-object
+replacement (`np.in1d`, `np.asfarray`, `np.msort`, `np.cast`, `np.find_common_type`, `np.issubclass_`,
 `np.safe_eval`, `np.sctypes`) are reported without a fix, with what to use.
+
+## Why is this bad?
+
+NumPy 1.x kept many aliases (`np.float_` for `np.float64`, `np.NaN`/`np.Inf` for `np.nan`/`np.inf`,
+`np.product` for `np.prod`, `np.string_` for `np.bytes_`, `np.bool8` for `np.bool_`, `np.trapz` for what is
+now `np.trapezoid`) and a few helpers; NumPy 2.0 removed them (NEP 52), so legacy code stops at the first use.
+
+## Measured TensorFlow behaviour
+
+Measured with NumPy 2.4 (docs/tensorflow-behaviour.md, Keras 3 and NumPy 2 section; probe
+numpy2_removed_names.py numpy2, replacements): each raises `AttributeError` (`np.float_ was removed in the
+NumPy 2.0 release. Use np.float64 instead.`), and each replacement exists. `np.isin` keeps the shape of its
+input where `np.in1d` flattened it.
+
+## Fix safety
+
+The old name was an alias of exactly the object written instead, so the fix is safe. The names without a
+same-object replacement get no fix.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._numpy2 import numpy_attribute
 
@@ -45,12 +58,22 @@ ADVICE = {
 _TIGHT = (cst.Attribute, cst.Subscript, cst.UnaryOperation, cst.Await)
 
 
+# The failure this rule explains (`tffix explain` maps the message to it).
+NUMPY2_REMOVED_NAME = FailureKind(
+    "numpy2-removed-name", "A NumPy name removed in NumPy 2.0",
+    """NumPy 2.0 removed many aliases (`np.float_`, `np.NaN`, `np.Inf`, `np.product`, `np.string_`, ...):
+    the same objects are there under their kept names (`np.float64`, `np.nan`, `np.inf`, `np.prod`, `np.bytes_`).""",
+    r"was removed in the NumPy 2\.0 release|module 'numpy' has no attribute '(?:product|cumproduct|bool8|int0|uint0|trapz|in1d|msort)'", exception="AttributeError",
+)
+
 class Numpy2RemovedName(Rule):
     """A NumPy name removed in 2.0 raises `AttributeError`; the fix writes the name NumPy 2 keeps."""
 
     code = "TFX608"
     name = "numpy2-removed-name"
     summary = "np.float_ / np.NaN / np.Inf / np.product / np.string_ ... were removed in NumPy 2.0"
+    explains = (NUMPY2_REMOVED_NAME,)
+    fix = Fix.sometimes("safe")
     severity = Severity.ERROR
     triggers = (*RENAMED, *NEGATED, *ADVICE)
     import_gate = False  # NumPy names: a file that imports no TensorFlow still has them

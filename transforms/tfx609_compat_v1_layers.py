@@ -1,29 +1,42 @@
 """TFX609: `tf.compat.v1.layers` (`tf.layers` of `import tensorflow.compat.v1 as tf`), absent with Keras 3.
 
-Old API: TF1's `tf.layers.dense`, `conv2d`, `batch_normalization`, ... (and the classes `Dense`, `Conv2D`)
-built Keras 2 layers inside TF1's variable scopes and collections; TF 2.x keeps them as `tf.compat.v1.layers`,
-implemented by Keras 2. New API: with Keras 3 (TF 2.16 and later) they are gone. Measured on tensorflow-cpu 2.21
-(docs/tensorflow-behaviour.md; probe keras3_compat_layers.py):
+## What it does
+
+Reports every use of a name that resolves to `tensorflow.compat.v1.layers.*` (`tf.compat.v1.layers.dense`,
+`tf.layers.conv2d` after `import tensorflow.compat.v1 as tf`, `layers.Dense` after `from tensorflow.compat.v1
+import layers`). Not where Keras 2 is pinned (`tf_keras` imported, or `TF_USE_LEGACY_KERAS` in the program).
+Only `tensorflow.compat.v1.layers.*` is matched: `tf.layers` of a plain `import tensorflow as tf` is TF1 code
+on TF2 (`module 'tensorflow' has no attribute 'layers'`), another migration.
+
+## Why is this bad?
+
+TF1's `tf.layers.dense`, `conv2d`, `batch_normalization`, ... (and the classes `Dense`, `Conv2D`) built Keras
+2 layers inside TF1's variable scopes and collections; TF 2.x keeps them as `tf.compat.v1.layers`, implemented
+by Keras 2. With Keras 3 (TF 2.16 and later) they are gone, and TF1 programs that otherwise run through
+`tensorflow.compat.v1` stop there.
+
+## Measured TensorFlow behaviour
+
+Measured on tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_compat_layers.py):
 
 - `tf.compat.v1.layers.dense` (also `conv2d`, the class `Dense`) raises `AttributeError: dense is not available
   with Keras 3.`, in eager and in graph mode (`disable_v2_behavior`) alike;
 - with `TF_USE_LEGACY_KERAS=1` set before TensorFlow is imported, and `tf-keras` installed, the same TF1 graph
-  program runs. No finding where the program pins Keras 2 so.
+  program runs.
 
-Reported without a fix: the port to `tf.keras.layers.Dense(...)(x)` is not exact (variable names and scopes,
-`reuse`, TF1 collections and regularization losses work differently, and Keras 3 layers do not build inside a
-TF1 graph session), and pinning Keras 2 is a change of the environment (`pip install tf-keras`) that a source
-edit cannot make. The message names both ways.
+## Fix safety
 
-Only `tensorflow.compat.v1.layers.*` is matched: `tf.layers` of a plain `import tensorflow as tf` is TF1 code on
-TF2 (`module 'tensorflow' has no attribute 'layers'`), another migration.
+No fix: the port to `tf.keras.layers.Dense(...)(x)` is not exact (variable names and scopes, `reuse`, TF1
+collections and regularization losses work differently, and Keras 3 layers do not build inside a TF1 graph
+session), and pinning Keras 2 is a change of the environment (`pip install tf-keras`) that a source edit
+cannot make. The message names both ways.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import FailureKind, Invalid, Rule, Severity, Valid
+from tffix.rule import FailureKind, Fix, Invalid, Rule, Severity, Valid
 
 from ._keras3 import pins_keras2
 
@@ -45,6 +58,7 @@ class CompatV1Layers(Rule):
     name = "compat-v1-layers"
     summary = "tf.compat.v1.layers.* is not available with Keras 3: port to tf.keras.layers or pin Keras 2"
     explains = (KERAS3_REMOVED_API,)
+    fix = Fix.none()
     severity = Severity.ERROR
     triggers = ("compat",)  # every spelling that reaches tensorflow.compat.v1 names it
 

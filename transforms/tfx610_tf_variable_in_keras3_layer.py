@@ -1,30 +1,47 @@
 """TFX610: `self.w = tf.Variable(...)` in a Keras 3 layer or model: the weight is not tracked and never trains.
 
-Old API: Keras 2 (`tf.keras` up to TF 2.15, `tf_keras`) layers were `tf.Module`s: a `tf.Variable` assigned to an
-attribute was tracked, listed in `trainable_weights`, trained by `fit` and saved. New API: a Keras 3 layer tracks
-only Keras variables (`self.add_weight(...)` or `keras.Variable(...)`). Measured on tensorflow-cpu 2.21 / Keras
-3.15 (docs/tensorflow-behaviour.md, Keras 3 section; probes keras3_variable_tracked.py, keras3_layer_variable.py):
+## What it does
+
+Reports `self.NAME = tf.Variable(...)` in a method of a class whose base resolves to a Keras layer or model
+(`keras.layers.Layer`, any `keras.layers.*` class, `keras.Model`, `keras.Sequential`, through any import
+form), and makes it a `keras.Variable(...)` (spelled through the module the class's base comes from:
+`tf.keras.Variable` for a `tf.keras.layers.Layer`), keeping the initial value, `trainable`, `name` and `dtype`.
+Not where Keras 2 is pinned (`tf_keras` imported, or `TF_USE_LEGACY_KERAS` in the program); not for
+`trainable=False` variables (nothing is meant to train them). A call with other `tf.Variable` arguments
+(`shape`, `constraint`, `synchronization`, ...) or a name containing `/` (which `keras.Variable` rejects) is
+reported without a fix; `self.add_weight(...)` is the idiomatic form there.
+
+## Why is this bad?
+
+Keras 2 (`tf.keras` up to TF 2.15, `tf_keras`) layers were `tf.Module`s: a `tf.Variable` assigned to an
+attribute was tracked, listed in `trainable_weights`, trained by `fit` and saved. A Keras 3 layer tracks only
+Keras variables (`self.add_weight(...)` or `keras.Variable(...)`): the program runs, and the weight silently
+never trains.
+
+## Measured TensorFlow behaviour
+
+Measured on tensorflow-cpu 2.21 / Keras 3.15 (docs/tensorflow-behaviour.md, Keras 3 section; probes
+keras3_variable_tracked.py, keras3_layer_variable.py):
 
 - `self.w = tf.Variable(...)` in a `keras.layers.Layer`'s `__init__` or `build`, or in a `keras.Model`
   subclass: `trainable_weights`, `trainable_variables` and `weights` are all empty; `model.fit` warns "The
-  model does not have any trainable weights" and the weight is unchanged after training. Nothing raises;
+  model does not have any trainable weights" and the weight is unchanged after training; a `GradientTape` loop
+  over `trainable_variables` gets an empty list (`apply_gradients` raises `ValueError: not enough values to
+  unpack`);
 - `self.w = keras.Variable(...)` in the same place: tracked, and `fit` changes it;
-- Keras 2 pinned (`tf_keras` 2.21): the `tf.Variable` is tracked (one trainable weight). No finding there.
+- Keras 2 pinned (`tf_keras` 2.21): the `tf.Variable` is tracked and trained.
 
-The fix writes `keras.Variable(...)` (spelled through the module the class's base comes from: `tf.keras.Variable`
-for a `tf.keras.layers.Layer`), keeping the initial value, `trainable`, `name` and `dtype`. It is unsafe: the
-weight now trains (the cure), but it also enters `weights`, checkpoints and saved models (an old checkpoint's
-layout changes) and follows the layer's dtype policy (autocast under mixed precision). A call with other
-`tf.Variable` arguments (`shape`, `constraint`, `synchronization`, ...) or a name containing `/` (which
-`keras.Variable` rejects) is reported without a fix; `self.add_weight(...)` is the idiomatic form there.
-Variables made with `trainable=False` are left alone: nothing is meant to train them.
+## Fix safety
+
+The fix is unsafe: the weight now trains (the cure), but it also enters `weights`, checkpoints and saved models
+(an old checkpoint's layout changes) and follows the layer's dtype policy (autocast under mixed precision).
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import runs_keras3
 
@@ -34,12 +51,23 @@ KEPT_KEYWORDS = frozenset({"initial_value", "trainable", "name", "dtype"})
 _CODE = cst.Module([])
 
 
+# The failure this rule explains (`tffix explain` maps the message to it).
+EMPTY_TRAINABLE_LIST = FailureKind(
+    "keras3-untracked-variable", "The optimizer got no variables to train",
+    """`apply_gradients` got an empty list: the model's `trainable_variables` is empty. In a Keras 3 layer or
+    model, a `tf.Variable` assigned to an attribute is not tracked; make it with `self.add_weight` or
+    `keras.Variable`.""",
+    r"not enough values to unpack \(expected 2, got 0\)", exception="ValueError", frame_hint=r"optimizer",
+)
+
 class TfVariableInKeras3Layer(Rule):
     """A `tf.Variable` attribute of a Keras 3 layer or model is not tracked: it never trains."""
 
     code = "TFX610"
     name = "tf-variable-in-keras3-layer"
     summary = "A tf.Variable attribute of a Keras 3 Layer/Model is not tracked: it never trains (keras.Variable)"
+    explains = (EMPTY_TRAINABLE_LIST,)
+    fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
     triggers = ("Variable",)
     anchors = frozenset({"Variable"})

@@ -1,27 +1,39 @@
 """TFX611: a float where a Keras 3 layer needs an integer size: `Dense(n / 2)`, `Embedding(vocab * 1.0, 8)`.
 
-Old API: Keras 2's `Dense.__init__` did `self.units = int(units) if not isinstance(units, int) else units`, so
+## What it does
+
+Reports a `Dense` units or `Embedding` `input_dim`/`output_dim` that is a float by its form (a float literal, a
+true division `a / b`, `float(...)`, arithmetic with a float literal, or a name bound to one of these in this
+file) and wraps it in `int(...)`. Not where Keras 2 is pinned (`tf_keras` imported, or `TF_USE_LEGACY_KERAS`
+in the program).
+
+## Why is this bad?
+
+Keras 2's `Dense.__init__` did `self.units = int(units) if not isinstance(units, int) else units`, so
 `Dense(2.0)` and `Dense(hidden / 2)` (Python 2 code, where `/` of ints was an integer) built a layer of
-`int(units)` units. New API: Keras 3 checks the type. Measured on tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md,
-Keras 3 section; probe keras3_legacy_args.py):
+`int(units)` units. Keras 3 checks the type and stops the program.
 
-- Keras 3: `keras.layers.Dense(2.0)` raises `ValueError: Received an invalid value for units, expected a positive
-  integer. Received: units=2.0`; `keras.layers.Embedding(10.0, 3)` raises `ValueError: input_dim must be a
-  positive integer`; (`Conv2D(2.0, 3)` and `LSTM(2.0)` are accepted: not reported);
-- Keras 2 pinned (`tf_keras` 2.21): `Dense(2.7).units == 2` (the `int()` above). No finding there.
+## Measured TensorFlow behaviour
 
-The fix wraps the size in `int(...)`. For `Dense` that is exactly what Keras 2 computed, so it is safe; for
-`Embedding` (which Keras 2 did not convert) it is unsafe: `int()` truncates, and a vocabulary size computed as a
-float may have been meant to round up. Only sizes that are floats by their form are reported: a float literal,
-a true division `a / b`, `float(...)`, arithmetic with a float literal, or a name bound to one of these in
-this file.
+Measured on tensorflow-cpu 2.21 (docs/tensorflow-behaviour.md, Keras 3 section; probe keras3_legacy_args.py
+dense_float, embedding_float, conv2d_float, dense_float_units):
+
+- Keras 3: `keras.layers.Dense(2.0)` raises `ValueError: Received an invalid value for units, expected a
+  positive integer. Received: units=2.0`; `keras.layers.Embedding(10.0, 3)` raises `ValueError: input_dim must
+  be a positive integer`; `Conv2D(2.0, 3)` and `LSTM(2.0)` are accepted (not reported);
+- Keras 2 pinned (`tf_keras` 2.21): `Dense(2.7).units == 2` (the `int()` above).
+
+## Fix safety
+
+For `Dense`, `int(...)` is exactly what Keras 2 computed: safe. For `Embedding` (which Keras 2 did not convert)
+it is unsafe: `int()` truncates, and a vocabulary size computed as a float may have been meant to round up.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tffix.rule import Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import pins_keras2
 from ._shapes import StaticValues
@@ -29,12 +41,22 @@ from ._shapes import StaticValues
 SIZES = {"keras.layers.Dense": (("units", 0),), "keras.layers.Embedding": (("input_dim", 0), ("output_dim", 1))}
 
 
+# The failure this rule explains (`tffix explain` maps the message to it).
+FLOAT_LAYER_SIZE = FailureKind(
+    "keras3-float-layer-size", "A Keras layer got a float size",
+    """Keras 3's `Dense` and `Embedding` need integer sizes; Keras 2's `Dense` converted a float with
+    `int(units)`. A size computed with `/` (Python 2 code) is a float in Python 3: make it `int(...)`.""",
+    r"expected a positive integer\. Received: units=|`?input_dim`? must be a positive integer", exception="ValueError",
+)
+
 class FloatLayerSize(Rule):
     """`Dense(n / 2)`: Keras 3 rejects a float size (`ValueError`); Keras 2 used `int(units)`."""
 
     code = "TFX611"
     name = "float-layer-size"
     summary = "Keras 3 Dense/Embedding reject a float size (n / 2): Keras 2 used int(units)"
+    explains = (FLOAT_LAYER_SIZE,)
+    fix = Fix.always("safe", "unsafe")
     severity = Severity.ERROR
     triggers = ("Dense", "Embedding")
     anchors = frozenset({"Dense", "Embedding"})
