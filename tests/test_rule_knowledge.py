@@ -15,10 +15,7 @@ from tffix.registry import all_rules, declared_fix, doc_sections, fix_declaratio
 from tffix.rule import DOC_SECTIONS, FailureKind, Fix, Invalid, Rule
 
 RULES = all_rules()
-# The Keras 3 / NumPy 2 rules (issue 16) are being written as this lands: they declare their fix and write their
-# docstrings in the sections next. Until then the registry infers their fix from their examples.
-PENDING = frozenset(rule.code for rule in RULES if rule.code.startswith("TFX6"))
-DECLARED = [rule for rule in RULES if rule.code not in PENDING]
+DECLARED = list(RULES)  # every rule declares its fix and documents itself in the sections
 
 
 # --- fix availability and safety ------------------------------------------------------------------------------
