@@ -128,7 +128,7 @@ def cluster():
     distributed = pytest.importorskip("dask.distributed")
     import logging
 
-    local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                      silence_logs=logging.ERROR)
     try:
         yield local
@@ -218,3 +218,13 @@ def test_a_client_side_write_holds_interrupts_until_its_outcome_is_recorded():
     with pytest.raises(KeyboardInterrupt), _SignalsHeld():
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_cluster_running_another_tffix_is_refused(monkeypatch, cluster):
+    import tffix
+    from tffix.executors import DaskExecutor
+
+    monkeypatch.setattr(tffix, "__version__", "0.0.0-client")  # the workers import the real one
+    with pytest.raises(RuntimeError, match="runs tffix .* install the same tffix there"):
+        DaskExecutor(cluster.scheduler_address)

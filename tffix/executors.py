@@ -244,14 +244,24 @@ class DaskExecutor:
                 self.client = Client(scheduler, timeout=30)
             else:
                 self.cluster = LocalCluster(n_workers=workers or runner.default_jobs(), threads_per_worker=1,
-                                            processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                                            processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError, ValueError) as exc:
             raise RuntimeError(f"cannot reach the Dask scheduler {scheduler or '(a LocalCluster)'}: {exc}") from None
-        try:  # import tffix and its rules on every worker now, not in the first task each one runs
-            self.client.run(_warm_up)
+        # Import tffix and its rules on every worker now (not in the first task each one runs), and refuse a
+        # cluster whose workers run another tffix: its answers would not be this one's.
+        try:
+            found = self.client.run(_warm_up)
         except Exception:  # a worker that cannot import tffix fails its tasks, which are reported
-            pass
+            found = {}
+        here = _warm_up()
+        other = {worker: (version, tuple(codes)) for worker, (version, codes) in found.items()
+                 if (version, tuple(codes)) != here}
+        if other:
+            self.close()
+            worker, (version, codes) = next(iter(other.items()))
+            raise RuntimeError(f"the Dask worker {worker} runs tffix {version} with rules {', '.join(codes)}; this "
+                               f"client runs tffix {here[0]} with {', '.join(here[1])}: install the same tffix there")
 
     def close(self) -> None:
         self.client.close()
@@ -412,14 +422,15 @@ class _SignalsHeld:
 _ENGINES: dict = {}
 
 
-def _warm_up() -> bool:
+def _warm_up() -> tuple[str, tuple[str, ...]]:
+    """Import the engine and the rules (on a worker); which tffix and which rules this is."""
+    from . import __version__
+    from .config import Settings
     from .engine import Engine
     from .registry import all_rules
 
-    from .config import Settings
-
     Engine(Settings())
-    return bool(all_rules())
+    return __version__, tuple(sorted(rule.code for rule in all_rules()))
 
 
 def analyse_batch(items, settings, mode: str, unsafe: bool, with_edits: bool):
