@@ -63,6 +63,45 @@ FACTS = [
         r"FAIL fit\(x,y,use_multiprocessing=True\) TypeError",
         r"FAIL Dense\(units=2.0\) ValueError",
     ]),
+    # Keras 2 spellings on Keras 3 and pinned Keras 2 (the 6xx rules); `legacy`: TF_USE_LEGACY_KERAS=1, tf-keras
+    ("keras3_legacy_args.py", ("adam_lr",), None, [r"adam_lr ERR ValueError Argument\(s\) not recognized: \{'lr'"]),
+    ("keras3_legacy_args.py", ("adam_lr", "legacy"), None, [r"adam_lr OK 0\.001$"]),  # lr silently ignored
+    ("keras3_legacy_args.py", ("fit_nb_epoch",), None, [r"fit_nb_epoch ERR TypeError .*'nb_epoch'"]),
+    ("keras3_legacy_args.py", ("fit_nb_epoch", "legacy"), None, [r"fit_nb_epoch ERR TypeError .*'nb_epoch'"]),
+    ("keras3_legacy_args.py", ("fit_generator_attr",), None, [r"ERR AttributeError .*'fit_generator'"]),
+    ("keras3_legacy_args.py", ("fit_generator", "legacy"), None, [r"fit_generator OK 1$"]),
+    ("keras3_legacy_args.py", ("fit_with_generator",), None, [r"fit_with_generator OK 2$"]),
+    ("keras3_legacy_args.py", ("predict_bare_generator",), None, [r"ERR ValueError .*must return a tuple"]),
+    ("keras3_legacy_args.py", ("predict_bare_generator", "legacy"), None, [r"predict_bare_generator OK \(8, 1\)"]),
+    ("keras3_legacy_args.py", ("fit_workers",), None, [r"ERR TypeError .*unexpected keyword argument 'workers'"]),
+    ("keras3_legacy_args.py", ("fit_workers", "legacy"), None, [r"fit_workers OK"]),
+    ("keras3_legacy_args.py", ("evaluate_workers",), None, [r"ERR ValueError Arguments not recognized: \{'workers'"]),
+    ("keras3_legacy_args.py", ("predict_classes", "legacy"), None, [r"ERR AttributeError .*'predict_classes'"]),
+    ("keras3_legacy_args.py", ("predict_proba",), None, [r"ERR AttributeError .*'predict_proba'"]),
+    ("keras3_legacy_args.py", ("embedding_float",), None, [r"ERR ValueError .*input_dim. must be a positive integer"]),
+    ("keras3_legacy_args.py", ("conv2d_float",), None, [r"conv2d_float OK Conv2D"]),
+    ("keras3_legacy_args.py", ("dense_float_units", "legacy"), None, [r"dense_float_units OK 2$"]),
+    ("keras3_legacy_args.py", ("get_session",), None, [r"ERR AttributeError"]),
+    ("keras3_decay.py", ("ignored",), None, [r"ignored OK -3\.0 \| .*decay. is no longer supported"]),
+    ("keras3_decay.py", ("schedule",), None, [r"schedule OK -2\.1667"]),
+    ("keras3_decay.py", ("legacy",), None, [r"legacy OK -2\.1667"]),
+    ("keras3_decay.py", ("legacy_new",), None, [r"legacy_new ERR ValueError decay is deprecated"]),
+    ("keras3_layer_variable.py", ("tf_variable",), None, [r"tf_variable tracked=0 changed=False"]),
+    ("keras3_layer_variable.py", ("keras_variable",), None, [r"keras_variable tracked=1 changed=True"]),
+    ("keras3_layer_variable.py", ("legacy",), None, [r"legacy tracked=1 changed=True"]),
+    ("keras3_compat_layers.py", ("eager",), None, [r"eager ERR AttributeError .*not available with Keras 3"]),
+    ("keras3_compat_layers.py", ("graph",), None, [r"graph ERR AttributeError .*not available with Keras 3"]),
+    ("keras3_compat_layers.py", ("legacy_graph",), None, [r"legacy_graph OK \(1, 4\)"]),
+    ("numpy2_removed_names.py", ("aliases",), None, [
+        r"^gone float$", r"^gone int$", r"^gone object$", r"^gone str$", r"^gone complex$", r"^gone unicode$",
+        r"^kept bool$", r"^kept long$", r"np.bool is numpy.bool_: True np.long is int64: True",
+    ]),
+    ("numpy2_removed_names.py", ("numpy2",), None, [r"^gone float_$"] + [
+        r"^gone (?:%s)$" % n for n in ("NaN", "Inf", "NINF", "product", "string_", "bool8", "trapz", "in1d")
+    ]),
+    ("numpy2_removed_names.py", ("replacements",), None, [
+        r"^kept (?:%s)$" % n for n in ("float64", "nan", "inf", "prod", "bytes_", "bool_", "trapezoid", "isin")
+    ]),
 ]
 
 
