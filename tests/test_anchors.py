@@ -29,8 +29,11 @@ def _reported_sources():
             yield pytest.param(rule, case.program("before").read_text(encoding="utf-8"), id=case.id)
 
 
-def test_every_rule_declares_anchors():
-    assert [rule.code for rule in all_rules() if not rule.anchors] == []
+def test_every_rule_declares_anchors_or_triggers():
+    """A rule reports at an API name it declares as an anchor; one that reports at what has no API name (a
+    method of a model the file built, `fit(nb_epoch=...)`) declares the words it needs instead (tffix.gates)."""
+    assert [rule.code for rule in all_rules() if not rule.anchors and not rule.triggers] == []
+    assert [rule.code for rule in all_rules() if not rule.anchors and rule.code < "TFX6"] == []
 
 
 @pytest.mark.parametrize(("rule", "source"), list(_reported_sources()))
