@@ -69,7 +69,6 @@ class TfVariableInKeras3Layer(Rule):
     explains = (EMPTY_TRAINABLE_LIST,)
     fix = Fix.sometimes("unsafe")
     severity = Severity.WARNING
-    triggers = ("Variable",)
     anchors = frozenset({"Variable"})
 
     VALID = (

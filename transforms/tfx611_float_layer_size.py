@@ -58,7 +58,6 @@ class FloatLayerSize(Rule):
     explains = (FLOAT_LAYER_SIZE,)
     fix = Fix.always("safe", "unsafe")
     severity = Severity.ERROR
-    triggers = ("Dense", "Embedding")
     anchors = frozenset({"Dense", "Embedding"})
 
     VALID = (
