@@ -384,10 +384,13 @@ def _patch() -> None:
             if session is not None:
                 base = session.__mro__[1] if len(session.__mro__) > 1 else session
                 _wrap(base, "run", "run", ("self", "fetches", "feed_dict"))
-        nn = getattr(tf, "nn", None)
-        if nn is not None:
-            for name in ("softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
-                         "sigmoid_cross_entropy_with_logits"):
+        v1_nn = getattr(getattr(getattr(tf, "compat", None), "v1", None), "nn", None)
+        for nn in (getattr(tf, "nn", None), v1_nn):
+            if nn is None:
+                continue
+            for name in ("softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
+                         "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits",
+                         "weighted_cross_entropy_with_logits"):
                 _wrap(nn, name, name, ("labels", "logits"))
 
 

@@ -583,6 +583,53 @@ def elementwise(source: Source, crash: Crash) -> list[Candidate]:
     return candidates
 
 
+# --- 9b. the raw cross-entropy ops: labels shaped unlike the logits (elementwise over the two) ---------------
+_CROSS_ENTROPY = ("sigmoid_cross_entropy_with_logits", "weighted_cross_entropy_with_logits",
+                  "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",
+                  "sparse_softmax_cross_entropy_with_logits")
+
+
+def _same(a: Sequence, b: Sequence) -> bool:
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def cross_entropy(source: Source, crash: Crash) -> list[Candidate]:
+    candidates = []
+    for call in source.calls_named(*_CROSS_ENTROPY, line=crash.line):
+        if not source.is_api(call, "tf.") and source.callee(call):
+            continue
+        leaf = source.leaf(call)
+        labels, logits = argument(call, 0, "labels"), argument(call, 1, "logits")
+        if labels is None or logits is None:
+            continue
+        site = crash.site(leaf)
+        il = (site or {}).get("args", {}).get("labels") or crash.value(labels.value, source)
+        ig = (site or {}).get("args", {}).get("logits") or crash.value(logits.value, source)
+        sl, sg = _shape(il), _shape(ig)
+        if sl is None or sg is None:
+            continue
+        tf_name, imports = source.tensorflow()
+        code = source.code(labels.value)
+        if leaf.startswith("sparse"):
+            if len(sl) == len(sg) and sl[-1] == 1:
+                candidates.append(Candidate("elementwise", "drop the labels' trailing axis of 1 (sparse labels are (batch,))",
+                                            (source.replace(labels.value, f"{tf_name}.squeeze({code}, -1)"), *imports), 1.0))
+            continue
+        if leaf.startswith("softmax") and len(sl) == len(sg) - 1 and _is_integer_labels(il):
+            func = source.code(call.func)
+            candidates.append(Candidate("elementwise", "integer class labels: the sparse softmax cross-entropy",
+                                        (source.replace(call.func, func[: -len(leaf)] + "sparse_softmax_cross_entropy_with_logits"),),
+                                        1.0))
+            continue
+        if len(sl) == len(sg) - 1 and sg[-1] == 1 and _same(sl, sg[:-1]):
+            candidates.append(Candidate("elementwise", "give the labels the logits' trailing axis of 1",
+                                        (source.replace(labels.value, f"{tf_name}.expand_dims({code}, -1)"), *imports), 1.0))
+        elif len(sl) == len(sg) + 1 and sl[-1] == 1 and _same(sl[:-1], sg):
+            candidates.append(Candidate("elementwise", "drop the labels' trailing axis of 1, as the logits have none",
+                                        (source.replace(labels.value, f"{tf_name}.squeeze({code}, -1)"), *imports), 1.0))
+    return candidates
+
+
 # --- 10. a hard-coded reshape size -------------------------------------------------------------------------------
 _RESHAPE_TF = re.compile(r"Input to reshape is a tensor with (?P<size>\d+) values")
 _RESHAPE_NP = re.compile(r"cannot reshape array of size (?P<size>\d+) into shape")
@@ -702,6 +749,7 @@ CATALOGUE: tuple[tuple[str, Pattern], ...] = (
     ("matmul", matmul),
     ("feed-shape", feed_shape),
     ("elementwise", elementwise),
+    ("elementwise", cross_entropy),
     ("reshape-size", reshape_size),
     ("conv-window", conv_window),
 )
