@@ -136,8 +136,8 @@ def repair_file(
     budget = max(30.0, 3 * first.outcome.seconds)
     if timeout:
         budget = min(budget, timeout)
-    # Best first, in rounds: a candidate that moves the crash on (another error, not earlier in the file) is
-    # the start of the next round, for programs with more than one thing wrong.
+    # Best first, in rounds: a candidate that moves the crash on (to a later line, or another error at the same
+    # line) is the start of the next round, for programs with more than one thing wrong (or one wrong twice).
     frontier: list[tuple[str, Crash, tuple[Candidate, ...]]] = [(text, crash, ())]
     trials = 0
     for _ in range(MAX_ROUNDS):
@@ -167,7 +167,8 @@ def repair_file(
                     result.diff = unified_diff(text, new_text, display_path(file))
                     break
                 moved = Crash.from_record(observed.record, file)
-                if moved is not None and moved.line >= line and _headline(moved) != _headline(state_crash):
+                if moved is not None and (moved.line > line or (
+                        moved.line == line and _headline(moved) != _headline(state_crash))):
                     progress.append((new_text, moved, (*applied, candidate)))
             if result.repairs:
                 break
