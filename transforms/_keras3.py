@@ -25,7 +25,9 @@ from tffix.rule import Rule
 
 from ._shapes import StaticValues
 
-_PIN = re.compile(r"^[ \t]*(?:import|from)[ \t]+tf_keras\b|TF_USE_LEGACY_KERAS", re.MULTILINE)
+_PIN = re.compile(
+    r"^[ \t]*(?:import[ \t][^\n#]*\btf_keras\b|from[ \t]+tf_keras\b)|TF_USE_LEGACY_KERAS", re.MULTILINE
+)
 # The file uses Keras at all (any import form): an import of keras or tensorflow.keras, `from tensorflow import
 # keras`, or `tf.keras` / `tensorflow.keras` spelled in code.
 _USES_KERAS = re.compile(
@@ -34,6 +36,8 @@ _USES_KERAS = re.compile(
     r"|\b(?:tf|tensorflow)\.keras\b",
     re.MULTILINE,
 )
+
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 
 MODEL_MAKERS = (
     "keras.Sequential",
@@ -81,6 +85,24 @@ def is_keras_model(rule: Rule, values: StaticValues, expr: cst.BaseExpression, d
         value = values.assigned_value(expr)
         return value is not None and is_keras_model(rule, values, value, depth + 1)
     return False
+
+
+def own_method_names(source: str) -> frozenset[str]:
+    """Names the file defines as functions or methods (`def fit_generator(self, ...)`): a call of such a name on a
+    receiver not shown to be a Keras model may well be the program's own."""
+    return frozenset(_DEF.findall(source))
+
+
+def keras_receiver(rule: Rule, values: StaticValues, func: cst.Attribute, keras_file: bool, own: frozenset[str]) -> bool:
+    """Whether `func`'s receiver (`receiver.method`) counts as a Keras model for a Keras-only method name: shown to
+    be one, or, in a file that uses Keras, any receiver except `self` of a non-Keras class and except where the
+    file defines a method of that name itself."""
+    receiver = func.value
+    if is_keras_model(rule, values, receiver):
+        return True
+    if isinstance(receiver, cst.Name) and receiver.value == "self":
+        return False  # the class is not a Keras model: its method is its own
+    return keras_file and func.attr.value not in own
 
 
 def method_call(node: cst.Call, *names: str) -> cst.Attribute | None:

@@ -22,7 +22,8 @@ keras3_legacy_args.py adam_lr, sgd_lr):
 - `keras.optimizers.Adam(lr=0.01)`, `tf.keras.optimizers.SGD(lr=0.1)` (every optimizer) raise
   `ValueError: Argument(s) not recognized: {'lr': 0.01}`;
 - with Keras 2 pinned (`tf_keras` 2.21, `TF_USE_LEGACY_KERAS=1`) the non-legacy optimizers accept `lr=` and
-  silently ignore it: the optimizer trains with its default learning rate (0.001 for Adam).
+  ignore it (an absl log line says `lr` is deprecated): the optimizer trains with its default learning rate
+  (0.001 for Adam; `tf_keras.optimizers.SGD(lr=0.1)` trains at 0.01).
 
 ## Fix safety
 
@@ -94,7 +95,7 @@ class OptimizerLrArgument(Rule):
         if lr is None or not self.is_call_to(node, *OPTIMIZER_NAMES):
             return
         callee = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value  # type: ignore[union-attr]
-        pinned = pins_keras2(self.context.source)
+        pinned = pins_keras2(self.context.source) or any(q.startswith("tf_keras.") for q in self.qualified_names(node.func))
         message = (
             f"`{callee}(lr=...)`: the Keras 2 optimizers this program pins ignore `lr=` and train with the default "
             "learning rate; the argument is `learning_rate=`"

@@ -8,6 +8,9 @@ qualified name: the rule fires where the receiver is shown to be a Keras model i
 file imports Keras in any form (`nb_epoch` is a keyword only Keras ever had). A call that passes both
 `nb_epoch=` and `epochs=` is reported without a fix.
 
+A receiver that is `self` in a class that is not a Keras model, or a method name the file defines itself (`def
+fit_generator(...)`), is the program's own: no finding there unless the receiver is shown to be a Keras model.
+
 ## Why is this bad?
 
 Keras 1's `fit`/`fit_generator` took the number of epochs as `nb_epoch`; Keras 2.0-2.2 still accepted it
@@ -34,7 +37,7 @@ import libcst as cst
 
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras
+from ._keras3 import keras_receiver, method_call, own_method_names, pins_keras2, uses_keras
 from ._shapes import StaticValues
 
 
@@ -76,13 +79,14 @@ class FitNbEpoch(Rule):
         super().__init__(context)
         self.values = StaticValues(self)
         self.keras_file = uses_keras(context.source) or pins_keras2(context.source)
+        self.own = own_method_names(context.source)
 
     def visit_Call(self, node: cst.Call) -> None:
         nb_epoch = argument(node, "nb_epoch")
         func = method_call(node, "fit", "fit_generator")
         if nb_epoch is None or func is None:
             return
-        if not (self.keras_file or is_keras_model(self, self.values, func.value)):
+        if not keras_receiver(self, self.values, func, self.keras_file, self.own):
             return
         message = (
             f"`{func.attr.value}(nb_epoch=...)` raises `TypeError` under Keras 3 (and Keras 2.3+): "

@@ -11,6 +11,9 @@ arguments carry over (`steps_per_epoch`, `epochs`, `validation_data`, `validatio
 Positional arguments after the generator mean other things (`fit`'s second is `y`, `fit_generator`'s
 `steps_per_epoch`): such a call is reported without a fix.
 
+A receiver that is `self` in a class that is not a Keras model, or a method name the file defines itself (`def
+fit_generator(...)`), is the program's own: no finding there unless the receiver is shown to be a Keras model.
+
 ## Why is this bad?
 
 Keras 1 and 2 trained, evaluated and predicted from a Python generator or `keras.utils.Sequence` with these
@@ -43,7 +46,7 @@ import libcst as cst
 
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras
+from ._keras3 import keras_receiver, method_call, own_method_names, pins_keras2, uses_keras
 from ._shapes import StaticValues
 
 RENAMES = {"fit_generator": "fit", "evaluate_generator": "evaluate", "predict_generator": "predict"}
@@ -103,12 +106,13 @@ class GeneratorMethods(Rule):
         self.values = StaticValues(self)
         self.pinned = pins_keras2(context.source)
         self.keras_file = uses_keras(context.source)
+        self.own = own_method_names(context.source)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = method_call(node, *RENAMES)
         if func is None or self.pinned:
             return
-        if not (self.keras_file or is_keras_model(self, self.values, func.value)):
+        if not keras_receiver(self, self.values, func, self.keras_file, self.own):
             return
         old = func.attr.value
         new = RENAMES[old]

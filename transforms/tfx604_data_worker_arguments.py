@@ -9,6 +9,9 @@ the call passes `use_multiprocessing=` or `max_queue_size=` (keywords that only 
 `workers=` alone on an unknown receiver is left alone (other libraries' `fit` take it). Not where Keras 2 is
 pinned (`tf_keras` imported, or `TF_USE_LEGACY_KERAS` in the program).
 
+A receiver that is `self` in a class that is not a Keras model, or a method name the file defines itself (`def
+fit_generator(...)`), is the program's own: no finding there unless the receiver is shown to be a Keras model.
+
 ## Why is this bad?
 
 Keras 2's `fit`, `evaluate`, `predict` and the `*_generator` methods took these three to load batches from a
@@ -39,7 +42,7 @@ import libcst as cst
 
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras, without_arguments
+from ._keras3 import is_keras_model, keras_receiver, method_call, own_method_names, pins_keras2, uses_keras, without_arguments
 from ._shapes import StaticValues
 
 WORKER_ARGUMENTS = frozenset({"workers", "use_multiprocessing", "max_queue_size"})
@@ -95,6 +98,7 @@ class DataWorkerArguments(Rule):
         self.values = StaticValues(self)
         self.pinned = pins_keras2(context.source)
         self.keras_file = uses_keras(context.source)
+        self.own = own_method_names(context.source)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.pinned:
@@ -106,7 +110,8 @@ class DataWorkerArguments(Rule):
         names = {a.keyword.value for a in given}  # type: ignore[union-attr]
         shown = (
             is_keras_model(self, self.values, func.value)
-            or (self.keras_file and (func.attr.value in GENERATOR_METHODS or not names.isdisjoint(KERAS_ONLY_ARGUMENTS)))
+            or ((func.attr.value in GENERATOR_METHODS or not names.isdisjoint(KERAS_ONLY_ARGUMENTS))
+                and keras_receiver(self, self.values, func, self.keras_file, self.own))
         )
         if not shown:
             return

@@ -7,6 +7,9 @@ fires where the receiver is shown to be a Keras model in this file, or where the
 (the name is Keras' own). `predict_proba` is also scikit-learn's: it is reported only on a receiver shown to
 be a Keras model. It fires where Keras 2 is pinned too: the methods are gone there as well.
 
+A receiver that is `self` in a class that is not a Keras model, or a method name the file defines itself (`def
+fit_generator(...)`), is the program's own: no finding there unless the receiver is shown to be a Keras model.
+
 ## Why is this bad?
 
 Keras 2's `Sequential.predict_classes(x, batch_size=32, verbose=0)` was
@@ -40,7 +43,7 @@ import libcst as cst
 
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._keras3 import is_keras_model, method_call, pins_keras2, uses_keras
+from ._keras3 import is_keras_model, keras_receiver, method_call, own_method_names, pins_keras2, uses_keras
 from ._shapes import StaticValues
 
 _EMPTY = cst.SimpleWhitespace("")
@@ -121,6 +124,7 @@ class PredictClasses(Rule):
         super().__init__(context)
         self.values = StaticValues(self)
         self.keras_file = uses_keras(context.source) or pins_keras2(context.source)
+        self.own = own_method_names(context.source)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = method_call(node, "predict_classes", "predict_proba")
@@ -133,7 +137,7 @@ class PredictClasses(Rule):
                             "it returned `predict(x)`", rewrite=Rewrite.replace(
                                 "Call `predict(..., verbose=0)`", {node: _predict}))
             return
-        if not (model or self.keras_file):
+        if not (model or keras_receiver(self, self.values, func, self.keras_file, self.own)):
             return
         message = "`predict_classes` was removed from Keras models (TF 2.6; `AttributeError`)"
         static = self.values.of(func.value) if model else None
