@@ -51,6 +51,21 @@ MODEL_MAKERS = (
 MODEL_CLASSES = ("keras.Model", "keras.Sequential")
 
 
+# A module-level binding of the name `keras` to Keras: `import keras`, `from tensorflow import keras`,
+# `import tensorflow.keras as keras`.
+_BINDS_KERAS = re.compile(
+    r"^(?:import[ \t]+keras[ \t]*(?:$|[,#;])|from[ \t]+tensorflow(?:\.compat\.v[12])?[ \t]+import[ \t(][^\n]*\bkeras\b(?![ \t]+as)"
+    r"|import[ \t]+tensorflow\.keras[ \t]+as[ \t]+keras\b)",
+    re.MULTILINE,
+)
+
+
+def keras_name(source: str) -> tuple[str, tuple[str, ...]]:
+    """How new code can name the Keras module: `keras`, with `import keras` to add unless the file already binds
+    the name to Keras at module level."""
+    return ("keras", ()) if _BINDS_KERAS.search(source) else ("keras", ("keras",))
+
+
 def pins_keras2(source: str) -> bool:
     """The program pins Keras 2: it imports `tf_keras` or deals with `TF_USE_LEGACY_KERAS`."""
     return _PIN.search(source) is not None

@@ -42,7 +42,7 @@ import libcst as cst
 
 from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._keras3 import pins_keras2, without_arguments
+from ._keras3 import keras_name, pins_keras2, without_arguments
 from .tfx601_optimizer_lr_argument import OPTIMIZER_NAMES, OPTIMIZERS
 
 _CODE = cst.Module([])
@@ -106,7 +106,8 @@ class OptimizerDecayIgnored(Rule):
         if isinstance(func, cst.Attribute) and self.is_api(func.value, "keras.optimizers"):
             prefix, imports = _CODE.code_for_node(func.value), ()
         else:
-            prefix, imports = "keras.optimizers", ("keras",)
+            name, imports = keras_name(self.context.source)
+            prefix = f"{name}.optimizers"
         keyword = rate.keyword.value if rate.keyword is not None else None
 
         def rewrite(updated: cst.Call) -> cst.Call:

@@ -43,7 +43,7 @@ import libcst as cst
 
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._keras3 import runs_keras3
+from ._keras3 import keras_name, runs_keras3
 
 LAYER_BASES = ("keras.layers.Layer", "keras.Layer", "keras.Model", "keras.Sequential")
 VARIABLES = ("tf.Variable",)
@@ -88,6 +88,13 @@ class TfVariableInKeras3Layer(Rule):
             "        super().__init__()\n        self.w = tf.Variable(tf.ones((3, 1)), name='w')\n",
             "import tensorflow as tf\nclass L(tf.keras.layers.Layer):\n    def __init__(self):\n"
             "        super().__init__()\n        self.w = tf.keras.Variable(tf.ones((3, 1)), name='w')\n",
+            unsafe=True,
+        ),
+        Invalid(  # keras-cv's legacy LayerScale: `keras` is bound already, so no import is added
+            "import tensorflow as tf\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n"
+            "class LayerScale(layers.Layer):\n    def build(self, s):\n        self.gamma = tf.Variable(tf.ones((s[-1],)))\n",
+            "import tensorflow as tf\nfrom tensorflow import keras\nfrom tensorflow.keras import layers\n"
+            "class LayerScale(layers.Layer):\n    def build(self, s):\n        self.gamma = keras.Variable(tf.ones((s[-1],)))\n",
             unsafe=True,
         ),
         Invalid(
@@ -166,4 +173,4 @@ class TfVariableInKeras3Layer(Rule):
             current = current.value
         if isinstance(current, cst.Name) and "keras" in self.api_names(current):
             return current.value, ()
-        return "keras", ("keras",)
+        return keras_name(self.context.source)
