@@ -7,8 +7,8 @@ Reports `self.NAME = tf.Variable(...)` in a method of a class whose base resolve
 form), and makes it a `keras.Variable(...)` (spelled through the module the class's base comes from:
 `tf.keras.Variable` for a `tf.keras.layers.Layer`), keeping the initial value, `trainable`, `name` and `dtype`.
 Not where Keras 2 is pinned (`tf_keras` imported, or `TF_USE_LEGACY_KERAS` in the program); not for
-`trainable=False` variables (nothing is meant to train them). A call with other `tf.Variable` arguments
-(`shape`, `constraint`, `synchronization`, ...) or a name containing `/` (which `keras.Variable` rejects) is
+`trainable=False` variables nor integer ones (`tf.Variable(0)`, a step counter): nothing is meant to train
+them. A call with other `tf.Variable` arguments (`shape`, `constraint`, `synchronization`, ...) or a name containing `/` (which `keras.Variable` rejects) is
 reported without a fix; `self.add_weight(...)` is the idiomatic form there.
 
 ## Why is this bad?
@@ -135,6 +135,8 @@ class TfVariableInKeras3Layer(Rule):
         base = self._keras_layer_class(cls)
         if base is None:
             return
+        if self._integer(node):
+            return  # a counter (`tf.Variable(0)`): nothing trains an integer variable
         trainable = argument(node, "trainable", 1)
         if trainable is not None and not (isinstance(trainable.value, cst.Name) and trainable.value.value == "True"):
             return
@@ -163,6 +165,20 @@ class TfVariableInKeras3Layer(Rule):
         self.report(node, message, rewrite=Rewrite.replace(
             "Make it a `keras.Variable` (tracked)", {node: rewrite}, unsafe=True, imports=imports,
         ))
+
+    def _integer(self, node: cst.Call) -> bool:
+        """The variable holds integers or booleans: an int literal initial value, or an integer/bool `dtype=`."""
+        initial = argument(node, "initial_value", 0)
+        if initial is not None and isinstance(initial.value, cst.Integer):
+            return True
+        dtype = argument(node, "dtype")
+        if dtype is None:
+            return False
+        if isinstance(dtype.value, cst.SimpleString):
+            text = str(dtype.value.evaluated_value)
+        else:
+            text = " ".join(self.api_names(dtype.value)) or cst.Module([]).code_for_node(dtype.value)
+        return any(kind in text for kind in ("int", "bool"))
 
     def _keras_prefix(self, base: cst.BaseExpression) -> tuple[str, tuple[str, ...]]:
         """How this file spells the Keras module: the part of the base class's expression that names it."""
