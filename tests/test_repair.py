@@ -16,7 +16,8 @@ import sys
 import pytest
 
 from tffix.repair.corpus import CORPUS, check_case, load_cases
-from tffix.repair.patterns import Crash, propose
+from tffix.repair.crash import Crash
+from tffix.repair.patterns import propose
 from tffix.repair.search import observe, program_executor, repair_file
 from tffix.repair.source import Edit, Source, apply_edits, shifted_line
 

@@ -20,7 +20,8 @@ from ..execution import RunOutcome
 from ..runner import display_path
 from ..source import SourceError, atomic_write, decode_source
 from ..verify import swapped_contents
-from .patterns import Candidate, Crash, propose
+from .crash import Candidate, Crash
+from .patterns import propose
 from .source import Source, apply_edits, shifted_line
 
 # Runs the program once with the given extra environment (the observer's settings) and returns its outcome.
