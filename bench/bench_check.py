@@ -89,7 +89,7 @@ def sources(files: list[Path], *, passing: bool):
             text = read_source(path).text
         except SourceError:
             continue
-        if engine.could_match(text, str(path)) is passing:
+        if bool(engine.screen(text, str(path))) is passing:
             yield path, text
 
 

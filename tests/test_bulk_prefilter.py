@@ -90,10 +90,10 @@ def test_the_gate_skips_only_sources_where_no_api_name_resolves(source):
     assert ungated.check(source, "t.py").findings == ()
 
 
-def test_could_match_combines_triggers_and_the_gate():
+def test_screen_combines_the_words_and_the_import_gate():
     engine = Engine(rules=[AnyApiName])
-    assert engine.could_match("import tensorflow as tf\n", "t.py")
-    assert not engine.could_match("from tensorflow.python.ops import math_ops\nmath_ops.cast(x)\n", "t.py")
+    assert engine.screen("import tensorflow as tf\n", "t.py") == (AnyApiName,)
+    assert engine.screen("from tensorflow.python.ops import math_ops\nmath_ops.cast(x)\n", "t.py") == ()
 
 
 @pytest.mark.parametrize(

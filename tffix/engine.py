@@ -137,9 +137,6 @@ class Engine:
         rules = self.rules_for(path)
         return screen(rules, source) if self.settings.gates else rules
 
-    def could_match(self, source: str, path: str) -> bool:
-        return bool(self.screen(source, path))
-
     # --- checking --------------------------------------------------------------------------------------------
     def check(self, source: str, path: str, *, screened: Sequence[type[Rule]] | None = None) -> CheckResult:
         """Findings and problems of `source`. `screened`: what `screen(source, path)` gave, when already asked."""

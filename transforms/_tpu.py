@@ -233,7 +233,6 @@ _REASONS = {"ValueError": "no TPU name to connect to", "NotFoundError": "TPUs no
 
 def make_setup_fix(
     rule: Rule,
-    module: cst.Module,
     setup: Setup,
     *,
     inserted: Sequence[cst.BaseStatement] = (),

@@ -331,7 +331,6 @@ class TpuStrategyBeforeInitialization(Rule):
         setup = find_setup(self, statement, owner, resolver)
         made = make_setup_fix(
             self,
-            self.module,
             setup,
             inserted=inserted,
             made_resolver=made_resolver,

@@ -245,7 +245,6 @@ class ColabOnlyTpuAddress(Rule):
         setup = Setup(block, strategy_index, index, name)
         return make_setup_fix(
             self,
-            self.module,  # type: ignore[arg-type]
             setup,
             no_tpu="ValueError",
             wrap=True,
