@@ -125,8 +125,10 @@ def test_no_path_is_a_usage_error(tmp_path, monkeypatch):
 # --- Dask ---------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("dask.distributed")
+    # The test extra installs Dask: missing, these tests must fail, not skip (a skip would prove nothing).
     import logging
+
+    import dask.distributed as distributed
 
     local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                      silence_logs=logging.ERROR)
