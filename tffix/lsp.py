@@ -8,15 +8,25 @@ engine, it only parses the user's code, never runs it.
 Documents are synchronised in full, not incrementally: the engine re-parses the whole text on every check anyway,
 and a full copy is exact by construction, with no edit arithmetic in which the editor's idea of a line and ours
 could drift apart.
+
+The event loop never runs the engine: checks run on a worker thread (`tffix.lsp_worker`), one at a time, so the
+loop answers requests at once. A change abandons the check of the version it replaces (and the work done ahead
+for it), and the newest version is checked once the changes stop arriving together (`DEBOUNCE_SECONDS`). A
+version whose text equals the last one checked takes that analysis as it is: the engine's result is a function
+of the text and the configuration. Each analysis is kept with what its code actions need, computed from it
+ahead of the requests on the same thread when it is idle (where an ignore comment goes, the first fixes'
+edits, the refactorings, the fix-all); a request answers from the analysis of the document's current version,
+or with nothing while that version is being checked, and never checks the file itself. What a request needs
+and is not ready yet is computed from the analysis on a second thread, so that it does not wait for a check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -25,15 +35,32 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .engine import Engine
-from .lsp_actions import FIX_ALL_KIND, ClientSupport, code_actions, fix_all_edit
+from .lsp_actions import (
+    COMMENTS,
+    EDITS,
+    FIX_ALL,
+    FIX_ALL_KIND,
+    REFACTORINGS,
+    ClientSupport,
+    LineComments,
+    Refactorings,
+    code_actions,
+    edits_ahead,
+    fix_all_edit,
+    fix_all_edits,
+    fix_edit,
+    unresolved,
+)
 from .lsp_diagnostics import diagnostics, hover
 from .lsp_documents import Analysis, Document, EngineFactory, Engines, analyze
 from .lsp_positions import UTF16
+from .lsp_worker import AHEAD, CHECK, REQUEST, Abandoned, Worker
 
 logger = logging.getLogger("tffix.lsp")
 
-DEBOUNCE_SECONDS = 0.3  # typing pauses shorter than this do not start a check
+DEBOUNCE_SECONDS = 0.02  # changes that arrive within this of each other (one burst) make one check
 PYPROJECT = "pyproject.toml"
+_CHECK, _AHEAD = "check", "ahead"  # tags of the jobs of the checking thread
 
 Result = TypeVar("Result")
 
@@ -43,33 +70,79 @@ class TffixLanguageServer(LanguageServer):
         super().__init__("tffix", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.documents: dict[str, Document] = {}
         self.engines = Engines(engine_factory)
-        # One worker: checks run off the event loop (so requests and cancellations keep flowing) and one at a time.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tffix-engine")
-        self._analyses: dict[str, tuple[int, asyncio.Future[Analysis]]] = {}
-        self._scheduled: dict[str, asyncio.Task[None]] = {}
+        self.analyses: dict[str, Analysis] = {}  # the newest analysis done, per document
+        self._checks = Worker("tffix-check")  # checks, and when idle the work ahead of code actions
+        self._requests = Worker("tffix-request")  # what a waiting request needs that is not ready
+        self._checking: dict[str, tuple[Document, asyncio.Future[Analysis]]] = {}
+        self._scheduled: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # Interrupting a check is safe once the engine's modules are imported: the first check does that.
+        self._warm = False
 
     @property
     def client_support(self) -> ClientSupport:
         return ClientSupport.of(self.client_capabilities)
 
-    async def in_worker(self, function: Callable[..., Result], *args: Any) -> Result:
-        return await asyncio.get_running_loop().run_in_executor(self._worker, function, *args)
+    # --- checking --------------------------------------------------------------------------------------------
+    def changed(self, document: Document) -> None:
+        """A new version: what was being done for the older one is stale; check this one soon."""
+        uri = document.uri
+        self.documents[uri] = document
+        self._checks.abandon(uri, interrupt=self._warm)
+        self.cancel_scheduled(uri)
+        loop = asyncio.get_running_loop()
+        self._scheduled[uri] = loop.call_later(DEBOUNCE_SECONDS, self._spawn_publish, uri)
 
-    async def analysis(self, uri: str) -> Analysis | None:
-        """The analysis of the document's current version, computed once per version."""
-        document = self.documents.get(uri)
-        if document is None:
-            return None
-        cached = self._analyses.get(uri)
-        if cached is None or cached[0] != document.version:
+    def _spawn_publish(self, uri: str) -> None:
+        task = asyncio.ensure_future(_logged_call(f"checking {uri}", self.publish(uri)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def cancel_scheduled(self, uri: str) -> None:
+        handle = self._scheduled.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+
+    async def analysis_of(self, document: Document) -> Analysis | None:
+        """The analysis of `document`: the last one when the text is the same, else a check of it on the checking
+        thread (one per version). None when the check was abandoned for a newer version."""
+        uri = document.uri
+        last = self.analyses.get(uri)
+        if last is not None and last.document.text == document.text:
+            if last.version != document.version:
+                last = self.analyses[uri] = last.for_version(document)
+            return last
+        checking = self._checking.get(uri)
+        if checking is None or checking[0] is not document:
+            self._checks.abandon(_AHEAD, interrupt=self._warm)  # a check comes before the work ahead
             encoding = self.workspace.position_encoding or UTF16
-            future = asyncio.ensure_future(self.in_worker(analyze, document, self.engines, encoding))
-            cached = self._analyses[uri] = (document.version, future)
-        # Shielded: a publish cancelled by newer typing must not cancel the check that others are waiting for.
-        return await asyncio.shield(cached[1])
+            job = functools.partial(analyze, document, self.engines, encoding)
+            checking = self._checking[uri] = (document, self._checks.submit(job, CHECK, frozenset({uri, _CHECK})))
+        try:
+            # Shielded: a publish cancelled by newer typing must not cancel the check that others are waiting for.
+            analysis = await asyncio.shield(checking[1])
+        except Abandoned:
+            return None
+        finally:
+            if self._checking.get(uri) is checking:
+                del self._checking[uri]
+        self._warm = True
+        current = self.documents.get(uri)
+        if current is not None and current.version >= analysis.version:
+            last = self.analyses.get(uri)
+            if last is None or last.version <= analysis.version:
+                self.analyses[uri] = analysis
+        for uri in self.documents:  # this analysis, and those whose work ahead made way for this check
+            if (ready := self.current(uri)) is not None:
+                self._prepare(ready)
+        return analysis
 
     async def publish(self, uri: str) -> None:
-        analysis = await self.analysis(uri)
+        self._scheduled.pop(uri, None)
+        document = self.documents.get(uri)
+        if document is None:
+            return
+        analysis = await self.analysis_of(document)
         current = self.documents.get(uri)
         if analysis is None or current is None or current.version != analysis.version:
             return  # closed, or a newer version is on its way and will publish for itself
@@ -77,30 +150,80 @@ class TffixLanguageServer(LanguageServer):
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics(analysis), version=analysis.version)
         )
 
-    def publish_soon(self, uri: str) -> None:
-        """Publish after the debounce delay unless the document changes again first: the newest version wins."""
-        self.cancel_scheduled(uri)
-        self._scheduled[uri] = asyncio.ensure_future(self._publish_after_debounce(uri))
-
-    async def _publish_after_debounce(self, uri: str) -> None:
-        await asyncio.sleep(DEBOUNCE_SECONDS)
-        await _logged_call(f"publishing diagnostics for {uri}", self.publish(uri))
-
-    def cancel_scheduled(self, uri: str) -> None:
-        task = self._scheduled.pop(uri, None)
-        if task is not None:
-            task.cancel()
+    def current(self, uri: str) -> Analysis | None:
+        """The analysis of the document's current version, if it is done."""
+        analysis = self.analyses.get(uri)
+        document = self.documents.get(uri)
+        return analysis if analysis is not None and document is not None and analysis.version == document.version else None
 
     def forget(self, uri: str) -> None:
         self.cancel_scheduled(uri)
+        self._checks.abandon(uri, interrupt=self._warm)
+        self._requests.abandon(uri, interrupt=self._warm)
         self.documents.pop(uri, None)
-        self._analyses.pop(uri, None)
+        self.analyses.pop(uri, None)
+        self._checking.pop(uri, None)
 
     async def reload_configuration(self) -> None:
         logger.info("a pyproject.toml changed: reading the configuration again")
-        await self.in_worker(self.engines.forget)
-        self._analyses.clear()
+        self._checks.abandon(_CHECK, interrupt=self._warm)
+        self._checks.abandon(_AHEAD, interrupt=self._warm)
+        self._checking.clear()
+        self.engines.forget()
+        self.analyses.clear()
         await asyncio.gather(*(_logged_call(f"re-checking {uri}", self.publish(uri)) for uri in list(self.documents)))
+
+    # --- what code actions need ------------------------------------------------------------------------------
+    def _prepare(self, analysis: Analysis) -> None:
+        """Queue the work ahead of code actions on the checking thread, after any check: what is not done or
+        being done (or was abandoned to make way for a check)."""
+        tags = frozenset({analysis.document.uri, _AHEAD})
+        ahead: list[tuple[str, Callable[[Analysis], Any]]] = [
+            (COMMENTS, _comments),
+            (REFACTORINGS, Refactorings.of),
+        ]
+        if any(finding.fix is not None for finding in analysis.result.findings):
+            ahead.append((EDITS, edits_ahead))
+        if analysis.has_safe_fix:
+            ahead.append((FIX_ALL, fix_all_edits))
+        for name, compute in ahead:
+            future = analysis.extras.get(name)
+            if future is None or (future.done() and isinstance(future.exception(), Abandoned)):
+                future = self._checks.submit(functools.partial(compute, analysis), AHEAD, tags)
+                future.add_done_callback(functools.partial(_log_failure, f"computing {name} ahead"))
+                analysis.extras[name] = future
+
+    def ready(self, analysis: Analysis, name: str) -> Any | None:
+        future = analysis.extras.get(name)
+        if future is None or not future.done() or future.exception() is not None:
+            return None
+        return future.result()
+
+    async def extra(self, analysis: Analysis, name: str, compute: Callable[[Analysis], Result]) -> Result | None:
+        """What a request needs of `analysis`: ready, being made, or made now on the request thread. None when the
+        document changed meanwhile."""
+        while True:
+            future = analysis.extras.get(name)
+            if future is None or (future.done() and isinstance(future.exception(), Abandoned)):
+                future = analysis.extras[name] = self.on_request(analysis, functools.partial(compute, analysis))
+            try:
+                return await asyncio.shield(future)
+            except Abandoned:
+                if self.current(analysis.document.uri) is not analysis:
+                    return None
+
+    def on_request(self, analysis: Analysis, compute: Callable[[], Result]) -> asyncio.Future[Result]:
+        return self._requests.submit(compute, REQUEST, frozenset({analysis.document.uri}))
+
+
+def _log_failure(what: str, future: asyncio.Future[Any]) -> None:
+    error = future.exception()
+    if error is not None and not isinstance(error, Abandoned):
+        logger.error("tffix: %s failed", what, exc_info=error)
+
+
+def _comments(analysis: Analysis) -> LineComments:
+    return LineComments.of(analysis.document.text)
 
 
 async def _logged_call(what: str, call: Awaitable[Result], fallback: Result | None = None) -> Result | None:
@@ -150,8 +273,7 @@ def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer
             return
         # Full synchronisation: the last change holds the whole new text.
         text = params.content_changes[-1].text
-        server.documents[uri] = Document(uri, params.text_document.version, text, previous.language_id)
-        server.publish_soon(uri)
+        server.changed(Document(uri, params.text_document.version, text, previous.language_id))
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     async def did_save(params: types.DidSaveTextDocumentParams) -> None:
@@ -183,10 +305,23 @@ def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer
     )
     async def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
         async def actions() -> list[types.CodeAction]:
-            analysis = await server.analysis(params.text_document.uri)
-            if analysis is None:
+            analysis = server.current(params.text_document.uri)
+            if analysis is None:  # unknown, or its current version is being checked
                 return []
-            return await server.in_worker(code_actions, analysis, params, server.client_support)
+            comments = await server.extra(analysis, COMMENTS, _comments)
+            if comments is None:
+                return []
+            client = server.client_support
+            edits = server.ready(analysis, EDITS) or {}
+            found = code_actions(analysis, params, client, comments, edits, server.ready(analysis, REFACTORINGS))
+            if not client.lazy_edits:  # the client cannot resolve an edit later: make them now
+                for action in found:
+                    if (index := unresolved(action)) is not None:
+                        action.edit = await server.on_request(analysis, functools.partial(fix_edit, analysis, index, client))
+                        action.data = None
+                    elif action.kind == FIX_ALL_KIND:
+                        action.edit = fix_all_edit(analysis, await server.extra(analysis, FIX_ALL, fix_all_edits), client)
+            return found
 
         return await _logged_call(f"code actions for {params.text_document.uri}", actions())
 
@@ -194,23 +329,24 @@ def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer
     async def resolve_code_action(action: types.CodeAction) -> types.CodeAction:
         async def resolved() -> types.CodeAction:
             data = action.data if isinstance(action.data, dict) else {}
-            if action.kind != FIX_ALL_KIND or "uri" not in data:
-                return action
-            analysis = await server.analysis(data["uri"])
+            analysis = server.current(data.get("uri", ""))
             if analysis is None or analysis.version != data.get("version"):
                 return action  # the document changed since the action was offered: no edits rather than wrong ones
-            action.edit = await server.in_worker(fix_all_edit, analysis, server.client_support)
+            client = server.client_support
+            index = unresolved(action)
+            if action.kind == FIX_ALL_KIND:
+                action.edit = fix_all_edit(analysis, await server.extra(analysis, FIX_ALL, fix_all_edits), client)
+            elif isinstance(index, int) and 0 <= index < len(analysis.result.findings):
+                if analysis.result.findings[index].fix is not None:
+                    action.edit = await server.on_request(analysis, functools.partial(fix_edit, analysis, index, client))
             return action
 
         return await _logged_call("resolving a code action", resolved(), fallback=action)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(params: types.HoverParams) -> types.Hover | None:
-        async def documentation() -> types.Hover | None:
-            analysis = await server.analysis(params.text_document.uri)
-            return hover(analysis, params.position, server.client_support) if analysis else None
-
-        return await _logged_call(f"hover in {params.text_document.uri}", documentation())
+        analysis = server.current(params.text_document.uri)
+        return hover(analysis, params.position, server.client_support) if analysis else None
 
     return server
 
@@ -220,6 +356,9 @@ def serve_stdio(engine_factory: EngineFactory = Engine) -> None:
     which editors show as the server's log."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO, file contents included
+    # The checking thread holds the interpreter for seconds on a large file: switch to the event loop's thread
+    # often, so that it answers requests in a few milliseconds meanwhile.
+    sys.setswitchinterval(0.0005)
     create_server(engine_factory).start_io()
 
 

@@ -7,10 +7,13 @@ for one version, with the line index that turns its code-point offsets into the 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from lsprotocol import types
@@ -62,10 +65,19 @@ class Analysis:
     engine: Engine | None  # None when the configuration could not be read
     result: CheckResult
     config_error: str | None = None
+    # What code actions need beyond the check, computed from it (never by checking again) once, in a worker:
+    # name -> future of the value (see `tffix.lsp`). Shared by the analyses of versions with the same text.
+    extras: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def version(self) -> int:
         return self.document.version
+
+    def for_version(self, document: Document) -> Analysis:
+        """This analysis as the analysis of `document`, a later version with the same text: the engine's result
+        is a function of the text (and the configuration, the same while this analysis is kept)."""
+        assert document.text == self.document.text
+        return dataclasses.replace(self, document=document)
 
     def rule(self, code: str) -> type[Rule] | None:
         rules = self.engine.rules if self.engine else ()
@@ -74,15 +86,15 @@ class Analysis:
     def finding_range(self, finding: Finding) -> types.Range:
         return self.index.range(self.index.finding_offset(finding.start), self.index.finding_offset(finding.end))
 
-    def finding_for(self, diagnostic: types.Diagnostic) -> Finding | None:
-        """The finding that `diagnostic` was published for, if it was published for this version."""
+    def finding_index(self, diagnostic: types.Diagnostic) -> int | None:
+        """The index of the finding that `diagnostic` was published for, if it was published for this version."""
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
         if diagnostic.source != SOURCE or data.get("version") != self.version:
             return None
         return next(
             (
-                finding
-                for finding in self.result.findings
+                i
+                for i, finding in enumerate(self.result.findings)
                 if finding.code == diagnostic.code and self.finding_range(finding) == diagnostic.range
             ),
             None,
@@ -95,23 +107,26 @@ class Analysis:
 
 class Engines:
     """One engine per folder, built from the `[tool.tffix]` that governs it; all forgotten when a pyproject.toml
-    changes. Used from the engine worker thread only, so it needs no lock."""
+    changes. Used from the server's worker threads, hence the lock."""
 
     def __init__(self, factory: EngineFactory) -> None:
         self._factory = factory
         self._by_folder: dict[Path, Engine | ConfigError] = {}
+        self._lock = threading.Lock()
 
     def for_document(self, document: Document) -> Engine | ConfigError:
         folder = document.file.parent if document.file else Path.cwd()
-        if folder not in self._by_folder:
-            try:
-                self._by_folder[folder] = self._factory(load_settings(start=folder))
-            except ConfigError as error:
-                self._by_folder[folder] = error
-        return self._by_folder[folder]
+        with self._lock:
+            if folder not in self._by_folder:
+                try:
+                    self._by_folder[folder] = self._factory(load_settings(start=folder))
+                except ConfigError as error:
+                    self._by_folder[folder] = error
+            return self._by_folder[folder]
 
     def forget(self) -> None:
-        self._by_folder.clear()
+        with self._lock:
+            self._by_folder.clear()
 
 
 def analyze(document: Document, engines: Engines, encoding: str) -> Analysis:
