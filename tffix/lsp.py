@@ -194,18 +194,23 @@ class TffixLanguageServer(LanguageServer):
                 analysis.extras[name] = future
 
     def ready(self, analysis: Analysis, name: str) -> Any | None:
-        future = analysis.extras.get(name)
-        if future is None or not future.done() or future.exception() is not None:
-            return None
-        return future.result()
+        for key in (name, f"{name} on request"):
+            future = analysis.extras.get(key)
+            if future is not None and _usable(future):
+                return future.result()
+        return None
 
     async def extra(self, analysis: Analysis, name: str, compute: Callable[[Analysis], Result]) -> Result | None:
-        """What a request needs of `analysis`: ready, being made, or made now on the request thread. None when the
-        document changed meanwhile."""
+        """What a request needs of `analysis`: ready, or under way ahead of it; else made on the request thread
+        (rather than waiting in the checking thread's queue, behind checks). None when the document changed
+        meanwhile."""
         while True:
             future = analysis.extras.get(name)
-            if future is None or (future.done() and isinstance(future.exception(), Abandoned)):
-                future = analysis.extras[name] = self.on_request(analysis, functools.partial(compute, analysis))
+            if future is None or not (_usable(future) or self._checks.running(future)):
+                key = f"{name} on request"
+                future = analysis.extras.get(key)
+                if future is None or (future.done() and not _usable(future)):
+                    future = analysis.extras[key] = self.on_request(analysis, functools.partial(compute, analysis))
             try:
                 return await asyncio.shield(future)
             except Abandoned:
@@ -214,6 +219,10 @@ class TffixLanguageServer(LanguageServer):
 
     def on_request(self, analysis: Analysis, compute: Callable[[], Result]) -> asyncio.Future[Result]:
         return self._requests.submit(compute, REQUEST, frozenset({analysis.document.uri}))
+
+
+def _usable(future: asyncio.Future[Any]) -> bool:
+    return future.done() and future.exception() is None
 
 
 def _log_failure(what: str, future: asyncio.Future[Any]) -> None:

@@ -85,6 +85,11 @@ class Worker:
         for job in dropped:
             _deliver(job, None, Abandoned())
 
+    def running(self, future: asyncio.Future[Any]) -> bool:
+        """Whether the job of `future` is running now (rather than waiting in the queue, or done)."""
+        with self._lock:
+            return self._running is not None and self._running.future is future
+
     def _next(self) -> Job:
         with self._lock:
             while not self._queue:
