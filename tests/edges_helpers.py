@@ -53,7 +53,7 @@ TOY_RULES = (UnwrapIdentity, UnwrapStopGradient)
 
 def use_toy_rules(monkeypatch) -> None:
     """Make every run (the CLI's too, and its worker processes, which are forked) use the toy rules only."""
-    monkeypatch.setattr(runner_module, "Engine", lambda settings: Engine(settings, rules=TOY_RULES))
+    monkeypatch.setattr(runner_module, "make_engine", lambda settings: Engine(settings, rules=TOY_RULES))
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:

@@ -121,7 +121,7 @@ class DieOnMarker(Rule):
 
 def test_a_worker_that_dies_or_hangs_costs_only_its_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(runner_module, "Engine", lambda settings: Engine(settings, rules=[DieOnMarker]))
+    monkeypatch.setattr(runner_module, "make_engine", lambda settings: Engine(settings, rules=[DieOnMarker]))
     write(tmp_path, {f"f{i}.py": f"import tensorflow as tf\nx = {i}\n" for i in range(12)})
     write(tmp_path, {"f3.py": "import tensorflow as tf\nDIE = 1\n", "f7.py": "import tensorflow as tf\nHANG = 1\n"})
     started = time.monotonic()
@@ -165,10 +165,12 @@ def test_corrupt_cache_entries_are_misses_never_errors(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path, {"a.py": FIXABLE, "b.py": FIXABLE + "z = 1\n"})
     run([Path(".")], Settings(), Mode.CHECK, cache=True)
-    entries = sorted((tmp_path / ".tffix_cache").rglob("*.json"))
+    entries = sorted(p for p in (tmp_path / ".tffix_cache").rglob("*.json") if not p.name.startswith("files-"))
+    [index] = (tmp_path / ".tffix_cache").rglob("files-*.json")  # the stat index (tffix.stat_index)
     assert len(entries) == 2
     entries[0].write_bytes(b"\x00garbage{")
     entries[1].write_text(json.dumps({"format": 1, "findings": [{"code": 1}], "problems": []}))
+    index.write_bytes(b"\x00garbage{")
     report = run([Path(".")], Settings(), Mode.CHECK, cache=True)
     assert summary(report) == (2, 0, 2) and not report.all_problems
     assert summary(run([Path(".")], Settings(), Mode.CHECK, cache=True)) == (0, 2, 2)  # rewritten

@@ -84,7 +84,7 @@ class Hang(Rule):
 
 def test_a_file_named_alone_gets_the_same_time_limit_as_one_found(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(runner_module, "Engine", lambda settings: Engine(settings, rules=[Hang]))
+    monkeypatch.setattr(runner_module, "make_engine", lambda settings: Engine(settings, rules=[Hang]))
     write(tmp_path, {"slow.py": "import tensorflow as tf\nHANG = 1\n"})
     started = time.monotonic()
     report = run([Path("slow.py")], Settings(file_timeout=2), Mode.CHECK)

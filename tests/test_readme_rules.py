@@ -1,16 +1,21 @@
 """The README's rule table and docs/rules.md are what the rules themselves declare: a rule's code, name,
 severity, fix, selection, summary and documentation come from its module, and a stale README or docs page
-fails here (regenerate them with `tffix rules --format markdown` and `tffix rules --format docs > docs/rules.md`)."""
+fails here (regenerate them with `tffix rules --format markdown` and `tffix rules --format docs > docs/rules.md`).
+So does the catalogue that `tffix rules` and the selection checks read without importing the rules
+(`python -m tffix.catalogue --write`)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from tffix.cli import app
-from tffix.registry import all_rules, markdown_table, rule_markdown, rules_page
+from tffix import catalogue
+from tffix.catalogue import markdown_table
+from tffix.registry import all_rules, fix_kind, rule_markdown, rules_page
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 RULES_PAGE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
@@ -21,6 +26,24 @@ def readme_table() -> str:
     match = re.search(r"<!-- rules table:[^\n]*-->\n(.*?)<!-- end of rules table -->", text, re.S)
     assert match, "README.md has no generated rules table"
     return match.group(1)
+
+
+def test_the_catalogue_is_what_the_rules_declare():
+    assert catalogue.GENERATED.read_text(encoding="utf-8") == catalogue.generated_source(), (
+        "tffix/_rule_catalogue.py is stale: python -m tffix.catalogue --write"
+    )
+    declared = [(r.code, r.name, r.summary, r.severity.value, fix_kind(r), r.default_selected) for r in all_rules()]
+    assert [tuple(vars(entry).values()) for entry in catalogue.entries()] == declared
+
+
+def test_rules_json_lists_every_rule_with_its_facts():
+    result = CliRunner().invoke(app, ["rules", "--format", "json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert [row["code"] for row in rows] == [rule.code for rule in all_rules()]
+    for row, rule in zip(rows, all_rules()):
+        assert (row["fix"], row["default_selected"], row["severity"]) == (
+            fix_kind(rule), rule.default_selected, rule.severity.value)
 
 
 def test_readme_rule_table_is_generated_from_the_rules():

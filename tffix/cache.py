@@ -18,7 +18,7 @@ never used again, is gone after that time. `tffix clean` removes the whole folde
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
@@ -43,31 +43,45 @@ def content_hash(data: bytes) -> str:
 
 
 def _libcst_version() -> str:
-    try:
-        return importlib.metadata.version("libcst")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - LibCST imported from a bare path
-        import libcst
+    """LibCST's version file (which names the version), read without importing LibCST or the slow
+    importlib.metadata; the installed distribution's version when that file is not there."""
+    spec = importlib.util.find_spec("libcst")
+    for folder in (spec.submodule_search_locations or ()) if spec else ():
+        try:
+            return (Path(folder) / "_version.py").read_text(encoding="utf-8")
+        except OSError:
+            pass
+    from importlib.metadata import version
 
-        return str(getattr(libcst, "__version__", "unknown"))
+    return version("libcst")
 
 
 @cache
 def code_fingerprint() -> str:
-    """A hash of tffix's version, the LibCST version and the source of the tffix package (rules included)."""
+    """A hash of tffix's version, the LibCST version and the stat (path, size, mtime) of every source file of
+    the tffix package and its rules: an edited rule never serves stale answers. Stat, not content: hashing the
+    sources cost more than a whole warm run's other work (tffix.stat_index)."""
     digest = hashlib.blake2b(f"{__version__}/{FORMAT}/libcst {_libcst_version()}".encode(), digest_size=10)
     package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            pass
-    from . import transforms
-
-    for folder in transforms.__path__:  # the rules, wherever they are installed from
-        for path in sorted(Path(folder).glob("*.py")):
-            digest.update(path.name.encode() + path.read_bytes())
+    # The rules' folder, found without importing the rules (they import LibCST).
+    rules = importlib.util.find_spec(f"{__package__}.transforms")
+    folders = [(package, True), *((Path(f), False) for f in (rules.submodule_search_locations or ()))]
+    for folder, recursive in folders:
+        for path in _sources(folder, recursive):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            digest.update(f"{path.relative_to(folder).as_posix()}|{stat.st_size}|{stat.st_mtime_ns}|".encode())
     return digest.hexdigest()
+
+
+def _sources(folder: Path, recursive: bool) -> list[Path]:
+    found = []
+    for parent, folders, names in os.walk(folder):
+        found += (Path(parent, name) for name in names if name.endswith(".py"))
+        folders[:] = sorted(f for f in folders if recursive and f != "__pycache__")
+    return sorted(found)
 
 
 @dataclass(frozen=True)

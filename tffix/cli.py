@@ -21,7 +21,6 @@ from rich.table import Table
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings, matches_a_rule, valid_selectors
-from .registry import all_rules, fix_kind, markdown_table, rule_by_code, rule_markdown, rules_page
 from .reporting import ProgressBar, github_lines, json_document, repository_lines, summary_lines, text_lines
 from .runner import Mode, RunReport, run
 
@@ -318,19 +317,21 @@ def list_rules(
                                                    "(docs/rules.md)."),
 ) -> None:
     """List the rules."""
-    rules = all_rules()
+    from .catalogue import entries, markdown_table  # the rules' facts without importing them (LibCST)
+
     if output_format is RulesFormat.docs:
-        sys.stdout.write(rules_page(rules))
+        from .registry import rules_page  # the rules' documentation is in their modules
+
+        sys.stdout.write(rules_page())
         return
     if output_format is RulesFormat.markdown:
-        sys.stdout.write(markdown_table(rules))
+        sys.stdout.write(markdown_table())
         return
+    rules = entries()
     if output_format is RulesFormat.json:
         import json
 
-        rows = [{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value,
-                 "fix": fix_kind(r), "default_selected": r.default_selected} for r in rules]
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        sys.stdout.write(json.dumps([rule.to_json() for rule in rules], indent=2) + "\n")
         return
     table = Table(show_edge=False, box=None, pad_edge=False)
     for column in ("code", "name", "fix", "selected", "summary"):
@@ -338,7 +339,7 @@ def list_rules(
     for rule in rules:
         # "by code": not in the default selection, run only when a select entry is its full code.
         selected = "default" if rule.default_selected else "by code"
-        table.add_row(rule.code, rule.name, fix_kind(rule), selected, escape(rule.summary))
+        table.add_row(rule.code, rule.name, rule.fix, selected, escape(rule.summary))
     if out.is_terminal:
         out.print(table)
         return
@@ -351,6 +352,8 @@ def list_rules(
 @app.command("rule")
 def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. TFX301.")) -> None:
     """Print one rule's documentation and an example."""
+    from .registry import fix_kind, rule_by_code, rule_markdown
+
     rule = rule_by_code(code)
     if rule is None:
         err.print(f"tffix: error: no rule {code!r}; `tffix rules` lists them")
@@ -508,7 +511,7 @@ def _no_type_placeholders() -> None:
     the rest: a flag takes no value, and an argument's metavar already names it."""
     from typer.core import TyperArgument, TyperOption
 
-    if getattr(TyperOption, "_tffix_tidy", False):
+    if getattr(TyperOption, "_tffix_tidy", False) or not hasattr(TyperOption, "display_type_rich"):
         return
     option_type = TyperOption.display_type_rich
 

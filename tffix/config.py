@@ -78,10 +78,9 @@ class Settings:
 
 
 def _explicit_only(code: str) -> bool:
-    from .registry import rule_by_code  # the registry imports the rules, which import this module
+    from .catalogue import explicit_only  # the rules' facts, without importing the rules (and LibCST)
 
-    rule = rule_by_code(code)
-    return rule is not None and not rule.default_selected
+    return explicit_only(code)
 
 
 def _most_specific(code: str, patterns: tuple[str, ...]) -> str | None:
@@ -208,16 +207,16 @@ def matches_a_rule(selector: str) -> bool:
     """`selector` (a code, a prefix or ALL) selects at least one of tffix's rules: `TFX999` or `TFX9` is a typo.
     The CLI checks the options and the configuration with it (`tffix.cli`); a server with rules of its own
     (the LSP tests' toy rules) may select codes tffix itself does not have."""
-    from .registry import all_rules  # the registry imports the rules, which import this module
+    from .catalogue import codes  # the rules' codes, without importing the rules (and LibCST)
 
-    return selector == "ALL" or any(rule.code.startswith(selector) for rule in all_rules())
+    return selector == "ALL" or any(code.startswith(selector) for code in codes())
 
 
 def valid_selectors() -> str:
     """The prefixes and codes there are, for an error message."""
-    from .registry import all_rules
+    from .catalogue import codes as rule_codes
 
-    codes = sorted(rule.code for rule in all_rules())
+    codes = sorted(rule_codes())
     families = sorted({code[:4] for code in codes})
     return f"valid: ALL, TFX, {', '.join(families)}, or a code from {codes[0]} to {codes[-1]} (`tffix rules`)"
 

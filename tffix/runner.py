@@ -36,13 +36,14 @@ from .cache import Cache, content_hash
 from .config import DEFAULT_FILE_TIMEOUT, Settings
 from .diff import byte_diff
 from .discovery import discover, display_path
-from .engine import Engine
 from .model import Applicability, Finding, Fix, Problem, ProblemKind
 from .notebook import Notebook, read_notebook
 from .notebook_json import NotebookError
+from .stat_index import Stat, StatIndex, stat_of
 from .source import SourceError, WriteRefused, decode_source, too_large, write_file
 
 if TYPE_CHECKING:
+    from .engine import Engine
     from .executors import Executor
 
 __all__ = ["FileOutcome", "Mode", "RunReport", "discover", "display_path", "process_file", "run"]
@@ -68,6 +69,9 @@ class FileOutcome:
     skipped: bool = False  # the prefilter showed no rule could match
     cached: bool = False  # answered from the cache, without parsing
     analysed: bool = False  # parsed and checked (or fixed) in this run
+    # The content-cache key of the bytes this outcome is the check of (the stat index records it); None when
+    # there is no cache, or the outcome is not such an answer (a fix was made, the file could not be read).
+    cache_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,17 +181,17 @@ def look(data: bytes, suffix: str, shown: str, job: Job) -> FileOutcome | Looked
     if notebook is not None and len(text.encode("utf-8")) > limit:
         return _failed(shown, ProblemKind.SKIPPED, too_large(len(text.encode("utf-8")), limit))
     engine = job.engine
-    screened = engine.screen(text, shown)
-    if not screened:
-        return FileOutcome(shown, skipped=True)
-
     key = None
     if job.cache is not None:
         key = job.cache.key(content_hash(data), tuple(r.code for r in engine.rules_for(shown)), job.with_edits,
                             gates=engine.settings.gates)
+    screened = engine.screen(text, shown)
+    if not screened:
+        return FileOutcome(shown, skipped=True, cache_key=key)
+    if key is not None and job.cache is not None:
         entry = job.cache.get(key, shown)
         if entry is not None and (job.mode is Mode.CHECK or not _any_fix_to_make(entry.findings, job.unsafe)):
-            return FileOutcome(shown, findings=entry.findings, problems=entry.problems, cached=True)
+            return FileOutcome(shown, findings=entry.findings, problems=entry.problems, cached=True, cache_key=key)
     return Looked(data, shown, source, notebook, text, key, screened)
 
 
@@ -202,7 +206,7 @@ def compute(looked: Looked, job: Job) -> FileOutcome | Fixed:
             result = engine.check(notebook.python, shown)
         findings, problems = _portable(result.findings, job.with_edits, notebook), _located(result.problems, notebook, shown)
         _remember(job, key, shown, findings, problems)
-        return FileOutcome(shown, findings=findings, problems=problems, analysed=True)
+        return FileOutcome(shown, findings=findings, problems=problems, analysed=True, cache_key=key)
 
     refusal = None if notebook is None else notebook.refusal
     fixed = engine.fix(text, shown, unsafe=job.unsafe, refusal=refusal)
@@ -214,7 +218,7 @@ def compute(looked: Looked, job: Job) -> FileOutcome | Fixed:
     if not fixed.changed:
         remaining = _portable(fixed.remaining, job.with_edits, notebook)
         _remember(job, key, shown, remaining, problems)
-        return FileOutcome(shown, findings=remaining, problems=problems, analysed=True)
+        return FileOutcome(shown, findings=remaining, problems=problems, analysed=True, cache_key=key)
     try:
         if notebook is not None:
             new_data = notebook.with_python(fixed.fixed_source).encode("utf-8")
@@ -294,6 +298,13 @@ def _remember(job: Job, key: str | None, shown: str, findings, problems) -> None
 Progress = Callable[[int, int, "FileOutcome | None"], None]  # (done, total, the outcome just finished)
 
 
+def make_engine(settings: Settings) -> Engine:
+    # Imported only here: a run the stat index answers wholly never imports the engine, its rules or LibCST.
+    from .engine import Engine
+
+    return Engine(settings)
+
+
 def default_jobs() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -322,12 +333,8 @@ def run(
     pool on this machine), "dask" (a Dask cluster: `scheduler`'s address, or a LocalCluster when there is
     none), or an executor made by `tffix.executors.make_executor`, which the caller closes (runs over many
     repositories share one); default: the settings' `executor`."""
-    from .executors import make_executor
-
-    engine = Engine(settings)
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
     store = Cache(settings.root or Path.cwd()) if cache else None
-    job = Job(engine, mode, allow_unsafe, store, with_edits)
     files: list[Path] = []
     problems: list[Problem] = []
     results: dict[int, FileOutcome] = {}
@@ -338,18 +345,24 @@ def run(
             progress(len(results), len(files), outcome)
 
     interrupted = None
-    owned = None
+    owned = warm = None
     with _SignalsInterrupt():
         try:
             files, problems = discover(paths, settings, force_exclude=force_exclude)
             if progress is not None:
                 progress(0, len(files), None)
-            if files:
+            warm = _Warm(store, settings, mode, allow_unsafe, with_edits) if store is not None else None
+            todo = list(range(len(files))) if warm is None else warm.answer(files, finished)
+            if todo:
+                from .executors import make_executor
+
+                job = Job(make_engine(settings), mode, allow_unsafe, store, with_edits)
                 if executor is None or isinstance(executor, str):
                     owned = make_executor(executor or settings.executor, jobs=jobs,
                                           scheduler=scheduler or settings.scheduler)
                 limit = settings.file_timeout if timeout is None else timeout
-                (owned or executor).run(files, job, limit, finished)
+                (owned or executor).run([files[i] for i in todo], job, limit,
+                                        lambda done, outcome: finished(todo[done], outcome))
         except _Interrupted as exc:
             interrupted = exc.signal_name
         except KeyboardInterrupt:
@@ -357,8 +370,56 @@ def run(
         finally:
             if owned is not None:
                 owned.close()
+            if warm is not None:
+                warm.save(files, results)
     outcomes = tuple(results[i] for i in sorted(results))
     return RunReport(outcomes, tuple(problems), interrupted, len(files))
+
+
+class _Warm:
+    """The stat index (`tffix.stat_index`) in a run: answers what it can before any worker starts, and records
+    what the workers found when the run ends."""
+
+    def __init__(self, store: Cache, settings: Settings, mode: Mode, unsafe: bool, with_edits: bool) -> None:
+        from .catalogue import codes
+
+        self.index = StatIndex(store, settings, with_edits)
+        self.settings, self.mode, self.unsafe = settings, mode, unsafe
+        self.all_codes = codes()
+        self.stats: dict[int, Stat | None] = {}
+
+    def codes(self, shown: str) -> tuple[str, ...]:
+        """The codes of the rules that run on `shown`: `Engine.rules_for` without importing the rules."""
+        return tuple(code for code in self.all_codes if self.settings.is_selected(code, shown))
+
+    def answer(self, files: Sequence[Path], finished: Callable[[int, FileOutcome], None]) -> list[int]:
+        """Give `finished` every file the index answers; the indices of the others."""
+        todo = []
+        for number, path in enumerate(files):
+            try:
+                stat = stat_of(path.stat())
+            except OSError:
+                stat = None
+            self.stats[number] = stat
+            shown = display_path(path)
+            limit = self.settings.max_file_size
+            if stat is not None and stat[0] > limit and path.suffix != ".ipynb":  # as a worker would, unread
+                finished(number, _failed(shown, ProblemKind.SKIPPED, too_large(stat[0], limit)))
+                continue
+            known = self.index.answer(path, shown, stat, self.codes)
+            if known is not None and (self.mode is Mode.CHECK or not _any_fix_to_make(known.findings, self.unsafe)):
+                finished(number, FileOutcome(shown, findings=known.findings, problems=known.problems,
+                                             skipped=known.skipped, cached=not known.skipped))
+            else:
+                todo.append(number)
+        return todo
+
+    def save(self, files: Sequence[Path], results: dict[int, FileOutcome]) -> None:
+        for number, outcome in results.items():
+            if outcome.cache_key is not None and not outcome.written and not outcome.fixed:
+                self.index.record(files[number], self.stats.get(number), outcome.cache_key, outcome.path,
+                                  outcome.skipped, outcome.findings, outcome.problems)
+        self.index.save()
 
 
 class _Interrupted(BaseException):
