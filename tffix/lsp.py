@@ -78,6 +78,7 @@ class TffixLanguageServer(LanguageServer):
         self._tasks: set[asyncio.Task[Any]] = set()
         # Interrupting a check is safe once the engine's modules are imported: the first check does that.
         self._warm = False
+        self._generation = 0  # of the configuration: analyses made before a reload are not kept
 
     @property
     def client_support(self) -> ClientSupport:
@@ -105,19 +106,23 @@ class TffixLanguageServer(LanguageServer):
 
     async def analysis_of(self, document: Document) -> Analysis | None:
         """The analysis of `document`: the last one when the text is the same, else a check of it on the checking
-        thread (one per version). None when the check was abandoned for a newer version."""
+        thread (one per version). None when the check was abandoned for a newer version or configuration."""
         uri = document.uri
         last = self.analyses.get(uri)
         if last is not None and last.document.text == document.text:
-            if last.version != document.version:
-                last = self.analyses[uri] = last.for_version(document)
-            return last
+            if last.version == document.version:
+                return last
+            reused = last.for_version(document)
+            if document.version > last.version:
+                self.analyses[uri] = reused
+            return reused
         checking = self._checking.get(uri)
         if checking is None or checking[0] is not document:
             self._checks.abandon(_AHEAD, interrupt=self._warm)  # a check comes before the work ahead
             encoding = self.workspace.position_encoding or UTF16
             job = functools.partial(analyze, document, self.engines, encoding)
             checking = self._checking[uri] = (document, self._checks.submit(job, CHECK, frozenset({uri, _CHECK})))
+        generation = self._generation
         try:
             # Shielded: a publish cancelled by newer typing must not cancel the check that others are waiting for.
             analysis = await asyncio.shield(checking[1])
@@ -127,13 +132,13 @@ class TffixLanguageServer(LanguageServer):
             if self._checking.get(uri) is checking:
                 del self._checking[uri]
         self._warm = True
-        current = self.documents.get(uri)
-        if current is not None and current.version >= analysis.version:
-            last = self.analyses.get(uri)
-            if last is None or last.version <= analysis.version:
-                self.analyses[uri] = analysis
-        for uri in self.documents:  # this analysis, and those whose work ahead made way for this check
-            if (ready := self.current(uri)) is not None:
+        if generation != self._generation:  # made with the configuration before the last reload
+            return None
+        last = self.analyses.get(uri)
+        if uri in self.documents and (last is None or last.version <= analysis.version):
+            self.analyses[uri] = analysis
+        for other in self.documents:  # this analysis, and those whose work ahead made way for this check
+            if (ready := self.current(other)) is not None:
                 self._prepare(ready)
         return analysis
 
@@ -169,6 +174,7 @@ class TffixLanguageServer(LanguageServer):
         self._checks.abandon(_CHECK, interrupt=self._warm)
         self._checks.abandon(_AHEAD, interrupt=self._warm)
         self._checking.clear()
+        self._generation += 1
         self.engines.forget()
         self.analyses.clear()
         await asyncio.gather(*(_logged_call(f"re-checking {uri}", self.publish(uri)) for uri in list(self.documents)))
