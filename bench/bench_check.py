@@ -1,13 +1,21 @@
-"""How fast is `tffix check` on a large tree? The Python sources of the installed `tensorflow` and `keras`.
+"""How fast is `tffix check` on a large tree, against a bare LibCST parse and a bare `ast.parse` of the same files?
 
-    python bench/bench_check.py [--verify-prefilter N] [--verify-slices] [--breakdown]
+    python bench/bench_check.py [--corpus | --tree DIR ...] [--tf-upgrade] [--repeat N]
+                                [--verify-prefilter N] [--verify-slices] [--breakdown] [--no-timing]
 
-Times, in one run: a bare LibCST parse of every file (one process: the baseline), then `tffix check` cold with
-`--jobs 1`, cold with all cores, and warm (every answer in the cache), then the bare parse again: the faster
-of the two parses is the baseline, so that a machine slowing down during the run cannot flatter the ratios. Each tffix run is a fresh process with
-its own empty cache folder (as its working directory), so start-up is included. Prints wall-clock and CPU
-seconds (CPU counts every worker process) and both as ratios to the bare parse. Goals: cold `--jobs 1` at most
-0.5x the bare parse, warm at most 0.05x.
+The tree: the Python sources of the installed `tensorflow` and `keras` (default; most files barely use the
+user API), `--corpus` the real-code corpus of published TF/Keras projects (`bench/corpus.py`: legacy user
+code, where nearly every file imports TensorFlow), or `--tree DIR` (e.g. one corpus project of ~500 files).
+
+Times, in one run: a bare `ast.parse` and a bare LibCST parse of every file (this process: the baselines),
+then `tffix check` cold with `--jobs 1`, cold with all cores, warm (every answer in the cache: the median of
+`--repeat` runs), then the bare LibCST parse again: the faster of the two parses is the baseline, so that a
+machine slowing down during the run cannot flatter the ratios. Each tffix run is a fresh `python -m tffix`
+process whose cache folder is its own empty working directory, so start-up is included; `tffix --version`
+is timed too. `--tf-upgrade` also times TensorFlow's `tf_upgrade_v2 --intree` over the same tree (it rewrites
+every file; the closing comparison of issue 17). Prints wall-clock and CPU seconds (CPU counts every child
+process) and their ratios to the bare LibCST parse. Goals (issue 17): cold `--jobs 1` CPU at most 0.5x the
+bare LibCST parse, warm at most 0.3 s wall on a 500-file tree, `tffix --version` at most 0.15 s.
 
 --verify-prefilter N  checks the prefilter's soundness on N random files it skips: with the gate turned off,
                       a rule that reports every TensorFlow/Keras user-API name finds none in them.
@@ -21,7 +29,10 @@ seconds (CPU counts every worker process) and both as ratios to the bare parse. 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
+import shutil
+import statistics
 import json
 import os
 import random
@@ -40,8 +51,9 @@ from tffix.discovery import discover
 from tffix.engine import Engine
 from tffix.source import SourceError, read_source
 
-GOAL_COLD_ONE_JOB = 0.5
-GOAL_WARM = 0.05
+GOAL_COLD_ONE_JOB = 0.5  # x the bare LibCST parse, CPU
+GOAL_WARM_SECONDS_PER_500_FILES = 0.3  # wall
+GOAL_VERSION_SECONDS = 0.15  # wall
 
 
 def package_dirs() -> list[Path]:
@@ -69,16 +81,48 @@ def bare_parse(files: list[Path]) -> tuple[float, float, int]:
     return time.perf_counter() - wall, time.process_time() - cpu, failed
 
 
-def tffix_check(dirs: list[Path], workdir: Path, jobs: int | None) -> tuple[float, float, dict]:
-    command = [sys.executable, "-m", "tffix.cli", "check", "--output-format", "json", *map(str, dirs)]
-    if jobs is not None:
-        command[4:4] = ["--jobs", str(jobs)]
+def bare_ast_parse(files: list[Path]) -> tuple[float, float, int]:
+    wall, cpu, failed = time.perf_counter(), time.process_time(), 0
+    for path in files:
+        try:
+            ast.parse(read_source(path).text)
+        except (SourceError, SyntaxError, ValueError, RecursionError):
+            failed += 1
+    return time.perf_counter() - wall, time.process_time() - cpu, failed
+
+
+def timed(command: list[str], workdir: Path) -> tuple[float, float, subprocess.CompletedProcess]:
     wall, cpu = time.perf_counter(), children_cpu()
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
-    wall, cpu = time.perf_counter() - wall, children_cpu() - cpu
+    return time.perf_counter() - wall, children_cpu() - cpu, result
+
+
+def tffix_check(dirs: list[Path], workdir: Path, jobs: int | None) -> tuple[float, float, dict]:
+    command = [sys.executable, "-m", "tffix", "check", "--output-format", "json", *map(str, dirs)]
+    if jobs is not None:
+        command[4:4] = ["--jobs", str(jobs)]
+    wall, cpu, result = timed(command, workdir)
     if result.returncode not in (0, 1, 2):
         sys.exit(f"bench: tffix failed ({result.returncode}):\n{result.stderr[-2000:]}")
     return wall, cpu, json.loads(result.stdout)["summary"]
+
+
+def tf_upgrade(dirs: list[Path]) -> tuple[float, float]:
+    """TensorFlow's own upgrade script over the same files (one --intree run per folder, into a scratch tree)."""
+    script = shutil.which("tf_upgrade_v2", path=str(Path(sys.executable).parent)) or shutil.which("tf_upgrade_v2")
+    if script is None:
+        sys.exit("bench: tf_upgrade_v2 is not installed (it comes with tensorflow)")
+    wall = cpu = 0.0
+    for folder in dirs:
+        with tempfile.TemporaryDirectory() as scratch:
+            out = Path(scratch) / "out"
+            one_wall, one_cpu, result = timed([script, "--intree", str(folder), "--outtree", str(out),
+                                          "--reportfile", str(Path(scratch) / "report.txt"), "--copyotherfiles", "False"],
+                                         Path(scratch))
+            if result.returncode != 0 or not any(out.rglob("*.py")):
+                sys.exit(f"bench: tf_upgrade_v2 failed ({result.returncode}):\n{result.stderr[-2000:]}")
+            wall, cpu = wall + one_wall, cpu + one_cpu
+    return wall, cpu
 
 
 def sources(files: list[Path], *, passing: bool):
@@ -175,20 +219,35 @@ def breakdown(files: list[Path]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--corpus", action="store_true", help="the real-code corpus (bench/corpus.py)")
+    where.add_argument("--tree", type=Path, nargs="+", metavar="DIR", help="these folders")
+    parser.add_argument("--tf-upgrade", action="store_true", help="also time tf_upgrade_v2 over the tree")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="warm runs (median)")
     parser.add_argument("--verify-prefilter", type=int, default=0, metavar="N")
     parser.add_argument("--verify-slices", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--no-timing", action="store_true", help="only --verify-prefilter / --breakdown")
     args = parser.parse_args()
 
-    dirs = package_dirs()
+    if args.corpus:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from corpus import default_cache
+
+        dirs = [default_cache()]
+        if not dirs[0].is_dir():
+            sys.exit(f"bench: no corpus at {dirs[0]}: python bench/corpus.py")
+    else:
+        dirs = [folder.resolve() for folder in args.tree] if args.tree else package_dirs()
     files, _ = discover(dirs, Settings())
     print(f"{len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB, in {', '.join(map(str, dirs))}; "
-          f"{os.cpu_count()} cores", flush=True)
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}", flush=True)
 
     if not args.no_timing:
         # The baseline is measured before and after the tffix runs, and the faster of the two is used: a
         # machine whose speed drifts during the run (shared cores) then cannot flatter the ratios.
+        ast_wall, ast_cpu, ast_failed = bare_ast_parse(files)
+        print(f"bare ast.parse, one process: {ast_wall:.1f} s wall, {ast_cpu:.1f} s CPU ({ast_failed} did not parse)")
         before_wall, before_cpu, bare_failed = bare_parse(files)
         print(f"bare LibCST parse, one process: {before_wall:.1f} s wall, {before_cpu:.1f} s CPU "
               f"({bare_failed} files did not parse)", flush=True)
@@ -197,24 +256,42 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
             rows.append(("tffix check cold --jobs 1", *tffix_check(dirs, Path(one), 1)))
             rows.append(("tffix check cold, all cores", *tffix_check(dirs, Path(many), None)))
-            rows.append(("tffix check warm (cache)", *tffix_check(dirs, Path(many), None)))
+            warm_runs = [tffix_check(dirs, Path(many), None) for _ in range(max(1, args.repeat))]
+            median_wall = statistics.median(run[0] for run in warm_runs)
+            warm = min(warm_runs, key=lambda run: abs(run[0] - median_wall))
+            rows.append((f"tffix check warm (median of {len(warm_runs)})", *warm))
+            version = statistics.median(timed([sys.executable, "-m", "tffix", "--version"], Path(one))[0]
+                                        for _ in range(5))
+        if args.tf_upgrade:
+            rows.append(("tf_upgrade_v2 --intree", *tf_upgrade(dirs), None))
         after_wall, after_cpu, _ = bare_parse(files)
         print(f"bare LibCST parse again, after the tffix runs: {after_wall:.1f} s wall, {after_cpu:.1f} s CPU; "
               f"the faster is the baseline", flush=True)
         bare_wall, bare_cpu = min(before_wall, after_wall), min(before_cpu, after_cpu)
 
-        print(f"\n{'':30} {'wall s':>8} {'x bare':>7} {'CPU s':>8} {'x bare':>7}  files analysed/cached/skipped/failed")
-        print(f"{'bare LibCST parse':30} {bare_wall:8.1f} {1:7.3f} {bare_cpu:8.1f} {1:7.3f}")
+        print(f"\n{'':34} {'wall s':>8} {'x bare':>7} {'CPU s':>8} {'x bare':>7}  files analysed/cached/skipped/failed")
+        print(f"{'bare ast.parse':34} {ast_wall:8.2f} {ast_wall / bare_wall:7.3f} {ast_cpu:8.2f} {ast_cpu / bare_cpu:7.3f}")
+        print(f"{'bare LibCST parse':34} {bare_wall:8.2f} {1:7.3f} {bare_cpu:8.2f} {1:7.3f}")
         for name, wall, cpu, summary in rows:
-            print(f"{name:30} {wall:8.1f} {wall / bare_wall:7.3f} {cpu:8.1f} {cpu / bare_cpu:7.3f}  "
-                  f"{summary['analysed']}/{summary['cached']}/{summary['skipped']}/{summary['failed']}")
-        cold_one, warm = rows[0], rows[2]
+            counts = (f"{summary['analysed']}/{summary['cached']}/{summary['skipped']}/{summary['failed']}"
+                      if summary else "")
+            print(f"{name:34} {wall:8.2f} {wall / bare_wall:7.3f} {cpu:8.2f} {cpu / bare_cpu:7.3f}  {counts}")
+        print(f"{'tffix --version (median of 5)':34} {version:8.3f}")
+        cold_one = rows[0]
         summary = cold_one[3]
-        print(f"\nprefilter: {summary['skipped']} of {summary['files']} files skipped without parsing "
-              f"({summary['skipped'] / max(1, summary['files']):.1%}); {summary['findings']} findings")
-        for name, row, goal in (("cold --jobs 1", cold_one, GOAL_COLD_ONE_JOB), ("warm", warm, GOAL_WARM)):
-            ratio = row[1] / bare_wall
-            print(f"goal {name} <= {goal}x bare parse (wall): {ratio:.3f}x {'met' if ratio <= goal else 'NOT MET'}")
+        print(f"\ngates: {summary['skipped']} of {summary['files']} files skipped without LibCST "
+              f"({summary['skipped'] / max(1, summary['files']):.1%}), {summary['analysed']} analysed; "
+              f"{summary['findings']} findings")
+        if args.tf_upgrade:
+            upgrade_cpu = rows[-1][2]
+            print(f"tffix cold --jobs 1 / tf_upgrade_v2, CPU: {cold_one[2] / upgrade_cpu:.3f}x; "
+                  f"warm / tf_upgrade_v2, wall: {warm[0] / rows[-1][1]:.4f}x")
+        warm_goal = GOAL_WARM_SECONDS_PER_500_FILES * max(1.0, len(files) / 500)
+        for name, value, goal in (("cold --jobs 1 <= 0.5x bare LibCST parse (CPU)", cold_one[2] / bare_cpu,
+                                   GOAL_COLD_ONE_JOB),
+                                  (f"warm <= {warm_goal:.2f} s wall ({len(files)} files)", warm[0], warm_goal),
+                                  ("tffix --version <= 0.15 s wall", version, GOAL_VERSION_SECONDS)):
+            print(f"goal {name}: {value:.3f} {'met' if value <= goal else 'NOT MET'}")
 
     if args.verify_prefilter:
         verify_prefilter(files, args.verify_prefilter)

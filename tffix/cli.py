@@ -6,6 +6,7 @@ Exit codes follow Ruff: 0 nothing to report, 1 findings remain (or, for --dry-ru
 
 from __future__ import annotations
 
+import copy
 import enum
 import io
 import signal
@@ -350,7 +351,7 @@ def list_rules(
 
 
 @app.command("rule")
-def show_rule(code: str = typer.Argument(..., help="A rule code, e.g. TFX301.")) -> None:
+def show_rule(code: str = typer.Argument(..., metavar="CODE", help="A rule code, e.g. TFX301.")) -> None:
     """Print one rule's documentation and an example."""
     from .registry import fix_kind, rule_by_code, rule_markdown
 
@@ -506,12 +507,30 @@ def lsp() -> None:
 
 
 def _no_type_placeholders() -> None:
-    """typer's help prints a type after every parameter: `<bool>` after each flag, `<list[Path]>` after the
-    paths. Keep what tells the user something (choices such as `<text|json>`, the metavars set above) and drop
-    the rest: a flag takes no value, and an argument's metavar already names it."""
+    """typer's help prints a type after every parameter: `<bool>` after each flag, `<list[Path]>` or `<path>`
+    after the paths. Keep what tells the user something (choices such as `<text|json>`, the metavars set above)
+    and drop the rest: a flag takes no value, and an argument's metavar already names it."""
     from typer.core import TyperArgument, TyperOption
 
-    if getattr(TyperOption, "_tffix_tidy", False) or not hasattr(TyperOption, "display_type_rich"):
+    if getattr(TyperOption, "_tffix_tidy", False):
+        return
+    TyperOption._tffix_tidy = True
+    if not hasattr(TyperOption, "display_type_rich"):
+        # typer < 0.29 shows no flag's type; an argument's is its type's metavar, else `<type name>`: an
+        # argument with a metavar gets a type (a subclass: it converts and checks as before) whose metavar is "".
+        unnamed: dict[type, type] = {}
+        argument_init = TyperArgument.__init__
+
+        def init(self, *args, **kwargs):
+            argument_init(self, *args, **kwargs)
+            if self.metavar is not None:
+                kind = type(self.type)
+                if kind not in unnamed:
+                    unnamed[kind] = type(kind.__name__, (kind,), {"get_metavar": lambda _, *a, **k: ""})
+                self.type = copy.copy(self.type)
+                self.type.__class__ = unnamed[kind]
+
+        TyperArgument.__init__ = init
         return
     option_type = TyperOption.display_type_rich
 
@@ -520,7 +539,6 @@ def _no_type_placeholders() -> None:
 
     TyperOption.display_type_rich = display_option_type
     TyperArgument.display_type_rich = lambda self, ctx: None
-    TyperOption._tffix_tidy = True
 
 
 _no_type_placeholders()
