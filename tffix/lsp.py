@@ -17,7 +17,8 @@ of the text and the configuration. Each analysis is kept with what its code acti
 ahead of the requests on the same thread when it is idle (where an ignore comment goes, the first fixes'
 edits, the refactorings, the fix-all); a request answers from the analysis of the document's current version,
 or with nothing while that version is being checked, and never checks the file itself. What a request needs
-and is not ready yet is computed from the analysis on a second thread, so that it does not wait for a check.
+and is not ready yet is made from the analysis first in the queue: a fix's edits on a second thread, so that it
+does not wait behind a check; the fix-all on the checking thread, since all of the engine's work runs there.
 """
 
 from __future__ import annotations
@@ -200,23 +201,29 @@ class TffixLanguageServer(LanguageServer):
                 analysis.extras[name] = future
 
     def ready(self, analysis: Analysis, name: str) -> Any | None:
+        """What was made of `analysis` under `name`, if it is done."""
         for key in (name, f"{name} on request"):
             future = analysis.extras.get(key)
             if future is not None and _usable(future):
                 return future.result()
         return None
 
-    async def extra(self, analysis: Analysis, name: str, compute: Callable[[Analysis], Result]) -> Result | None:
-        """What a request needs of `analysis`: ready, or under way ahead of it; else made on the request thread
-        (rather than waiting in the checking thread's queue, behind checks). None when the document changed
-        meanwhile."""
+    async def extra(
+        self, analysis: Analysis, name: str, compute: Callable[[Analysis], Result], *, engine: bool = False
+    ) -> Result | None:
+        """What a request needs of `analysis`: ready, or under way ahead of it; else made now, first in the queue.
+        Work that runs the engine (`engine`) is made on the checking thread, as all of the engine's work is: rule
+        helpers keep module-level caches that are not safe across threads. The rest is made on the request
+        thread, so that it does not wait behind a check. None when the document changed meanwhile."""
         while True:
             future = analysis.extras.get(name)
             if future is None or not (_usable(future) or self._checks.running(future)):
                 key = f"{name} on request"
                 future = analysis.extras.get(key)
                 if future is None or (future.done() and not _usable(future)):
-                    future = analysis.extras[key] = self.on_request(analysis, functools.partial(compute, analysis))
+                    worker = self._checks if engine else self._requests
+                    job = functools.partial(compute, analysis)
+                    future = analysis.extras[key] = worker.submit(job, REQUEST, frozenset({analysis.document.uri}))
             try:
                 return await asyncio.shield(future)
             except Abandoned:
@@ -224,6 +231,7 @@ class TffixLanguageServer(LanguageServer):
                     return None
 
     def on_request(self, analysis: Analysis, compute: Callable[[], Result]) -> asyncio.Future[Result]:
+        """`compute` on the request thread: a fix's edits (a code generation of the module, no rule run)."""
         return self._requests.submit(compute, REQUEST, frozenset({analysis.document.uri}))
 
 
@@ -335,7 +343,7 @@ def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer
                         action.edit = await server.on_request(analysis, functools.partial(fix_edit, analysis, index, client))
                         action.data = None
                     elif action.kind == FIX_ALL_KIND:
-                        action.edit = fix_all_edit(analysis, await server.extra(analysis, FIX_ALL, fix_all_edits), client)
+                        action.edit = fix_all_edit(analysis, await server.extra(analysis, FIX_ALL, fix_all_edits, engine=True), client)
             return found
 
         return await _logged_call(f"code actions for {params.text_document.uri}", actions())
@@ -350,7 +358,7 @@ def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer
             client = server.client_support
             index = unresolved(action)
             if action.kind == FIX_ALL_KIND:
-                action.edit = fix_all_edit(analysis, await server.extra(analysis, FIX_ALL, fix_all_edits), client)
+                action.edit = fix_all_edit(analysis, await server.extra(analysis, FIX_ALL, fix_all_edits, engine=True), client)
             elif isinstance(index, int) and 0 <= index < len(analysis.result.findings):
                 if analysis.result.findings[index].fix is not None:
                     action.edit = await server.on_request(analysis, functools.partial(fix_edit, analysis, index, client))
