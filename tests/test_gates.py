@@ -13,9 +13,10 @@ from typer.testing import CliRunner
 from tffix.cli import app
 from tffix.config import ConfigError, Settings, settings_from_table
 from tffix.engine import Engine
-from tffix.gates import required_words, screen
+from tffix.gates import focus_rules, required_words, screen
 from tffix.registry import all_rules
 from tffix.rule import Rule
+from tffix.slicing import focus
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EVERY_RULE = ("ALL", *(r.code for r in all_rules() if not r.default_selected))
@@ -78,6 +79,81 @@ def test_gates_off_runs_a_rule_whose_gate_would_hide_its_finding():
     assert Engine(Settings(select=("TFX991",)), rules=[_MisdeclaredWords]).check(SOURCE, "t.py").findings == ()
     ungated = Engine(Settings(select=("TFX991",), gates=False), rules=[_MisdeclaredWords])
     assert [f.code for f in ungated.check(SOURCE, "t.py").findings] == ["TFX991"]
+
+
+class _MisdeclaredPrecondition(_MisdeclaredWords):
+    """Test rule whose precondition is wrong: it reports `tf.identity` calls but says it never can."""
+
+    code = "TFX992"
+    triggers = ()
+    anchors = frozenset({"identity"})
+
+    @classmethod
+    def can_fire(cls, facts) -> bool:
+        return False
+
+
+def test_gates_off_runs_a_rule_whose_precondition_would_hide_its_finding():
+    assert screen([_MisdeclaredPrecondition], SOURCE) == (_MisdeclaredPrecondition,)
+    assert focus_rules([_MisdeclaredPrecondition], SOURCE, 0.6).rules == ()
+    gated = Engine(Settings(select=("TFX992",)), rules=[_MisdeclaredPrecondition])
+    assert gated.check(SOURCE, "t.py").findings == ()
+    ungated = Engine(Settings(select=("TFX992",), gates=False), rules=[_MisdeclaredPrecondition])
+    assert [f.code for f in ungated.check(SOURCE, "t.py").findings] == ["TFX992"]
+
+
+# For each rule with a precondition (`Rule.can_fire`): a program that its words, imports and anchors let through
+# but that cannot give it a finding, which the precondition rejects. A precondition that rejects nothing is
+# only the anchors again.
+_REJECTED = {
+    "TFX101": "import tensorflow as tf\nwith tf.device('/gpu:0'):\n    x = tf.ones(3)\n",
+    "TFX103": "import tensorflow as tf\nsess = tf.Session()\nx = tf.placeholder(tf.float32)\nprint(tf.device)\n",
+    "TFX303": "import tensorflow as tf\nx = tf.ones((2, 3)) * 2.0 + tf.zeros((2, 3))\ny = tf.reshape(x, [-1, 6]) / 255.0\n",
+    "TFX304": "import tensorflow as tf\ny = tf.cast(tf.cast(x, tf.int32), tf.float32)\n",
+    "TFX305": "import tensorflow as tf\nw = tf.ones((3, 2))\nh = tf.nn.relu(w)\nprint(tf.matmul)\n",
+    "TFX401": "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = tf.ones(3) * 2\n",
+    "TFX402": "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = tf.ones(3) * 2\n",
+    "TFX403": "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = tf.ones(3) * 2\n",
+    "TFX501": "import tensorflow as tf\nv = tf.Variable(1.0)\ng = tf.get_variable('g', [1])\n",
+    "TFX502": "import tensorflow as tf\nw = tf.get_variable('w', [3, 2])\nv = tf.Variable(1.0)\n",
+    "TFX601": "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(learning_rate=0.1)\nlr = 0.1\n",
+    "TFX602": "import keras\nnb_epoch = 3\nmodel.fit(x, y, epochs=nb_epoch)\n",
+    "TFX603": "import keras\nmodel.fit(gen, steps_per_epoch=3)  # not fit_generator\n",
+    "TFX604": "import keras\nworkers = 4\nmodel.fit(x, y)\n",
+    "TFX605": "import keras\nmodel.predict(x)  # predict_classes is gone\n",
+    "TFX606": "import tensorflow as tf\nopt = tf.keras.optimizers.SGD(0.1)\ndecay = 0.9\n",
+    "TFX607": "import numpy as np\nimport tensorflow as tf\nx = np.zeros(3, dtype=np.float32)\ny = int(x[0])\n",
+    "TFX608": "import numpy as np\nimport tensorflow as tf\nx = np.prod(np.zeros(3)) + np.inf\n",
+    "TFX609": "import tensorflow as tf\nh = tf.keras.layers.Dense(4)(tf.compat.v1.placeholder(tf.float32))\n",
+    "TFX610": "import tensorflow as tf\nclass L(tf.keras.layers.Layer):\n    def build(self, s):\n        w = tf.Variable(1.0)\n",
+    "TFX611": "import tensorflow as tf\nunits = 64\nh = tf.keras.layers.Dense(units)(x)\ne = tf.keras.layers.Embedding(1000, 64)\n",
+}
+
+
+def _precondition_rules() -> list[type[Rule]]:
+    return [r for r in all_rules() if r.can_fire.__func__ is not Rule.can_fire.__func__]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("rule", _precondition_rules(), ids=lambda r: r.code)
+def test_each_precondition_rejects_a_program_the_anchors_let_through(rule):
+    source = _REJECTED[rule.code]
+    assert screen([rule], source) == (rule,), "the words and imports gates already reject it"
+    found = focus(source, rule.anchors)
+    assert found is not None
+    assert not rule.anchors or not rule.anchors.isdisjoint(found.leaves), "the anchors already reject it"
+    assert not rule.can_fire(found.facts)
+    assert focus_rules([rule], source, 0.6).rules == ()
+
+
+@pytest.mark.parametrize("rule", _precondition_rules(), ids=lambda r: r.code)
+def test_each_precondition_lets_every_invalid_example_through(rule):
+    for example in rule.INVALID:
+        found = focus(example.code, rule.anchors)
+        assert found is not None and rule.can_fire(found.facts), example.code
+
+
+def test_every_rejected_program_belongs_to_a_rule_with_a_precondition():
+    assert set(_REJECTED) == {r.code for r in _precondition_rules()}
 
 
 def test_gates_off_keeps_the_users_suppressions():

@@ -14,7 +14,13 @@ miss. In order, each run once per file:
    library's names (NumPy's removals) says so with `import_gate = False`.
 3. **Anchors.** Python's `ast` (ten times faster than LibCST) finds the API leaf names the file references
    through its imports; a rule whose `anchors` it never references is not run (`tffix.slicing`, question 1).
-4. **Slice.** When every remaining rule has anchors, the file's code unconnected to them is blanked and the
+4. **Preconditions.** The same walk of the same `ast` records what the file does with those names (which API
+   names it calls, with which keywords; the methods it calls; its `with` items, operators, literals:
+   `tffix.ast_facts`), and a rule whose `can_fire(facts)` is False is not run. Each rule states its own
+   precondition beside its matching code (`Rule.can_fire`): TFX601 needs a call of a Keras optimizer with `lr=`,
+   TFX608 an attribute `numpy.NAME` of a removed NAME, ... Most files of legacy code import TensorFlow and
+   reference some anchor; few can give a finding, and this gate keeps the others away from LibCST.
+5. **Slice.** When every remaining rule has anchors, the file's code unconnected to them is blanked and the
    slice is analysed first; the whole file is analysed only when the slice shows something, so every result
    comes from the whole file (`tffix.slicing`, question 2).
 
@@ -47,22 +53,25 @@ def screen(rules: Sequence[type[Rule]], source: str) -> tuple[type[Rule], ...]:
 
 @dataclass(frozen=True)
 class Focused:
-    """What gates 3 and 4 leave: the rules to run, and the slice to analyse first (None: the whole file)."""
+    """What gates 3 to 5 leave: the rules to run, and the slice to analyse first (None: the whole file)."""
 
     rules: tuple[type[Rule], ...]
     slice: str | None
 
 
 def focus_rules(rules: Sequence[type[Rule]], source: str, max_kept_share: float) -> Focused:
-    """Gates 3 and 4 for the rules `screen` passed."""
+    """Gates 3 to 5 for the rules `screen` passed."""
     anchors = frozenset().union(*(rule.anchors for rule in rules))
-    if not anchors or nesting_problem(source) is not None:
+    if nesting_problem(source) is not None:
         return Focused(tuple(rules), None)
     found = focus(source, anchors)
     if found is None:  # Python cannot parse it: LibCST will say what is wrong
         return Focused(tuple(rules), None)
-    kept = tuple(rule for rule in rules if not rule.anchors or not rule.anchors.isdisjoint(found.leaves))
+    kept = tuple(
+        rule for rule in rules
+        if (not rule.anchors or not rule.anchors.isdisjoint(found.leaves)) and rule.can_fire(found.facts)
+    )
     sliced = (
-        kept and all(r.anchors for r in kept) and found.text != source and found.kept_share <= max_kept_share
+        kept and all(r.anchors for r in kept) and found.kept_share <= max_kept_share and found.text != source
     )
     return Focused(kept, found.text if sliced else None)

@@ -26,6 +26,7 @@ from .model import Applicability, Severity
 from .parents import ParentProvider
 
 if TYPE_CHECKING:
+    from .ast_facts import Facts
     from .tracebacks import Failure, RaisedError
 
 NodeReplacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
@@ -211,6 +212,19 @@ class Rule(cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
         self.reports: list[Report] = []
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """The rule's precondition, a gate (`tffix.gates`): False only when no finding of the rule is possible in
+        a file whose Python `ast` shows `facts` (`tffix.ast_facts`: the API names it calls and with which
+        keywords, its methods, `with` items, operators, literals). It must be a NECESSARY condition of every
+        finding, read off the rule's own matching code (TFX601 reports `lr=` at a call of a Keras optimizer, so it
+        needs such a call with that keyword), never a guess about what code usually looks like: a rule whose
+        findings need nothing sharper than its anchors keeps this default. The facts over-approximate what
+        LibCST resolves (any import of a name anywhere in the file counts), so a condition on them errs towards
+        running the rule. `tests/test_gates.py` checks every fixture and rule example gives the same findings
+        with the gates off, and that each precondition rejects something."""
+        return True
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

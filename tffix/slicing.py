@@ -34,7 +34,9 @@ import ast
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from .ast_facts import BARE_WORDS, RECORDED, Facts, FactsBuilder
 from .edits import NEWLINE
 from .names import canonical
 from .prefilter import is_internal_name
@@ -42,39 +44,54 @@ from .prefilter import is_internal_name
 # A slice keeping more than this share of the lines is not worth analysing before the whole file.
 MAX_KEPT_SHARE = 0.6
 
-_BARE_WORDS = ("tensorflow", "keras", "tf_keras")  # names LibCST resolves to themselves when bound locally
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-@dataclass(frozen=True)
 class Focus:
-    """What the anchor gate and the slice found for one file."""
+    """What the anchor gate found for one file: the API leaves it references, the facts of its walk
+    (`tffix.ast_facts`), and its slice for the anchors, made only when asked for."""
 
-    leaves: frozenset[str]  # every API leaf name the file references
-    text: str  # the slice: the file with the units no rule needs blanked (the file itself when all are needed)
-    kept_share: float  # the share of the file's lines the slice keeps
+    def __init__(self, source: str, index: _Index) -> None:
+        self._source = source
+        self._index = index
+        self.leaves: frozenset[str] = index.leaves  # every API leaf name the file references
+        self.facts: Facts = index.facts
+
+    @property
+    def text(self) -> str:
+        """The slice: the file with the units no rule needs blanked (the file itself when all are needed)."""
+        return self._slice[0]
+
+    @property
+    def kept_share(self) -> float:
+        """The share of the file's lines the slice keeps."""
+        return self._slice[1]
+
+    @cached_property
+    def _slice(self) -> tuple[str, float]:
+        source, index = self._source, self._index
+        if not index.anchored:
+            return source, 1.0
+        index.keep_connected()
+        lines = NEWLINE.split(source)
+        blank = index.blanked_lines()
+        if not blank:
+            return source, 1.0
+        separators = [m.group() for m in NEWLINE.finditer(source)] + [""]
+        text = "".join(("" if number in blank else line) + sep for number, (line, sep) in
+                       enumerate(zip(lines, separators), start=1))
+        return text, 1 - len(blank) / len(lines)
 
 
 def focus(source: str, anchors: Iterable[str]) -> Focus | None:
-    """The API leaves `source` references and its slice for `anchors`; None when Python cannot parse it (the
-    engine then analyses the whole file, and LibCST reports what is wrong)."""
+    """The API leaves `source` references, its facts and its slice for `anchors`; None when Python cannot parse
+    it (the engine then analyses the whole file, and LibCST reports what is wrong)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    anchors = frozenset(anchors)
-    index = _Index(tree, anchors)
-    if not index.anchored:
-        return Focus(index.leaves, source, 1.0)
-    lines = NEWLINE.split(source)
-    blank = index.blanked_lines()
-    if not blank:
-        return Focus(index.leaves, source, 1.0)
-    separators = [m.group() for m in NEWLINE.finditer(source)] + [""]
-    text = "".join(("" if number in blank else line) + sep for number, (line, sep) in
-                   enumerate(zip(lines, separators), start=1))
-    return Focus(index.leaves, text, 1 - len(blank) / len(lines))
+    return Focus(source, _Index(tree, frozenset(anchors)))
 
 
 def referenced_leaves(source: str) -> frozenset[str] | None:
@@ -109,19 +126,19 @@ class _Index:
         self.roots = _import_roots(tree)
         self.leaves: set[str] = set()
         self._canonical: dict[str, str | None] = {}
+        self._builder = FactsBuilder()
         self.units: list[_Unit] = []
         for statement in tree.body:
             self._add(statement)
         self.anchored = any(u.anchored for u in self._all_units())
-        if self.anchored:
-            self._keep_connected()
         self.leaves = frozenset(self.leaves)  # type: ignore[assignment]
+        self.facts = self._builder.build(tree)
 
     # --- units -----------------------------------------------------------------------------------------------
     def _add(self, statement: ast.stmt) -> None:
         if isinstance(statement, ast.ClassDef):
             header = [*statement.bases, *(k.value for k in statement.keywords), *statement.decorator_list]
-            if not any(self._scan(part, _Unit(part, False)) for part in header):
+            if not any(self._scan(part, _Unit(part, False), record=False) for part in header):
                 self._add_split_class(statement, header)
                 return
         unit = _Unit(statement, isinstance(statement, _DEFINITIONS))
@@ -149,38 +166,50 @@ class _Index:
             yield unit
             yield from unit.members
 
-    def _scan(self, node: ast.AST, unit: _Unit, self_name: str | None = None) -> bool:
-        """Record the names `node` uses into `unit`; whether it references an anchor."""
+    def _scan(self, node: ast.AST, unit: _Unit, self_name: str | None = None, record: bool = True) -> bool:
+        """Record the names `node` uses into `unit`, and (`record`) its facts; whether it references an anchor."""
         anchored = False
+        builder = self._builder if record else None
         for child in ast.walk(node):
             kind = type(child)
             if kind is ast.Name:
                 unit.names.add(child.id)  # type: ignore[attr-defined]
                 if child.id in self.roots:  # type: ignore[attr-defined]
-                    anchored |= self._resolve(child.id, ())  # type: ignore[attr-defined]
+                    anchored |= self._resolve(child, child.id, (), builder)  # type: ignore[attr-defined]
             elif kind is ast.Attribute:
                 parts = [child.attr]  # type: ignore[attr-defined]
                 base = child.value  # type: ignore[attr-defined]
-                while type(base) is ast.Attribute:
-                    parts.append(base.attr)
-                    base = base.value
+                while True:  # LibCST names `f(x).y` and `f[x].y` as `f.y` (`get_full_name_for_node`): so here
+                    step = type(base)
+                    if step is ast.Attribute:
+                        parts.append(base.attr)
+                        base = base.value
+                    elif step is ast.Call:
+                        base = base.func
+                    elif step is ast.Subscript:
+                        base = base.value
+                    else:
+                        break
                 if type(base) is not ast.Name:
                     continue
                 if base.id in self.roots:
-                    anchored |= self._resolve(base.id, tuple(reversed(parts)))
-                if base.id == self_name and len(parts) == 1:
+                    anchored |= self._resolve(child, base.id, tuple(reversed(parts)), builder)
+                if base.id == self_name and child.value is base:  # type: ignore[attr-defined]
                     stored = type(child.ctx) is ast.Store  # type: ignore[attr-defined]
                     (unit.attribute_defs if stored else unit.attribute_uses).add(child.attr)  # type: ignore[attr-defined]
             elif kind is ast.Global:
                 unit.binds.update(child.names)  # type: ignore[attr-defined]
-            elif kind is ast.Call:
-                loss = _compiled_loss_name(child)  # type: ignore[arg-type]
-                if loss is not None:
-                    self.leaves.add(loss)  # type: ignore[attr-defined]
-                    anchored |= loss in self.anchors
+            if kind in RECORDED:
+                if kind is ast.Call:
+                    loss = _compiled_loss_name(child)  # type: ignore[arg-type]
+                    if loss is not None:
+                        self.leaves.add(loss)  # type: ignore[attr-defined]
+                        anchored |= loss in self.anchors
+                if builder is not None:
+                    builder.node(child, kind)
         return anchored
 
-    def _resolve(self, root: str, attributes: tuple[str, ...]) -> bool:
+    def _resolve(self, node: ast.expr, root: str, attributes: tuple[str, ...], builder: FactsBuilder | None) -> bool:
         anchored = False
         for module in self.roots[root]:
             qualified = ".".join((module, *attributes))
@@ -188,6 +217,8 @@ class _Index:
                 name = canonical(qualified)
                 self._canonical[qualified] = None if name is None or is_internal_name(name) else name
             name = self._canonical[qualified]
+            if builder is not None:
+                builder.chain(node, qualified, name)
             if name is not None:
                 leaf = name.rpartition(".")[2]
                 self.leaves.add(leaf)  # type: ignore[attr-defined]
@@ -195,7 +226,7 @@ class _Index:
         return anchored
 
     # --- what is kept ----------------------------------------------------------------------------------------
-    def _keep_connected(self) -> None:
+    def keep_connected(self) -> None:
         """Keep the units that carry anchored values (evidence) and everything they need.
 
         Evidence flows from a unit to the units that use a module-level name it binds, and within a class from
@@ -257,7 +288,7 @@ class _Index:
 def _import_roots(tree: ast.Module) -> dict[str, set[str]]:
     """Each name an import binds anywhere in the file, with the modules (or module members) it may stand for."""
     roots: dict[str, set[str]] = defaultdict(set)
-    for word in _BARE_WORDS:
+    for word in BARE_WORDS:
         roots[word].add(word)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -16,12 +16,14 @@ differentiates. Everything is syntactic plus LibCST scope metadata: no TensorFlo
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts
 from tffix.rule import Rule, argument
 
 from ._cst_utils import calls_in
@@ -94,6 +96,14 @@ class TapeRule(Rule):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         for tape in tapes_in(self, node):
             self.check_tape(tape)
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is about a `with tf.GradientTape() as tape:` block and a `tape.gradient(...)` (or
+        `jacobian`, `batch_jacobian`) call of it (`tapes_in`: a tape without gradients is never checked)."""
+        return "tf.GradientTape" in facts.with_items and any(
+            isinstance(c.func.value, ast.Name) for c in facts.method_calls(*GRADIENT_METHODS)  # type: ignore[attr-defined]
+        )
 
     def check_tape(self, tape: Tape) -> None:
         raise NotImplementedError

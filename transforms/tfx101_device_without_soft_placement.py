@@ -76,13 +76,14 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
+from tffix.ast_facts import Facts
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._dtypes import with_keyword
 from ._cst_utils import enclosing_function, line_of, single_assigned_value
 from ._devices import pin_text
-from ._graph import GRAPH_EVIDENCE, GraphFacts, calls_of, runs_from
+from ._graph import GRAPH_EVIDENCE, MONITORED_SESSIONS, SESSIONS, GraphFacts, calls_of, runs_from
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).
@@ -230,6 +231,11 @@ class DeviceWithoutSoftPlacement(Rule):
             unsafe=True,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding needs a `tf.device(...)` pin and a session the file makes (`GraphFacts`)."""
+        return facts.called("tf.device") and facts.called(*SESSIONS, *MONITORED_SESSIONS)
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = GraphFacts.of(self, node)

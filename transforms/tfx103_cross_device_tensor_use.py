@@ -52,6 +52,7 @@ import libcst.matchers as m
 
 from tffix.names import leaves
 from tffix.parents import children
+from tffix.ast_facts import Facts
 from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._cst_utils import fresh_name, insert_before, line_of, statement_of
@@ -186,6 +187,11 @@ class CrossDeviceTensorUse(Rule):
             None,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a tensor used under a `with tf.device(...)` block other than the one that made it."""
+        return "tf.device" in facts.with_items
 
     def __init__(self, context) -> None:
         super().__init__(context)

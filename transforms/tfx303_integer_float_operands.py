@@ -58,15 +58,19 @@ promotion makes the op legal: there the cast would change the result's dtype (fl
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
+from ._constructors import TF_CONSTRUCTORS
 from ._cst_utils import TF
 from ._dtypes import Operand, describe, operand
 from ._shapes import StaticValues, VALUE_SOURCES
-from ._values import FLOAT_DTYPES
+from ._values import FLOAT_DTYPES, INT_DTYPES
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).
@@ -209,6 +213,25 @@ class IntegerFloatOperands(Rule):
         ),
     )
 
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding needs an integer operand: an integer tensor a TensorFlow op makes (a `tf.*` maker of
+        `StaticValues` given an integer dtype or integer data) meeting a float in an operator; integer data as
+        `tf.matmul`'s first operand (or such a tensor as its second); integer labels of the sigmoid loss."""
+        ints = _Integers(facts)
+        if any(ints.maybe_int(ast_argument(c, "labels", 0)) and ast_argument(c, "logits", 1) is not None
+               for c in facts.calls_of(*SIGMOID_CE)):
+            return True
+        for call in facts.calls_of(*MATMUL):
+            a, b = ast_argument(call, "a", 0), ast_argument(call, "b", 1)
+            if a is not None and b is not None and (ints.maybe_int(a) or ints.maybe_int_tensor(b)):
+                return True
+        return any(
+            (ints.maybe_int_tensor(op.left) and _maybe_float(op.right))
+            or (ints.maybe_int_tensor(op.right) and _maybe_float(op.left))
+            for op in facts.binary if type(op.op) in _AST_OPERATORS
+        )
+
     def __init__(self, context) -> None:
         super().__init__(context)
         self.values = StaticValues(self)
@@ -318,6 +341,144 @@ class IntegerFloatOperands(Rule):
             if all(raises_under(mode, kind, int_dtype, float_dtype) for mode in modes):
                 self.report(node, message, rewrite=rewrite)
         self.pending.clear()
+
+
+# --- the precondition: where an integer value can come from, on Python's `ast` (a superset of StaticValues) ---------
+_AST_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult)
+# Where each `tf.*` maker of `StaticValues` (`_constructors`, by handler) takes the data whose dtype it keeps, as
+# (keyword, position) slots: `tf.constant([1, 2])`, `tf.reshape(ints, ...)` are integer tensors. () : none, the
+# maker's dtype is its default or what a dtype argument names; None: any argument (and any maker not listed).
+_DATA_SLOTS_BY_MAKER: dict[str, tuple[tuple[str, int], ...] | None] = {
+    "_like": (("input", 0), ("tensor", 0)), "_constant": (("value", 0),), "_variable": (("initial_value", 0),),
+    "_tf_reshape": (("tensor", 0),), "_tf_expand_dims": (("input", 0),), "_tf_squeeze": (("input", 0),),
+    "_tf_matmul": (("a", 0), ("b", 1)), "_tf_binary": (("x", 0), ("y", 1)), "_tf_transpose": (("a", 0),),
+    "_tf_matrix_transpose": (("a", 0),), "_tf_unary": None, "_tf_range": None,
+    "_random": (), "_placeholder": (), "_one_hot": (), "_cast": (), "_get_variable": (), "_tf_eye": (),
+}
+_DATA_SLOTS = {
+    name: (("value", 1),) if name == "tf.fill" else () if make.__name__ == "_filled"
+    else _DATA_SLOTS_BY_MAKER.get(make.__name__)
+    for name, make in TF_CONSTRUCTORS.items() if name.startswith("tf.")
+}
+_NOT_VALUES = (ast.Subscript, ast.Compare, ast.BoolOp, ast.IfExp, ast.Lambda, ast.Dict, ast.Set, ast.JoinedStr,
+               ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _number(expr: ast.expr) -> bool:
+    """An int or float literal (LibCST's `Integer`, `Float`)."""
+    return type(expr) is ast.Constant and type(expr.value) in (int, float)
+
+
+def _maybe_float(expr: ast.expr) -> bool:
+    """`expr` may be float data or a float tensor (what `StaticValues` knows no value of is left out)."""
+    if type(expr) is ast.Constant:
+        return type(expr.value) is float
+    return not isinstance(expr, _NOT_VALUES)
+
+
+class _Integers:
+    """Which expressions may be integer values (`maybe_int`), may come from a TensorFlow op (`_dtypes.from_tensorflow`)
+    and may be integer tensors a TensorFlow op made (`maybe_int_tensor`: `Operand.fixed`), through any assignment
+    of a name or attribute name: least fixpoints over the file, supersets of what `StaticValues` infers."""
+
+    INT, TF, TENSOR = 0, 1, 2
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.names: tuple[set[str], ...] = (set(), set(), set())  # names that may hold each kind of value
+        self.attributes: tuple[set[str], ...] = (set(), set(), set())
+        for kind in (self.INT, self.TF, self.TENSOR):  # TENSOR reads the other two: last
+            changed = True
+            while changed:
+                changed = False
+                for bound, found in ((facts.bound, self.names[kind]), (facts.attributes_bound, self.attributes[kind])):
+                    for name, values in bound.items():
+                        if name not in found and any(self._is(v, kind) for v in values):
+                            found.add(name)
+                            changed = True
+
+    def maybe_int(self, expr: ast.expr | None) -> bool:
+        return expr is not None and self._is(expr, self.INT)
+
+    def maybe_int_tensor(self, expr: ast.expr | None) -> bool:
+        return expr is not None and self._is(expr, self.TENSOR)
+
+    def _is(self, expr: ast.expr, kind: int) -> bool:
+        node = type(expr)
+        if node is ast.Name:
+            return expr.id in self.names[kind]  # type: ignore[attr-defined]
+        if node is ast.Attribute:
+            return expr.attr in self.attributes[kind]  # type: ignore[attr-defined]
+        if node is ast.UnaryOp:
+            return self._is(expr.operand, kind)  # type: ignore[attr-defined]
+        if node is ast.Call:
+            if kind == self.TF:
+                return any(name.startswith("tf.") for name in self.facts.api_names(expr.func))  # type: ignore[attr-defined]
+            return self._made_int(expr, kind == self.TENSOR)  # type: ignore[arg-type]
+        if node is ast.BinOp:
+            left, right, op = expr.left, expr.right, type(expr.op)  # type: ignore[attr-defined]
+            if kind == self.TF:
+                return self._is(left, kind) or self._is(right, kind)
+            if kind == self.INT:  # int arithmetic; a tensor's dtype kept with a number, or shared elementwise
+                if op is ast.MatMult:
+                    return self._is(left, kind) or self._is(right, kind)
+                return (self._is(left, kind) and (_number(right) or self._is(right, kind))) or (
+                    _number(left) and self._is(right, kind)
+                )
+            if op is ast.Div:  # true division of integer tensors is float
+                return False
+            for side, other in ((left, right), (right, left)):
+                if _number(other):  # `t * 2`: the tensor's dtype
+                    return self._is(side, self.INT) and self._is(side, self.TF)
+            from_tf = self._is(left, self.TF) or self._is(right, self.TF)
+            if op is ast.MatMult:
+                return from_tf and (self._is(left, self.INT) or self._is(right, self.INT))
+            if op in (ast.Add, ast.Sub, ast.Mult):  # elementwise: a dtype when both sides have it
+                return from_tf and self._is(left, self.INT) and self._is(right, self.INT)
+            return False
+        if kind != self.INT:
+            return False
+        if node is ast.Constant:
+            return type(expr.value) is int  # type: ignore[attr-defined]
+        if node is ast.List or node is ast.Tuple:
+            return not any(type(n) is ast.Constant and type(n.value) is float for n in ast.walk(expr))
+        return False
+
+    def _made_int(self, call: ast.Call, tensor: bool) -> bool:
+        if type(call.func) is ast.Attribute and call.func.attr in ("astype", "numpy"):
+            return not tensor  # a NumPy array: of any dtype, never a TensorFlow tensor
+        names = self.facts.api_names(call.func)
+        makers = [name for name in names if name in _DATA_SLOTS]
+        if makers:
+            values = [*call.args, *(k.value for k in call.keywords)]
+            if any(self._int_dtype(v) for v in values):
+                return True
+            for maker in makers:
+                slots = _DATA_SLOTS[maker]
+                data = values if slots is None else [ast_argument(call, k, p) for k, p in slots]
+                if any(v is not None and self._is(v, self.INT) for v in data):
+                    return True
+            return False
+        if tensor:
+            return False  # only a `tf.*` maker makes a tensor StaticValues knows the dtype of
+        return not names  # a Keras layer or another API: no integer value; the module's own functions: maybe
+
+    def _int_dtype(self, expr: ast.expr) -> bool:
+        """`expr` may name an integer dtype (`tf.int32`, `np.int64`, `"int32"`, `int`, `x.dtype`)."""
+        while type(expr) is ast.Call or type(expr) is ast.Subscript:
+            expr = expr.func if type(expr) is ast.Call else expr.value  # type: ignore[attr-defined]
+        kind = type(expr)
+        if kind is ast.Constant:
+            return expr.value in INT_DTYPES  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            if expr.attr == "dtype":  # `x.dtype`: x's dtype
+                return self._is(expr.value, self.INT)  # type: ignore[attr-defined]
+            return expr.attr in INT_DTYPES  # type: ignore[attr-defined]
+        if kind is ast.Name:
+            return expr.id == "int" or any(  # type: ignore[attr-defined]
+                q.rpartition(".")[2] in INT_DTYPES for q in self.facts.chains.get(id(expr), ())
+            )
+        return False
 
 
 def _mode(arg: cst.Arg | None, default: str) -> str:

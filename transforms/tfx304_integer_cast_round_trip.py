@@ -41,6 +41,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
@@ -181,6 +182,20 @@ class IntegerCastRoundTrip(Rule):
             unsafe=True,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a `tf.cast` to a float dtype of a `tf.cast` to an integer dtype, in a `with tf.GradientTape()`
+        block or in a method named `call`."""
+        casts = facts.calls_of("tf.cast")
+
+        def cast_to(dtypes: frozenset[str]) -> bool:
+            return any(not facts.api_names(ast_argument(c, "dtype", 1)).isdisjoint(dtypes) for c in casts)
+
+        return (
+            ("tf.GradientTape" in facts.with_items or "call" in facts.functions)
+            and cast_to(INTEGER_DTYPES) and cast_to(FLOAT_DTYPES)
+        )
 
     def __init__(self, context) -> None:
         super().__init__(context)

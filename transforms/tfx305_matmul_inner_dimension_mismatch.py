@@ -34,8 +34,11 @@ typed as 748), for which no transposition is offered and the finding stands alon
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
@@ -129,6 +132,13 @@ class MatmulInnerDimensionMismatch(Rule):
             None,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is an `@` or a `tf.matmul(a, b)` call."""
+        return ast.MatMult in facts.operators or any(
+            ast_argument(c, "a", 0) is not None and ast_argument(c, "b", 1) is not None for c in facts.calls_of(*MATMUL)
+        )
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -61,6 +61,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts
 from tffix.names import leaves
 from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid
 
@@ -182,6 +183,11 @@ class VariableInsteadOfGetVariable(Rule):
             None,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a `tf.Variable` call that runs under a `with tf.variable_scope(...)` block."""
+        return facts.called("tf.Variable") and "tf.variable_scope" in facts.with_items
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = GraphFacts.of(self, node)

@@ -46,10 +46,13 @@ The fix, in order of preference:
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
@@ -163,6 +166,17 @@ class GetVariableLookupOfVariable(Rule):
             unsafe=True,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a `tf.get_variable` lookup (a literal name, no shape, no initializer) of a variable the file
+        makes with `tf.Variable` or another `tf.get_variable` (`variable_lookups`)."""
+        lookups = facts.calls_of("tf.get_variable")
+        return (facts.called("tf.Variable") or len(lookups) > 1) and any(
+            isinstance(ast_argument(c, "name", 0), ast.Constant)
+            and ast_argument(c, "shape", 1) is None and ast_argument(c, "initializer", 3) is None
+            for c in lookups
+        )
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = GraphFacts.of(self, node)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts, has_keyword
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import pins_keras2
@@ -89,6 +90,11 @@ class OptimizerLrArgument(Rule):
             None,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is `lr=` at a call of a Keras optimizer."""
+        return has_keyword(facts.calls_of(*OPTIMIZER_NAMES), "lr")
 
     def visit_Call(self, node: cst.Call) -> None:
         lr = argument(node, "lr")

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts, has_keyword
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import keras_receiver, method_call, own_method_names, pins_keras2, uses_keras
@@ -74,6 +75,11 @@ class FitNbEpoch(Rule):
             None,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is `nb_epoch=` at a call `x.fit(...)` or `x.fit_generator(...)`."""
+        return has_keyword(facts.method_calls("fit", "fit_generator"), "nb_epoch")
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._keras3 import keras_receiver, method_call, own_method_names, pins_keras2, uses_keras
@@ -100,6 +101,11 @@ class GeneratorMethods(Rule):
             unsafe=True,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a call `x.fit_generator(...)`, `x.evaluate_generator(...)` or `x.predict_generator(...)`."""
+        return bool(facts.method_calls(*RENAMES))
 
     def __init__(self, context) -> None:
         super().__init__(context)

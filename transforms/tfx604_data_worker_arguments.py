@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts, has_keyword
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._keras3 import is_keras_model, keras_receiver, method_call, own_method_names, pins_keras2, uses_keras, without_arguments
@@ -99,6 +100,11 @@ class DataWorkerArguments(Rule):
         self.pinned = pins_keras2(context.source)
         self.keras_file = uses_keras(context.source)
         self.own = own_method_names(context.source)
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a worker argument at a call `x.fit(...)`, `x.predict_generator(...)`, ..."""
+        return has_keyword(facts.method_calls(*METHODS, *GENERATOR_METHODS), *WORKER_ARGUMENTS)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.pinned:

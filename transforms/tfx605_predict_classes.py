@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import is_keras_model, keras_receiver, method_call, own_method_names, pins_keras2, uses_keras
@@ -119,6 +120,11 @@ class PredictClasses(Rule):
             "import keras\nmodel = keras.models.load_model('m.h5')\np = model.predict(x, verbose=0)\n",
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a call `x.predict_classes(...)` or `x.predict_proba(...)`."""
+        return bool(facts.method_calls("predict_classes", "predict_proba"))
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts, has_keyword
 from tffix.rule import Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import keras_name, pins_keras2, without_arguments
@@ -86,6 +87,11 @@ class OptimizerDecayIgnored(Rule):
         ),
         Invalid("import keras\nopt = keras.optimizers.Adagrad(decay=0.01)\n", None),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is `decay=` at a call of a Keras optimizer."""
+        return has_keyword(facts.calls_of(*OPTIMIZER_NAMES), "decay")
 
     def visit_Call(self, node: cst.Call) -> None:
         decay = argument(node, "decay")

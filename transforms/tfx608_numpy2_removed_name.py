@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
 from ._numpy2 import numpy_attribute
@@ -95,6 +96,11 @@ class Numpy2RemovedName(Rule):
         ),
         Invalid("import numpy as np\nimport tensorflow as tf\nm = np.in1d(a, b)\n", None),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is an attribute whose qualified name is `numpy.NAME` for a removed NAME."""
+        return facts.resolves_to(*(f"numpy.{name}" for name in (*RENAMED, *NEGATED, *ADVICE)))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = numpy_attribute(self, node, frozenset((*RENAMED, *NEGATED, *ADVICE)))

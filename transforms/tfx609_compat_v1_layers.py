@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts
 from tffix.rule import FailureKind, Fix, Invalid, Rule, Severity, Valid
 
 from ._keras3 import pins_keras2
@@ -74,6 +75,11 @@ class CompatV1Layers(Rule):
         Invalid("import tensorflow as tf\nh = tf.compat.v1.layers.conv2d(x, 8, 3)\n", None),
         Invalid("from tensorflow.compat.v1 import layers\nnorm = layers.BatchNormalization()\n", None),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a name whose qualified name is `tensorflow.compat.v1.layers.NAME`."""
+        return any(q.startswith(PREFIX) and "." not in q[len(PREFIX):] for q in facts.qualified)
 
     def __init__(self, context) -> None:
         super().__init__(context)

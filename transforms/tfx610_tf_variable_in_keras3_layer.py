@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_facts import Facts
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import keras_name, runs_keras3
@@ -103,6 +104,11 @@ class TfVariableInKeras3Layer(Rule):
             None,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a `self.x = tf.Variable(...)`."""
+        return any(id(c) in facts.self_assigned for c in facts.calls_of(*VARIABLES))
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -31,8 +31,11 @@ it is unsafe: `int()` truncates, and a vocabulary size computed as a float may h
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import pins_keras2
@@ -75,6 +78,15 @@ class FloatLayerSize(Rule):
             unsafe=True,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a size of a `Dense`/`Embedding` call that `_is_float` shows: a float literal, a division,
+        `float(...)`, arithmetic on one of those, or a name assigned one of those."""
+        return any(
+            _maybe_float(facts, ast_argument(call, keyword, position))
+            for layer, slots in SIZES.items() for call in facts.calls_of(layer) for keyword, position in slots
+        )
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -121,3 +133,23 @@ class FloatLayerSize(Rule):
                     unsafe=unsafe,
                 ),
             )
+
+
+def _maybe_float(facts: Facts, expr: ast.expr | None, depth: int = 0) -> bool:
+    """A superset of `FloatLayerSize._is_float` on Python's `ast`: a name may be any value assigned to it."""
+    if expr is None or depth > 3:
+        return False
+    kind = type(expr)
+    if kind is ast.Constant:
+        return type(expr.value) is float  # type: ignore[attr-defined]
+    if kind is ast.BinOp:
+        if type(expr.op) is ast.Div:  # type: ignore[attr-defined]
+            return True
+        return type(expr.op) in (ast.Add, ast.Sub, ast.Mult) and (  # type: ignore[attr-defined]
+            _maybe_float(facts, expr.left, depth + 1) or _maybe_float(facts, expr.right, depth + 1)  # type: ignore[attr-defined]
+        )
+    if kind is ast.Call:
+        return type(expr.func) is ast.Name and expr.func.id == "float"  # type: ignore[attr-defined]
+    if kind is ast.Name:
+        return any(_maybe_float(facts, v, depth + 1) for v in facts.bound.get(expr.id, ()))  # type: ignore[attr-defined]
+    return False
