@@ -3,10 +3,7 @@ importing the engine or starting a worker; anything that changed, or may have, i
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -117,23 +114,3 @@ def test_each_selection_has_its_own_index(project, monkeypatch):
     monkeypatch.setattr(runner_module, "make_engine", _no_engine)
     assert _summary(run([Path(".")], Settings(), Mode.CHECK, cache=True, jobs=1)) == (0, 4, 1)
     assert _summary(run([Path(".")], ignoring, Mode.CHECK, cache=True, jobs=1)) == (0, 4, 0)
-
-
-def test_a_warm_cli_run_imports_no_libcst_no_rules_and_no_tensorflow(project):
-    """The whole command, in a fresh interpreter: what a warm `tffix check` imports."""
-    probe = (
-        "import sys\n"
-        "from tffix.cli import main\n"
-        "sys.argv = ['tffix', 'check', '--output-format', 'json', '.']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('libcst', 'tensorflow', 'keras', 'pebble')"
-        " or m.startswith(('tffix.transforms', 'tffix.engine', 'tffix.rule')))\n"
-        "print(repr(heavy), file=sys.stderr)\n"
-    )
-    first = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=project, check=True)
-    second = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=project, check=True)
-    assert "libcst" in first.stderr.splitlines()[-1]  # the probe sees imports: a cold run needs LibCST
-    assert second.stderr.splitlines()[-1] == "[]"
-    cold, warm = json.loads(first.stdout), json.loads(second.stdout)
-    assert warm["findings"] == cold["findings"] and warm["errors"] == cold["errors"]
-    assert (cold["summary"]["analysed"], warm["summary"]["analysed"]) == (3, 0)
