@@ -137,8 +137,15 @@ class _Walker:
 
 def display_path(path: Path) -> str:
     """`path` as shown to the user: relative to the working directory when it is absolute, with `/`."""
+    if not path.is_absolute():
+        return path.as_posix()
+    # The common case without os.path.relpath (which makes both paths absolute again: half of a warm run's
+    # time went there): a normalised path below the working directory.
+    text, here = str(path), os.getcwd()
+    if text.startswith(here) and text[len(here):len(here) + 1] == os.sep and ".." not in path.parts:
+        return Path(text[len(here) + 1:]).as_posix()
     try:
-        return Path(os.path.relpath(path)).as_posix() if path.is_absolute() else path.as_posix()
+        return Path(os.path.relpath(path)).as_posix()
     except ValueError:  # another drive on Windows
         return path.as_posix()
 
