@@ -18,7 +18,6 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings, matches_a_rule, valid_selectors
@@ -334,6 +333,8 @@ def list_rules(
 
         sys.stdout.write(json.dumps([rule.to_json() for rule in rules], indent=2) + "\n")
         return
+    from rich.table import Table  # not on the path of a check (it imports decimal and fractions)
+
     table = Table(show_edge=False, box=None, pad_edge=False)
     for column in ("code", "name", "fix", "selected", "summary"):
         table.add_column(column)
@@ -401,6 +402,8 @@ def verify(
         raise typer.Exit(EXIT_CLEAN)
     for finding in result.fix.applied:
         out.print(f"fix: {finding.code} {escape(finding.message)} (line {finding.start.line})")
+    from rich.table import Table
+
     table = Table(title=f"tffix verify {escape(str(file))}")
     table.add_column("")
     table.add_column("before")
