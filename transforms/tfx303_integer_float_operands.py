@@ -227,8 +227,8 @@ class IntegerFloatOperands(Rule):
             if a is not None and b is not None and (ints.maybe_int(a) or ints.maybe_int_tensor(b)):
                 return True
         return any(
-            (ints.maybe_int_tensor(op.left) and _maybe_float(op.right))
-            or (ints.maybe_int_tensor(op.right) and _maybe_float(op.left))
+            (ints.maybe_int_tensor(op.left) and ints.maybe_float(op.right))
+            or (ints.maybe_int_tensor(op.right) and ints.maybe_float(op.left))
             for op in facts.binary if type(op.op) in _AST_OPERATORS
         )
 
@@ -360,34 +360,24 @@ _DATA_SLOTS = {
     else _DATA_SLOTS_BY_MAKER.get(make.__name__)
     for name, make in TF_CONSTRUCTORS.items() if name.startswith("tf.")
 }
-_NOT_VALUES = (ast.Subscript, ast.Compare, ast.BoolOp, ast.IfExp, ast.Lambda, ast.Dict, ast.Set, ast.JoinedStr,
-               ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
 def _number(expr: ast.expr) -> bool:
     """An int or float literal (LibCST's `Integer`, `Float`)."""
     return type(expr) is ast.Constant and type(expr.value) in (int, float)
 
 
-def _maybe_float(expr: ast.expr) -> bool:
-    """`expr` may be float data or a float tensor (what `StaticValues` knows no value of is left out)."""
-    if type(expr) is ast.Constant:
-        return type(expr.value) is float
-    return not isinstance(expr, _NOT_VALUES)
-
-
 class _Integers:
-    """Which expressions may be integer values (`maybe_int`), may come from a TensorFlow op (`_dtypes.from_tensorflow`)
-    and may be integer tensors a TensorFlow op made (`maybe_int_tensor`: `Operand.fixed`), through any assignment
-    of a name or attribute name: least fixpoints over the file, supersets of what `StaticValues` infers."""
+    """Which expressions may be integer values (`maybe_int`), may come from a TensorFlow op (`_dtypes.from_tensorflow`),
+    may be integer tensors a TensorFlow op made (`maybe_int_tensor`: `Operand.fixed`) and may be float operands
+    (`maybe_float`: float data or a float tensor, not NumPy's), through any assignment of a name or attribute
+    name: least fixpoints over the file, supersets of what `StaticValues` infers."""
 
-    INT, TF, TENSOR = 0, 1, 2
+    INT, TF, TENSOR, FLOAT = 0, 1, 2, 3
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
-        self.names: tuple[set[str], ...] = (set(), set(), set())  # names that may hold each kind of value
-        self.attributes: tuple[set[str], ...] = (set(), set(), set())
-        for kind in (self.INT, self.TF, self.TENSOR):  # TENSOR reads the other two: last
+        self.names: tuple[set[str], ...] = (set(), set(), set(), set())  # names that may hold each kind of value
+        self.attributes: tuple[set[str], ...] = (set(), set(), set(), set())
+        for kind in (self.INT, self.TF, self.TENSOR, self.FLOAT):  # TENSOR reads INT and TF: after them
             changed = True
             while changed:
                 changed = False
@@ -403,6 +393,9 @@ class _Integers:
     def maybe_int_tensor(self, expr: ast.expr | None) -> bool:
         return expr is not None and self._is(expr, self.TENSOR)
 
+    def maybe_float(self, expr: ast.expr | None) -> bool:
+        return expr is not None and self._is(expr, self.FLOAT)
+
     def _is(self, expr: ast.expr, kind: int) -> bool:
         node = type(expr)
         if node is ast.Name:
@@ -414,11 +407,15 @@ class _Integers:
         if node is ast.Call:
             if kind == self.TF:
                 return any(name.startswith("tf.") for name in self.facts.api_names(expr.func))  # type: ignore[attr-defined]
+            if kind == self.FLOAT:
+                return self._made_float(expr)  # type: ignore[arg-type]
             return self._made_int(expr, kind == self.TENSOR)  # type: ignore[arg-type]
         if node is ast.BinOp:
             left, right, op = expr.left, expr.right, type(expr.op)  # type: ignore[attr-defined]
             if kind == self.TF:
                 return self._is(left, kind) or self._is(right, kind)
+            if kind == self.FLOAT:  # true division is float; otherwise a float side
+                return op is ast.Div or self._is(left, kind) or self._is(right, kind)
             if kind == self.INT:  # int arithmetic; a tensor's dtype kept with a number, or shared elementwise
                 if op is ast.MatMult:
                     return self._is(left, kind) or self._is(right, kind)
@@ -436,6 +433,12 @@ class _Integers:
             if op in (ast.Add, ast.Sub, ast.Mult):  # elementwise: a dtype when both sides have it
                 return from_tf and self._is(left, self.INT) and self._is(right, self.INT)
             return False
+        if kind == self.FLOAT:
+            if node is ast.Constant:
+                return type(expr.value) is float  # type: ignore[attr-defined]
+            return (node is ast.List or node is ast.Tuple) and any(
+                type(n) is ast.Constant and type(n.value) is float for n in ast.walk(expr)
+            )
         if kind != self.INT:
             return False
         if node is ast.Constant:
@@ -443,6 +446,18 @@ class _Integers:
         if node is ast.List or node is ast.Tuple:
             return not any(type(n) is ast.Constant and type(n.value) is float for n in ast.walk(expr))
         return False
+
+    def _shadowed(self, call: ast.Call) -> bool:
+        """The callee is a name the module also binds itself (`x = ...`, `def x`): where it is called, that binding
+        may be the one LibCST resolves, and `StaticValues` then evaluates the module's own function."""
+        func = call.func
+        return type(func) is ast.Name and (func.id in self.facts.bound or func.id in self.facts.functions)
+
+    def _made_float(self, call: ast.Call) -> bool:
+        if type(call.func) is ast.Attribute and call.func.attr in ("astype", "numpy"):
+            return False  # a NumPy array: converted to the other side's dtype, no error
+        names = self.facts.api_names(call.func)
+        return not names or any(name in _DATA_SLOTS for name in names) or self._shadowed(call)
 
     def _made_int(self, call: ast.Call, tensor: bool) -> bool:
         if type(call.func) is ast.Attribute and call.func.attr in ("astype", "numpy"):
@@ -458,9 +473,10 @@ class _Integers:
                 data = values if slots is None else [ast_argument(call, k, p) for k, p in slots]
                 if any(v is not None and self._is(v, self.INT) for v in data):
                     return True
-            return False
         if tensor:
             return False  # only a `tf.*` maker makes a tensor StaticValues knows the dtype of
+        if self._shadowed(call):
+            return True
         return not names  # a Keras layer or another API: no integer value; the module's own functions: maybe
 
     def _int_dtype(self, expr: ast.expr) -> bool:

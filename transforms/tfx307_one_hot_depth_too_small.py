@@ -32,9 +32,12 @@ count or the labels must change, and only the author knows which.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
@@ -114,6 +117,14 @@ class OneHotDepthTooSmall(Rule):
         super().__init__(context)
         self.values = StaticValues(self)
 
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a `tf.one_hot(indices, depth)` whose indices `literal_ints` reads: literal integers."""
+        return any(
+            ast_argument(call, "depth", 1) is not None and _maybe_literal_ints(facts, ast_argument(call, "indices", 0))
+            for call in facts.calls_of("tf.one_hot")
+        )
+
     def visit_Call(self, node: cst.Call) -> None:
         if not (isinstance(node.func, (cst.Name, cst.Attribute)) and self.is_api(node.func, "tf.one_hot")):
             return
@@ -183,3 +194,38 @@ class OneHotDepthTooSmall(Rule):
         logits = argument(call, *logits_slot)
         return self.values.of(logits.value) if logits is not None else None
 
+
+
+_WRAPPERS = ("tf.constant", "tf.convert_to_tensor", "tf.Variable")  # `_dtypes.literal_ints`' data wrappers
+_NUMPY_WRAPPERS = ("numpy.array", "numpy.asarray")
+
+
+def _maybe_literal_ints(facts: Facts, expr: ast.expr | None, depth: int = 0) -> bool:
+    """A superset of `_dtypes.literal_ints` on Python's `ast`: a name may be any value assigned to it."""
+    if expr is None or depth > 6:
+        return False
+    kind = type(expr)
+    if kind is ast.List or kind is ast.Tuple:
+        return all(
+            _maybe_literal_ints(facts, e, depth + 1) if type(e) in (ast.List, ast.Tuple) else _literal_int(e)
+            for e in expr.elts  # type: ignore[attr-defined]
+        )
+    if kind is ast.Name:
+        return any(_maybe_literal_ints(facts, v, depth + 1) for v in facts.bound.get(expr.id, ()))  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return any(_maybe_literal_ints(facts, v, depth + 1) for v in facts.attributes_bound.get(expr.attr, ()))  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        func = expr.func  # type: ignore[attr-defined]
+        wrapped = facts.api_names(func) & set(_WRAPPERS) or any(
+            q in _NUMPY_WRAPPERS for q in facts.chains.get(id(func), ())
+        )
+        data = ast_argument(expr, "value", 0) or ast_argument(expr, "object", 0) or ast_argument(expr, "initial_value", 0)  # type: ignore[arg-type]
+        return bool(wrapped) and type(data) in (ast.List, ast.Tuple, ast.Name) and _maybe_literal_ints(facts, data, depth + 1)
+    return False
+
+
+def _literal_int(expr: ast.expr) -> bool:
+    """`rule.literal_int`: an integer literal, or one negated."""
+    if type(expr) is ast.UnaryOp and type(expr.op) is ast.USub:
+        expr = expr.operand
+    return type(expr) is ast.Constant and type(expr.value) is int

@@ -28,8 +28,11 @@ gradient that was asked for.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import Fix, Invalid, Rewrite, Severity, Valid
 
@@ -37,7 +40,7 @@ from ._shapes import StaticValues
 from ._values import FLOAT_DTYPES
 from ._cst_utils import line_of
 from ._flow import Flow, any_touch, assigned_value, assignments_of, elements
-from ._tape import Gradient, Tape, TapeRule, inserted_in_body, method_calls
+from ._tape import GRADIENT_METHODS, Gradient, Tape, TapeRule, inserted_in_body, method_calls
 
 from .tfx401_work_outside_tape import NONE_GRADIENT_USED, NO_GRADIENTS
 from .tfx403_gradient_cutting_operation_in_tape import GRADIENT_OF_NUMPY_VALUE
@@ -147,6 +150,16 @@ class UnwatchedTensorSource(TapeRule):
         self.values = StaticValues(self)
         self.flow = Flow(self)
 
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """Besides a tape: a gradient whose sources name a variable every assignment of which makes a tensor
+        (`_is_float_tensor`), which needs at least one `name = <tensor expression>`."""
+        return super().can_fire(facts) and any(
+            type(source) is ast.Name and any(_maybe_tensor(facts, v) for v in facts.bound.get(source.id, ()))
+            for call in facts.method_calls(*GRADIENT_METHODS)
+            for source in _elements(ast_argument(call, "sources", 1))
+        )
+
     def check_tape(self, tape: Tape) -> None:
         watched = tape.watched()
         for gradient in tape.gradients:
@@ -233,3 +246,17 @@ def _after_leading_watches(tape: Tape) -> int:
         else:
             break
     return at
+
+
+def _elements(expr: ast.expr | None) -> list[ast.expr]:
+    """`_flow.elements` on Python's `ast`."""
+    if expr is None:
+        return []
+    return list(expr.elts) if type(expr) in (ast.List, ast.Tuple) else [expr]  # type: ignore[attr-defined]
+
+
+def _maybe_tensor(facts: Facts, value: ast.expr) -> bool:
+    """A superset of `_tensor_expression`: a call of a tensor factory, arithmetic, a negation or a name."""
+    if type(value) is ast.Call:
+        return not facts.api_names(value.func).isdisjoint(TENSOR_FACTORIES)  # type: ignore[attr-defined]
+    return type(value) in (ast.BinOp, ast.UnaryOp, ast.Name)

@@ -41,8 +41,11 @@ longer an array, for the code after it. An integer cast is reported without a fi
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Severity, Valid, argument
 
@@ -175,6 +178,16 @@ class GradientCuttingOperationInTape(TapeRule):
         super().__init__(context)
         self.flow = Flow(self)
         self.values = StaticValues(self)
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """Besides a tape and its gradient: a cutting operation (`_check_call`), a `x.numpy()`, a NumPy function
+        of `NUMPY_TO_TF`, or a `tf.cast` to what may be an integer dtype."""
+        return super().can_fire(facts) and (
+            any(not c.args and not c.keywords for c in facts.method_calls("numpy"))
+            or facts.resolves_to(*(f"numpy.{name}" for name in NUMPY_TO_TF))
+            or any(_maybe_int_dtype(facts, ast_argument(c, "dtype", 1)) for c in facts.calls_of("tf.cast", "tf.dtypes.cast"))
+        )
 
     def check_tape(self, tape: Tape) -> None:
         if not tape.gradients or not tape.body:
@@ -310,3 +323,18 @@ class GradientCuttingOperationInTape(TapeRule):
             if assignment.node is target
             for access in assignment.references
         ]
+
+
+def _maybe_int_dtype(facts: Facts, expr: ast.expr | None) -> bool:
+    """`expr` may be what `StaticValues.dtype_name` reads as an integer dtype: `tf.int32`, `np.int64`, `"int32"`,
+    `int`, `x.dtype` (any qualified name ending in an integer dtype, a call or subscript by its callee or value)."""
+    while type(expr) is ast.Call or type(expr) is ast.Subscript:
+        expr = expr.func if type(expr) is ast.Call else expr.value  # type: ignore[union-attr]
+    kind = type(expr)
+    if kind is ast.Constant:
+        return expr.value in INT_DTYPES  # type: ignore[union-attr]
+    if kind is ast.Attribute:
+        return expr.attr in INT_DTYPES or expr.attr == "dtype"  # type: ignore[union-attr]
+    if kind is ast.Name:
+        return expr.id == "int" or any(q.rpartition(".")[2] in INT_DTYPES for q in facts.chains.get(id(expr), ()))  # type: ignore[union-attr]
+    return False
