@@ -3,6 +3,8 @@ engine only, never on which production rules exist. Run as a script: `python tes
 
 from __future__ import annotations
 
+import os
+
 import libcst as cst
 
 from tffix.engine import Engine
@@ -52,5 +54,25 @@ class DisableV2BehaviorRule(Rule):
 TOY_RULES = (RandomNormalRule, DisableV2BehaviorRule)
 
 
+class LoggingEngine(Engine):
+    """An engine that writes each check and fix it makes, with the path, to the file named by the environment's
+    TFFIX_TEST_ENGINE_LOG: the tests see when the server runs the engine."""
+
+    def check(self, source, path, **kwargs):  # type: ignore[no-untyped-def]
+        _log("check", path)
+        return super().check(source, path, **kwargs)
+
+    def fix(self, source, path, **kwargs):  # type: ignore[no-untyped-def]
+        _log("fix", path)
+        return super().fix(source, path, **kwargs)
+
+
+def _log(what: str, path: str) -> None:
+    log = os.environ.get("TFFIX_TEST_ENGINE_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{what} {path}\n")
+
+
 if __name__ == "__main__":
-    serve_stdio(lambda settings: Engine(settings, rules=TOY_RULES))
+    serve_stdio(lambda settings: LoggingEngine(settings, rules=TOY_RULES))

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,9 @@ from tffix.lsp_positions import LineIndex
 from tffix.model import TextEdit
 
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
+# The toy server's engine writes each check and fix here (set before any server starts).
+ENGINE_LOG = Path(tempfile.mkdtemp(prefix="tffix-engine-log-")) / "engine.log"
+os.environ["TFFIX_TEST_ENGINE_LOG"] = str(ENGINE_LOG)
 # For behaviour that no client capability changes, one client is enough.
 any_client = pytest.mark.parametrize("client", ["visual-studio-code"], indirect=True)
 
@@ -109,6 +113,17 @@ class Doc:
             context=types.CodeActionContext(diagnostics=diagnostics, only=only),
         )
         return list(await self.client.text_document_code_action_async(params) or [])
+
+    async def fix_all(self, diagnostics: list[types.Diagnostic], at: types.Range | None = None) -> types.CodeAction:
+        """The fix-all action: offered at once to a client that resolves edits; to one that does not, once the
+        server has made its edits ahead of the request (a code action request never runs the engine)."""
+        async def offered() -> types.CodeAction:
+            while not (found := await self.actions(diagnostics, only=["source.fixAll"], at=at)):
+                await asyncio.sleep(0.02)
+            [action] = found
+            return action
+
+        return await asyncio.wait_for(offered(), 30)
 
     async def edits_of(self, action: types.CodeAction) -> list[types.TextEdit]:
         if action.edit is None:
@@ -233,7 +248,7 @@ async def test_a_crlf_file_maps_exactly_and_keeps_its_line_endings(client: Recor
     assert doc.apply(await doc.edits_of(ignore)) == text.replace(
         "\ty = tf.random_normal([2])\r\n", "\ty = tf.random_normal([2])  # tffix: ignore[TFX901]\r\n"
     )
-    [fix_all] = await doc.actions([], only=["source.fixAll"], at=first.range)
+    fix_all = await doc.fix_all([], at=first.range)
     assert doc.apply(await doc.edits_of(fix_all)) == text.replace("tf.random_normal", "tf.random.normal")
 
 
@@ -275,7 +290,7 @@ async def test_fix_all_applies_every_safe_fix_in_few_minimal_edits(client: Recor
     )
     doc = Doc(client, "fixall.py", text)
     diagnostics = await doc.diagnostics()
-    [fix_all] = await doc.actions(diagnostics, only=["source.fixAll"])
+    fix_all = await doc.fix_all(diagnostics)
     assert fix_all.kind == "source.fixAll.tffix"
 
     edits = await doc.edits_of(fix_all)
@@ -306,7 +321,7 @@ async def test_ignore_action_adds_a_comment_the_engine_honours(client: Recording
 async def test_a_request_for_a_stale_version_gets_no_edits(client: RecordingClient):
     doc = Doc(client, "stale.py", SAMPLE)
     old = await doc.diagnostics()
-    [old_fix_all] = await doc.actions(old, only=["source.fixAll"])
+    old_fix_all = await doc.fix_all(old)
 
     doc.change("# a line above moves every finding down\n" + SAMPLE)
     assert await doc.actions(old, only=["quickfix"]) == []
@@ -315,6 +330,32 @@ async def test_a_request_for_a_stale_version_gets_no_edits(client: RecordingClie
         assert resolved.edit is None
     else:  # computed for version 1, and says so: the client refuses to apply it to version 2
         assert old_fix_all.edit.document_changes[0].text_document.version == 1
+
+
+def _engine_runs(path: Path) -> list[str]:
+    lines = ENGINE_LOG.read_text(encoding="utf-8").splitlines() if ENGINE_LOG.exists() else []
+    return [line for line in lines if line.endswith(f" {path}")]
+
+
+@in_module_loop
+async def test_code_actions_resolves_and_hovers_never_run_the_engine(client: RecordingClient):
+    """They answer from the last analysis and what was made of it ahead (its fix-all among it)."""
+    doc = Doc(client, "no_engine.py", SAMPLE)
+    diagnostics = await doc.diagnostics()
+    await eventually(lambda: any(r.startswith("fix ") for r in _engine_runs(doc.path)) or None)  # the fix-all ahead
+    before = _engine_runs(doc.path)
+    assert before == [f"check {doc.path}", f"fix {doc.path}"]
+
+    for diagnostic in diagnostics:
+        for action in await doc.actions([diagnostic]):
+            await doc.edits_of(action)
+    await doc.edits_of(await doc.fix_all(diagnostics))
+    await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=doc.uri), position=diagnostics[0].range.start)
+    )
+    doc.save()  # the same text: its analysis again
+    await doc.diagnostics(count=2)
+    assert _engine_runs(doc.path) == before
 
 
 # --- hover ---------------------------------------------------------------------------------------------------------

@@ -337,14 +337,18 @@ def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer
             client = server.client_support
             edits = server.ready(analysis, EDITS) or {}
             found = code_actions(analysis, params, client, comments, edits, server.ready(analysis, REFACTORINGS))
-            if not client.lazy_edits:  # the client cannot resolve an edit later: make them now
-                for action in found:
-                    if (index := unresolved(action)) is not None:
-                        action.edit = await server.on_request(analysis, functools.partial(fix_edit, analysis, index, client))
-                        action.data = None
-                    elif action.kind == FIX_ALL_KIND:
-                        action.edit = fix_all_edit(analysis, await server.extra(analysis, FIX_ALL, fix_all_edits, engine=True), client)
-            return found
+            if client.lazy_edits:
+                return found
+            # The client cannot resolve an edit later. A fix's edits are made now (from the analysis' tree); the
+            # fix-all, which runs the engine, is offered once made ahead (until then, not at all).
+            fix_all = server.ready(analysis, FIX_ALL)
+            for action in found:
+                if (index := unresolved(action)) is not None:
+                    action.edit = await server.on_request(analysis, functools.partial(fix_edit, analysis, index, client))
+                    action.data = None
+                elif action.kind == FIX_ALL_KIND:
+                    action.edit = fix_all_edit(analysis, fix_all, client)
+            return [a for a in found if a.kind != FIX_ALL_KIND or a.edit is not None]
 
         return await _logged_call(f"code actions for {params.text_document.uri}", actions())
 
