@@ -62,10 +62,11 @@ def test_a_file_without_a_rules_anchors_is_not_parsed_for_it(monkeypatch):
 
     parsed, real_parse = [], tffix.engine.parse
     monkeypatch.setattr(tffix.engine, "parse", lambda source, path: parsed.append(path) or real_parse(source, path))
-    source = "import tensorflow as tf\nx = tf.ones((2, 3))\ny = x * 2\n"
-    assert referenced_leaves(source) == {"tf", "ones"}
+    source = "import tensorflow as tf\nx = tf.ones((2, 3))\ny = x * tf.range(3)\n"
+    assert referenced_leaves(source) == {"tf", "ones", "range"}
     Engine(rules=[rule_by_code("TFX401")]).check(source, "tape.py")  # GradientTape: not referenced
-    Engine(rules=[rule_by_code("TFX303")]).check(source, "dtypes.py")  # tf.ones makes a tensor it checks
+    # tf.ones and tf.range make tensors it checks (an integer and a float one: its precondition holds too)
+    Engine(rules=[rule_by_code("TFX303")]).check(source, "dtypes.py")
     assert parsed == ["dtypes.py"]
 
 

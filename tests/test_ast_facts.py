@@ -77,6 +77,16 @@ def test_methods_with_items_operators_literals_definitions():
     assert [id(c) for c in found.calls_of("tf.Variable")] == list(found.self_assigned)
 
 
+def test_class_bases_of_split_and_whole_classes():
+    found = facts(
+        "import tensorflow as tf\nfrom keras import layers\n"
+        "class A(tf.keras.layers.Layer):\n    def f(self):\n        pass\n"
+        "class B(layers.Dense):\n    x = tf.constant(1)\n"
+        "def g():\n    class C(tf.Module):\n        pass\n"
+    )
+    assert found.class_bases == {"keras.layers.Layer", "keras.layers.Dense", "tf.Module"}
+
+
 def test_bound_values_of_names_and_attributes():
     found = facts("a, b = 1, 2.0\nc: int = a\nself.d = b\nx, y = f()\n")
     assert [ast.unparse(v) for v in found.bound["a"]] == ["1"]

@@ -14,7 +14,8 @@ everything an import of it anywhere in the file may bind (and the bare words `te
 - `with_items`: the API names called as `with` items (`with tf.GradientTape() as tape`).
 - `operators`: the binary operators used (`ast.MatMult`, `ast.Div`...), and `binary` the operations; `floats`: a
   float literal occurs; `strings`: the string constants; `functions`: the names of the functions the file
-  defines; `self_assigned`: the calls stored as `self.x = call(...)` (by id).
+  defines; `self_assigned`: the calls stored as `self.x = call(...)` (by id); `class_bases`: the API names the
+  file's classes derive from (`keras.layers.Layer`).
 - `bound`: for each name, every value an assignment (`x = v`, `x: T = v`, `a, x = u, v`) gives it, in any scope;
   `attributes_bound`: the same for attribute names (`self.x = v`, `obj.x = v`). A superset of the one binding
   `_shapes.StaticValues` follows.
@@ -46,6 +47,7 @@ class Facts:
     strings: set[str] = field(default_factory=set)
     functions: set[str] = field(default_factory=set)
     self_assigned: set[int] = field(default_factory=set)
+    class_bases: set[str] = field(default_factory=set)  # the API names classes of the file derive from
     names: dict[int, list[str]] = field(default_factory=dict)  # id(Name or Attribute) -> canonical API names
     chains: dict[int, list[str]] = field(default_factory=dict)  # id(Name or Attribute) -> its qualified names
     binary: list[ast.BinOp] = field(default_factory=list)
@@ -111,6 +113,7 @@ class FactsBuilder:
         self._names = self.facts.names
         self._calls: list[ast.Call] = []
         self._with_calls: list[ast.Call] = []
+        self._bases: list[ast.expr] = []
 
     def chain(self, node: ast.expr, qualified: str, canonical: str | None) -> None:
         """`node` (a name or attribute chain) resolves to `qualified`, a TensorFlow/Keras `canonical` name or None."""
@@ -140,6 +143,8 @@ class FactsBuilder:
             self._with_calls.extend(i.context_expr for i in node.items if type(i.context_expr) is ast.Call)  # type: ignore[attr-defined]
         elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             facts.functions.add(node.name)  # type: ignore[attr-defined]
+        elif kind is ast.ClassDef:
+            self._bases.extend(node.bases)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
             value = node.value  # type: ignore[attr-defined]
             for target in node.targets:  # type: ignore[attr-defined]
@@ -172,6 +177,8 @@ class FactsBuilder:
                 facts.calls[name].append(call)
         for call in self._with_calls:
             facts.with_items.update(names.get(id(call.func), ()))
+        for base in self._bases:
+            facts.class_bases |= facts.api_names(base)
         facts.calls = dict(facts.calls)
         facts.methods = dict(facts.methods)
         facts.bound = dict(facts.bound)
@@ -182,5 +189,5 @@ class FactsBuilder:
 # The node kinds `FactsBuilder.node` records (the walk passes only these).
 RECORDED = frozenset({
     ast.Call, ast.BinOp, ast.Constant, ast.With, ast.AsyncWith, ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign,
-    ast.AnnAssign,
+    ast.AnnAssign, ast.ClassDef,
 })

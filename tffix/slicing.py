@@ -137,6 +137,7 @@ class _Index:
     # --- units -----------------------------------------------------------------------------------------------
     def _add(self, statement: ast.stmt) -> None:
         if isinstance(statement, ast.ClassDef):
+            self._builder.node(statement, ast.ClassDef)  # a split class's own node is not walked
             header = [*statement.bases, *(k.value for k in statement.keywords), *statement.decorator_list]
             if not any(self._scan(part, _Unit(part, False), record=False) for part in header):
                 self._add_split_class(statement, header)
@@ -170,7 +171,7 @@ class _Index:
         """Record the names `node` uses into `unit`, and (`record`) its facts; whether it references an anchor."""
         anchored = False
         builder = self._builder if record else None
-        for child in ast.walk(node):
+        for child in _walk(node):
             kind = type(child)
             if kind is ast.Name:
                 unit.names.add(child.id)  # type: ignore[attr-defined]
@@ -285,12 +286,51 @@ class _Index:
         return blank
 
 
+# --- walking ---------------------------------------------------------------------------------------------------
+# The walks are most of the gate's own time: `ast.walk` visits every `Load`/`Store` context object too and asks
+# every field by name. These visit the same nodes (order aside, which no use depends on) without the contexts.
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _walk(node: ast.AST) -> Iterable[ast.AST]:
+    """Every node under `node` (itself included) except the expression contexts, depth first."""
+    fields = _CHILD_FIELDS
+    todo = [node]
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    while todo:
+        node = pop()
+        yield node
+        kind = type(node)
+        names = fields.get(kind)
+        if names is None:
+            names = fields[kind] = tuple(f for f in kind._fields if f != "ctx")
+        for name in names:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                push(value)
+
+
+def _statements(tree: ast.Module) -> Iterable[ast.AST]:
+    """Every statement (and `except` handler, `case`), at any depth: where imports can be."""
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for name in _STATEMENT_FIELDS:
+            value = getattr(node, name, None)
+            if value:
+                todo.extend(value)
+
+
 def _import_roots(tree: ast.Module) -> dict[str, set[str]]:
     """Each name an import binds anywhere in the file, with the modules (or module members) it may stand for."""
     roots: dict[str, set[str]] = defaultdict(set)
     for word in BARE_WORDS:
         roots[word].add(word)
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -311,7 +351,7 @@ def _module_bindings(statement: ast.stmt) -> set[str]:
     if isinstance(statement, _DEFINITIONS):
         return {statement.name}
     bound = set()
-    for node in ast.walk(statement):
+    for node in _walk(statement):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             bound.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -66,11 +66,12 @@ from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
+from ._ast_values import maybe_int_dtype
 from ._constructors import TF_CONSTRUCTORS
 from ._cst_utils import TF
 from ._dtypes import Operand, describe, operand
 from ._shapes import StaticValues, VALUE_SOURCES
-from ._values import FLOAT_DTYPES, INT_DTYPES
+from ._values import FLOAT_DTYPES
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).
@@ -466,7 +467,7 @@ class _Integers:
         makers = [name for name in names if name in _DATA_SLOTS]
         if makers:
             values = [*call.args, *(k.value for k in call.keywords)]
-            if any(self._int_dtype(v) for v in values):
+            if any(maybe_int_dtype(self.facts, v, self.maybe_int) for v in values):
                 return True
             for maker in makers:
                 slots = _DATA_SLOTS[maker]
@@ -478,23 +479,6 @@ class _Integers:
         if self._shadowed(call):
             return True
         return not names  # a Keras layer or another API: no integer value; the module's own functions: maybe
-
-    def _int_dtype(self, expr: ast.expr) -> bool:
-        """`expr` may name an integer dtype (`tf.int32`, `np.int64`, `"int32"`, `int`, `x.dtype`)."""
-        while type(expr) is ast.Call or type(expr) is ast.Subscript:
-            expr = expr.func if type(expr) is ast.Call else expr.value  # type: ignore[attr-defined]
-        kind = type(expr)
-        if kind is ast.Constant:
-            return expr.value in INT_DTYPES  # type: ignore[attr-defined]
-        if kind is ast.Attribute:
-            if expr.attr == "dtype":  # `x.dtype`: x's dtype
-                return self._is(expr.value, self.INT)  # type: ignore[attr-defined]
-            return expr.attr in INT_DTYPES  # type: ignore[attr-defined]
-        if kind is ast.Name:
-            return expr.id == "int" or any(  # type: ignore[attr-defined]
-                q.rpartition(".")[2] in INT_DTYPES for q in self.facts.chains.get(id(expr), ())
-            )
-        return False
 
 
 def _mode(arg: cst.Arg | None, default: str) -> str:

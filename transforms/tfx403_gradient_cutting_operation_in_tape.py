@@ -49,6 +49,7 @@ from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Severity, Valid, argument
 
+from ._ast_values import maybe_int_dtype
 from ._shapes import StaticValues
 from ._values import INT_DTYPES
 from ._cst_utils import TF, calls_in, numpy_name
@@ -186,7 +187,7 @@ class GradientCuttingOperationInTape(TapeRule):
         return super().can_fire(facts) and (
             any(not c.args and not c.keywords for c in facts.method_calls("numpy"))
             or facts.resolves_to(*(f"numpy.{name}" for name in NUMPY_TO_TF))
-            or any(_maybe_int_dtype(facts, ast_argument(c, "dtype", 1)) for c in facts.calls_of("tf.cast", "tf.dtypes.cast"))
+            or any(maybe_int_dtype(facts, ast_argument(c, "dtype", 1)) for c in facts.calls_of("tf.cast", "tf.dtypes.cast"))
         )
 
     def check_tape(self, tape: Tape) -> None:
@@ -324,17 +325,3 @@ class GradientCuttingOperationInTape(TapeRule):
             for access in assignment.references
         ]
 
-
-def _maybe_int_dtype(facts: Facts, expr: ast.expr | None) -> bool:
-    """`expr` may be what `StaticValues.dtype_name` reads as an integer dtype: `tf.int32`, `np.int64`, `"int32"`,
-    `int`, `x.dtype` (any qualified name ending in an integer dtype, a call or subscript by its callee or value)."""
-    while type(expr) is ast.Call or type(expr) is ast.Subscript:
-        expr = expr.func if type(expr) is ast.Call else expr.value  # type: ignore[union-attr]
-    kind = type(expr)
-    if kind is ast.Constant:
-        return expr.value in INT_DTYPES  # type: ignore[union-attr]
-    if kind is ast.Attribute:
-        return expr.attr in INT_DTYPES or expr.attr == "dtype"  # type: ignore[union-attr]
-    if kind is ast.Name:
-        return expr.id == "int" or any(q.rpartition(".")[2] in INT_DTYPES for q in facts.chains.get(id(expr), ()))  # type: ignore[union-attr]
-    return False

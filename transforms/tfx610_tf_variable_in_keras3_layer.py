@@ -107,8 +107,11 @@ class TfVariableInKeras3Layer(Rule):
 
     @classmethod
     def can_fire(cls, facts: Facts) -> bool:
-        """A finding is a `self.x = tf.Variable(...)`."""
-        return any(id(c) in facts.self_assigned for c in facts.calls_of(*VARIABLES))
+        """A finding is a `self.x = tf.Variable(...)` in a class deriving from a Keras layer or model."""
+        return any(
+            n in LAYER_BASES or (n.startswith("keras.layers.") and n.rpartition(".")[2][:1].isupper())
+            for n in facts.class_bases
+        ) and any(id(c) in facts.self_assigned for c in facts.calls_of(*VARIABLES))
 
     def __init__(self, context) -> None:
         super().__init__(context)
