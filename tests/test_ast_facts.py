@@ -100,3 +100,17 @@ def _walk(node: cst.CSTNode):
     yield node
     for child in node.children:
         yield from _walk(child)
+
+
+def test_bindings_carry_the_scope_of_the_code_that_binds_them():
+    found = facts(
+        "x = 1\n"
+        "def f():\n    x = 2.0\n    return x * 3\n"
+        "def g():\n    global x\n    x = 'a'\n    return x + 'b'\n"
+    )
+    scopes = {ast.unparse(value): scope for name, value, scope in found.bindings}
+    assert scopes["1"] is None and scopes["'a'"] is None  # module-level, and `global x`
+    f_scope = scopes["2.0"]
+    assert f_scope is not None
+    f_op, g_op = found.binary
+    assert found.scopes[id(f_op)] == f_scope and found.scopes[id(g_op)] not in (None, f_scope)

@@ -18,7 +18,10 @@ everything an import of it anywhere in the file may bind (and the bare words `te
   file's classes derive from (`keras.layers.Layer`).
 - `bound`: for each name, every value an assignment (`x = v`, `x: T = v`, `a, x = u, v`) gives it, in any scope;
   `attributes_bound`: the same for attribute names (`self.x = v`, `obj.x = v`). A superset of the one binding
-  `_shapes.StaticValues` follows.
+  `_shapes.StaticValues` follows. `bindings` and `attribute_bindings` give each the scope of the code that
+  binds it, `scopes` the scope of each call and binary operation: a scope is a top-level function, class or
+  method (nested functions are part of it) or None for module-level code, so a name used in scope S can only
+  mean a binding of S or of None.
 
 A precondition reads only these, with the helpers below (`keyword`, `argument`), which mirror `tffix.rule`'s.
 """
@@ -53,6 +56,11 @@ class Facts:
     binary: list[ast.BinOp] = field(default_factory=list)
     bound: dict[str, list[ast.expr]] = field(default_factory=lambda: defaultdict(list))  # name -> values assigned
     attributes_bound: dict[str, list[ast.expr]] = field(default_factory=lambda: defaultdict(list))  # `x.NAME = v`
+    # The same with scopes: (name, value, scope) where the scope is the top-level function, class or method whose
+    # code binds it (None: module-level code, or a `global` name); and the scope of each call and operation.
+    bindings: list[tuple[str, ast.expr, int | None]] = field(default_factory=list)
+    attribute_bindings: list[tuple[str, ast.expr, int | None]] = field(default_factory=list)
+    scopes: dict[int, int | None] = field(default_factory=dict)
     tree: ast.AST | None = None  # kept alive with the facts: `names` and `self_assigned` are by id
 
     # --- questions a precondition asks -------------------------------------------------------------------------
@@ -114,6 +122,8 @@ class FactsBuilder:
         self._calls: list[ast.Call] = []
         self._with_calls: list[ast.Call] = []
         self._bases: list[ast.expr] = []
+        self._globals: set[tuple[int | None, str]] = set()
+        self.scope: int | None = None  # the scope of the code being walked (set by the walk)
 
     def chain(self, node: ast.expr, qualified: str, canonical: str | None) -> None:
         """`node` (a name or attribute chain) resolves to `qualified`, a TensorFlow/Keras `canonical` name or None."""
@@ -127,12 +137,14 @@ class FactsBuilder:
         facts = self.facts
         if kind is ast.Call:
             self._calls.append(node)  # type: ignore[arg-type]
+            facts.scopes[id(node)] = self.scope
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute:
                 facts.methods[func.attr].append(node)  # type: ignore[index]
         elif kind is ast.BinOp:
             facts.operators.add(type(node.op))  # type: ignore[attr-defined]
             facts.binary.append(node)  # type: ignore[arg-type]
+            facts.scopes[id(node)] = self.scope
         elif kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
             if type(value) is float:
@@ -145,6 +157,8 @@ class FactsBuilder:
             facts.functions.add(node.name)  # type: ignore[attr-defined]
         elif kind is ast.ClassDef:
             self._bases.extend(node.bases)  # type: ignore[attr-defined]
+        elif kind is ast.Global:
+            self._globals.update((self.scope, name) for name in node.names)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
             value = node.value  # type: ignore[attr-defined]
             for target in node.targets:  # type: ignore[attr-defined]
@@ -161,8 +175,10 @@ class FactsBuilder:
         kind = type(target)
         if kind is ast.Name:
             self.facts.bound[target.id].append(value)  # type: ignore[attr-defined]
+            self.facts.bindings.append((target.id, value, self.scope))  # type: ignore[attr-defined]
         elif kind is ast.Attribute:
             self.facts.attributes_bound[target.attr].append(value)  # type: ignore[attr-defined]
+            self.facts.attribute_bindings.append((target.attr, value, self.scope))  # type: ignore[attr-defined]
         elif (kind is ast.Tuple or kind is ast.List) and type(value) in (ast.Tuple, ast.List) \
                 and len(target.elts) == len(value.elts):  # type: ignore[attr-defined]
             for part, item in zip(target.elts, value.elts):  # type: ignore[attr-defined]
@@ -181,6 +197,8 @@ class FactsBuilder:
             facts.class_bases |= facts.api_names(base)
         facts.calls = dict(facts.calls)
         facts.methods = dict(facts.methods)
+        if self._globals:  # `global x` in a function: its bindings of x are the module's
+            facts.bindings = [(n, v, None if (s, n) in self._globals else s) for n, v, s in facts.bindings]
         facts.bound = dict(facts.bound)
         facts.attributes_bound = dict(facts.attributes_bound)
         return facts
@@ -189,5 +207,5 @@ class FactsBuilder:
 # The node kinds `FactsBuilder.node` records (the walk passes only these).
 RECORDED = frozenset({
     ast.Call, ast.BinOp, ast.Constant, ast.With, ast.AsyncWith, ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign,
-    ast.AnnAssign, ast.ClassDef,
+    ast.AnnAssign, ast.ClassDef, ast.Global,
 })

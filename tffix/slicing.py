@@ -171,6 +171,8 @@ class _Index:
         """Record the names `node` uses into `unit`, and (`record`) its facts; whether it references an anchor."""
         anchored = False
         builder = self._builder if record else None
+        if builder is not None:
+            builder.scope = id(unit) if unit.definition else None
         for child in _walk(node):
             kind = type(child)
             if kind is ast.Name:

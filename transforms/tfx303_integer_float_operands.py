@@ -220,18 +220,23 @@ class IntegerFloatOperands(Rule):
         `StaticValues` given an integer dtype or integer data) meeting a float in an operator; integer data as
         `tf.matmul`'s first operand (or such a tensor as its second); integer labels of the sigmoid loss."""
         ints = _Integers(facts)
-        if any(ints.maybe_int(ast_argument(c, "labels", 0)) and ast_argument(c, "logits", 1) is not None
-               for c in facts.calls_of(*SIGMOID_CE)):
-            return True
+        for call in facts.calls_of(*SIGMOID_CE):
+            ints.scope = facts.scopes.get(id(call))
+            if ints.maybe_int(ast_argument(call, "labels", 0)) and ast_argument(call, "logits", 1) is not None:
+                return True
         for call in facts.calls_of(*MATMUL):
+            ints.scope = facts.scopes.get(id(call))
             a, b = ast_argument(call, "a", 0), ast_argument(call, "b", 1)
             if a is not None and b is not None and (ints.maybe_int(a) or ints.maybe_int_tensor(b)):
                 return True
-        return any(
-            (ints.maybe_int_tensor(op.left) and ints.maybe_float(op.right))
-            or (ints.maybe_int_tensor(op.right) and ints.maybe_float(op.left))
-            for op in facts.binary if type(op.op) in _AST_OPERATORS
-        )
+        for op in facts.binary:
+            if type(op.op) in _AST_OPERATORS:
+                ints.scope = facts.scopes.get(id(op))
+                if (ints.maybe_int_tensor(op.left) and ints.maybe_float(op.right)) or (
+                    ints.maybe_int_tensor(op.right) and ints.maybe_float(op.left)
+                ):
+                    return True
+        return False
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -370,23 +375,35 @@ class _Integers:
     """Which expressions may be integer values (`maybe_int`), may come from a TensorFlow op (`_dtypes.from_tensorflow`),
     may be integer tensors a TensorFlow op made (`maybe_int_tensor`: `Operand.fixed`) and may be float operands
     (`maybe_float`: float data or a float tensor, not NumPy's), through any assignment of a name or attribute
-    name: least fixpoints over the file, supersets of what `StaticValues` infers."""
+    name: least fixpoints over the file, supersets of what `StaticValues` infers. A name is read in `scope` (set
+    it to the scope of the expression asked about, `Facts.scopes`): its bindings there and module-level ones."""
 
     INT, TF, TENSOR, FLOAT = 0, 1, 2, 3
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
-        self.names: tuple[set[str], ...] = (set(), set(), set(), set())  # names that may hold each kind of value
+        self.scope: int | None = None
+        # (name, scope of the binding) that may hold each kind of value; attribute names, whatever binds them
+        self.names: tuple[set[tuple[str, int | None]], ...] = (set(), set(), set(), set())
         self.attributes: tuple[set[str], ...] = (set(), set(), set(), set())
         for kind in (self.INT, self.TF, self.TENSOR, self.FLOAT):  # TENSOR reads INT and TF: after them
+            names, attributes = self.names[kind], self.attributes[kind]
             changed = True
             while changed:
                 changed = False
-                for bound, found in ((facts.bound, self.names[kind]), (facts.attributes_bound, self.attributes[kind])):
-                    for name, values in bound.items():
-                        if name not in found and any(self._is(v, kind) for v in values):
-                            found.add(name)
+                for name, value, scope in facts.bindings:
+                    if (name, scope) not in names:
+                        self.scope = scope
+                        if self._is(value, kind):
+                            names.add((name, scope))
                             changed = True
+                for name, value, scope in facts.attribute_bindings:
+                    if name not in attributes:
+                        self.scope = scope
+                        if self._is(value, kind):
+                            attributes.add(name)
+                            changed = True
+        self.scope = None
 
     def maybe_int(self, expr: ast.expr | None) -> bool:
         return expr is not None and self._is(expr, self.INT)
@@ -400,7 +417,8 @@ class _Integers:
     def _is(self, expr: ast.expr, kind: int) -> bool:
         node = type(expr)
         if node is ast.Name:
-            return expr.id in self.names[kind]  # type: ignore[attr-defined]
+            names = self.names[kind]
+            return (expr.id, self.scope) in names or (expr.id, None) in names  # type: ignore[attr-defined]
         if node is ast.Attribute:
             return expr.attr in self.attributes[kind]  # type: ignore[attr-defined]
         if node is ast.UnaryOp:
