@@ -55,7 +55,8 @@ TOY_RULES = (RandomNormalRule, DisableV2BehaviorRule)
 
 
 class LoggingEngine(Engine):
-    """An engine that writes each check and fix it makes, with the path, to the file named by the environment's
+    """An engine that writes each check and fix it makes (a fix when it starts and ends: one may be abandoned mid-way
+    and made again), with the path, to the file named by the environment's
     TFFIX_TEST_ENGINE_LOG: the tests see when the server runs the engine."""
 
     def check(self, source, path, **kwargs):  # type: ignore[no-untyped-def]
@@ -64,7 +65,9 @@ class LoggingEngine(Engine):
 
     def fix(self, source, path, **kwargs):  # type: ignore[no-untyped-def]
         _log("fix", path)
-        return super().fix(source, path, **kwargs)
+        result = super().fix(source, path, **kwargs)
+        _log("fixed", path)
+        return result
 
 
 def _log(what: str, path: str) -> None:
