@@ -10,6 +10,26 @@ from tffix.ast_facts import Facts
 from ._values import INT_DTYPES
 
 
+def least_fixpoint(
+    facts: Facts, holds: Callable[[ast.expr, int | None], bool], names: set[tuple[str, int | None]], attributes: set[str]
+) -> None:
+    """Grow `names` ((name, scope of the binding)) and `attributes` (attribute names) with every binding of the file
+    (`Facts.bindings`, `Facts.attribute_bindings`) whose value `holds` (read in the binding's scope) may be of a
+    kind of value, until nothing changes: `holds` reads a name used in scope S as held when (name, S) or
+    (name, None) is in `names` (a name means a binding of its own scope or the module's)."""
+    changed = True
+    while changed:
+        changed = False
+        for name, value, scope in facts.bindings:
+            if (name, scope) not in names and holds(value, scope):
+                names.add((name, scope))
+                changed = True
+        for name, value, scope in facts.attribute_bindings:
+            if name not in attributes and holds(value, scope):
+                attributes.add(name)
+                changed = True
+
+
 def maybe_int_dtype(facts: Facts, expr: ast.expr | None, dtype_of_int: Callable[[ast.expr], bool] | None = None) -> bool:
     """`expr` may be what `StaticValues.dtype_name` reads as an integer dtype: `tf.int32`, `np.int64`, `"int32"`,
     `int`, `x.dtype` (a qualified name ending in an integer dtype; a call or subscript by its callee or value).

@@ -66,7 +66,7 @@ from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._ast_values import maybe_int_dtype
+from ._ast_values import least_fixpoint, maybe_int_dtype
 from ._constructors import TF_CONSTRUCTORS
 from ._cst_utils import TF
 from ._dtypes import Operand, describe, operand
@@ -387,23 +387,13 @@ class _Integers:
         self.names: tuple[set[tuple[str, int | None]], ...] = (set(), set(), set(), set())
         self.attributes: tuple[set[str], ...] = (set(), set(), set(), set())
         for kind in (self.INT, self.TF, self.TENSOR, self.FLOAT):  # TENSOR reads INT and TF: after them
-            names, attributes = self.names[kind], self.attributes[kind]
-            changed = True
-            while changed:
-                changed = False
-                for name, value, scope in facts.bindings:
-                    if (name, scope) not in names:
-                        self.scope = scope
-                        if self._is(value, kind):
-                            names.add((name, scope))
-                            changed = True
-                for name, value, scope in facts.attribute_bindings:
-                    if name not in attributes:
-                        self.scope = scope
-                        if self._is(value, kind):
-                            attributes.add(name)
-                            changed = True
+            least_fixpoint(facts, lambda value, scope, kind=kind: self._in(scope, value, kind),  # type: ignore[misc]
+                           self.names[kind], self.attributes[kind])
         self.scope = None
+
+    def _in(self, scope: int | None, expr: ast.expr, kind: int) -> bool:
+        self.scope = scope
+        return self._is(expr, kind)
 
     def maybe_int(self, expr: ast.expr | None) -> bool:
         return expr is not None and self._is(expr, self.INT)
