@@ -43,12 +43,16 @@ reshaped away: which side is wrong is a modelling decision, so it is reported wi
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
+from ._ast_values import Shaped
 from ._shapes import StaticValues
 from ._values import Shape, Static, broadcast
 
@@ -149,6 +153,21 @@ class TargetRankMismatch(Rule):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.values = StaticValues(self)
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a call of one of the ops whose labels and logits (`_operands`) may both have a static shape."""
+        shaped = Shaped(facts)
+        for call in facts.calls_of(*SAME_SHAPE_OPS, *SPARSE_OPS, *SOFTMAX_OPS):
+            shaped.scope = facts.scopes.get(id(call))
+            labels, logits = ast_argument(call, "labels"), ast_argument(call, "logits")
+            if labels is None or logits is None:
+                if labels is not None or logits is not None or len(call.args) < 2:
+                    continue
+                labels, logits = call.args[0], call.args[1]
+            if shaped.maybe(_unstarred(labels)) and shaped.maybe(_unstarred(logits)):
+                return True
+        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -300,3 +319,8 @@ def _root(expr: cst.BaseExpression) -> cst.Name | None:
 
 def _minus_one() -> cst.UnaryOperation:
     return cst.UnaryOperation(cst.Minus(), cst.Integer("1"))
+
+
+def _unstarred(expr: ast.expr) -> ast.expr:
+    """`*x` as LibCST's `Arg(star="*")` gives it: `x`."""
+    return expr.value if type(expr) is ast.Starred else expr  # type: ignore[attr-defined]
