@@ -108,6 +108,7 @@ def test_gates_off_runs_a_rule_whose_precondition_would_hide_its_finding():
 _REJECTED = {
     "TFX101": "import tensorflow as tf\nwith tf.device('/gpu:0'):\n    x = tf.ones(3)\n",
     "TFX103": "import tensorflow as tf\nsess = tf.Session()\nx = tf.placeholder(tf.float32)\nprint(tf.device)\n",
+    "TFX203": "import tensorflow as tf\ntpu = '/device:TPU:0'\nwith tf.device(tpu):\n    x = tf.ones(3)\n",
     "TFX302": "import tensorflow as tf\ndef loss(y, logits):\n    return tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits)\n",
     "TFX303": "import tensorflow as tf\nx = tf.ones((2, 3)) * 2.0 + tf.zeros((2, 3))\ny = tf.reshape(x, [-1, 6]) / 255.0\n",
     "TFX304": "import tensorflow as tf\ny = tf.cast(tf.cast(x, tf.int32), tf.float32)\n",

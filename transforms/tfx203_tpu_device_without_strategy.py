@@ -30,9 +30,12 @@ No fix: what to build under the strategy's scope is the author's call.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import Fix, Invalid, Rule, Severity, Valid, argument
 
@@ -95,6 +98,15 @@ class TpuDeviceWithoutStrategy(Rule):
         self._devices: list[tuple[cst.Call, str]] = []
         self._tpu_set_up = False
         self._device_errors = False
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a `with tf.device("<a TPU>")` whose device is a literal string."""
+        return any(
+            type(arg := ast_argument(call, "device_name", 0)) is ast.Constant and isinstance(arg.value, str)  # type: ignore[union-attr]
+            and is_tpu_device(arg.value)  # type: ignore[union-attr]
+            for call in facts.calls_of("tf.device")
+        )
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         item = node.item
