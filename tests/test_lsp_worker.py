@@ -167,3 +167,13 @@ def test_the_comment_index_gives_what_tokenizing_up_to_each_line_gave(text: str)
     comments = LineComments.of(text)
     for line in range(index.line_count):
         assert comments.ignore_edit(index, line, "TFX901") == _reference_ignore_edit(index, line, "TFX901"), line
+
+
+@pytest.mark.parametrize("text", _PROGRAMS[:6] + _TRICKY, ids=[f"text{i}" for i in range(6 + len(_TRICKY))])
+def test_the_comment_index_up_to_a_line_gives_what_the_whole_index_gives_there(text: str):
+    index = LineIndex(text)
+    whole = LineComments.of(text)
+    for through in range(0, index.line_count, 3):
+        partial = LineComments.of(text, through)
+        for line in range(through + 1):
+            assert partial.ignore_edit(index, line, "TFX901") == whole.ignore_edit(index, line, "TFX901"), (through, line)

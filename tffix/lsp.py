@@ -13,9 +13,9 @@ The event loop never runs the engine: checks run on a worker thread (`tffix.lsp_
 loop answers requests at once. A change abandons the check of the version it replaces (and the work done ahead
 for it), and the newest version is checked once the changes stop arriving together (`DEBOUNCE_SECONDS`). A
 version whose text equals the last one checked takes that analysis as it is: the engine's result is a function
-of the text and the configuration. Each analysis is kept with what its code actions need, computed from it
-ahead of the requests on the same thread when it is idle (where an ignore comment goes, the first fixes'
-edits, the refactorings, the fix-all); a request answers from the analysis of the document's current version,
+of the text and the configuration. Each analysis is kept with what its code actions need: where an ignore
+comment goes on its findings' lines (made with the check), and, computed from it ahead of the requests on the
+same thread when it is idle, the first fixes' edits, the refactorings and the fix-all. A request answers from the analysis of the document's current version,
 or with nothing while that version is being checked, and never checks the file itself. What a request needs
 and is not ready yet is made from the analysis first in the queue: a fix's edits on a second thread, so that it
 does not wait behind a check; the fix-all on the checking thread, since all of the engine's work runs there.
@@ -74,7 +74,7 @@ class TffixLanguageServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}  # the newest analysis done, per document
         self._checks = Worker("tffix-check")  # checks, and when idle the work ahead of code actions
         self._requests = Worker("tffix-request")  # what a waiting request needs that is not ready
-        self._checking: dict[str, tuple[Document, asyncio.Future[Analysis]]] = {}
+        self._checking: dict[str, tuple[Document, asyncio.Future[tuple[Analysis, LineComments]]]] = {}
         self._scheduled: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         # Interrupting a check is safe once the engine's modules are imported: the first check does that.
@@ -121,18 +121,22 @@ class TffixLanguageServer(LanguageServer):
         if checking is None or checking[0] is not document:
             self._checks.abandon(_AHEAD, interrupt=self._warm)  # a check comes before the work ahead
             encoding = self.workspace.position_encoding or UTF16
-            job = functools.partial(analyze, document, self.engines, encoding)
+            job = functools.partial(_check, document, self.engines, encoding)
             checking = self._checking[uri] = (document, self._checks.submit(job, CHECK, frozenset({uri, _CHECK})))
         generation = self._generation
         try:
             # Shielded: a publish cancelled by newer typing must not cancel the check that others are waiting for.
-            analysis = await asyncio.shield(checking[1])
+            analysis, comments = await asyncio.shield(checking[1])
         except Abandoned:
             return None
         finally:
             if self._checking.get(uri) is checking:
                 del self._checking[uri]
         self._warm = True
+        if COMMENTS not in analysis.extras:
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(comments)
+            analysis.extras[COMMENTS] = done
         if generation != self._generation:  # made with the configuration before the last reload
             return None
         last = self.analyses.get(uri)
@@ -185,10 +189,7 @@ class TffixLanguageServer(LanguageServer):
         """Queue the work ahead of code actions on the checking thread, after any check: what is not done or
         being done (or was abandoned to make way for a check)."""
         tags = frozenset({analysis.document.uri, _AHEAD})
-        ahead: list[tuple[str, Callable[[Analysis], Any]]] = [
-            (COMMENTS, _comments),
-            (REFACTORINGS, Refactorings.of),
-        ]
+        ahead: list[tuple[str, Callable[[Analysis], Any]]] = [(REFACTORINGS, Refactorings.of)]
         if any(finding.fix is not None for finding in analysis.result.findings):
             ahead.append((EDITS, edits_ahead))
         if analysis.has_safe_fix:
@@ -245,8 +246,11 @@ def _log_failure(what: str, future: asyncio.Future[Any]) -> None:
         logger.error("tffix: %s failed", what, exc_info=error)
 
 
-def _comments(analysis: Analysis) -> LineComments:
-    return LineComments.of(analysis.document.text)
+def _check(document: Document, engines: Engines, encoding: str) -> tuple[Analysis, LineComments]:
+    """The analysis of `document`, with where an ignore comment goes on the lines of its findings: a few percent
+    of a check, made with it so that code actions never wait for it."""
+    analysis = analyze(document, engines, encoding)
+    return analysis, LineComments.of_findings(analysis)
 
 
 async def _logged_call(what: str, call: Awaitable[Result], fallback: Result | None = None) -> Result | None:
@@ -331,7 +335,7 @@ def create_server(engine_factory: EngineFactory = Engine) -> TffixLanguageServer
             analysis = server.current(params.text_document.uri)
             if analysis is None:  # unknown, or its current version is being checked
                 return []
-            comments = await server.extra(analysis, COMMENTS, _comments)
+            comments = await server.extra(analysis, COMMENTS, LineComments.of_findings)
             if comments is None:
                 return []
             client = server.client_support

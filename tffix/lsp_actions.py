@@ -265,7 +265,8 @@ class LineComments:
     known_before: int | None  # the tokenizer failed: lines from this one on are not known; None: all known
 
     @classmethod
-    def of(cls, text: str) -> LineComments:
+    def of(cls, text: str, through: int | None = None) -> LineComments:
+        """The index of `text`'s lines, or of those up to 0-based line `through` only (the tokenizer stops there)."""
         if "\r" in text.replace("\r\n", ""):  # lone '\r' line breaks: tokenize's lines are not ours
             return cls({}, frozenset(), 0)
         comments: dict[int, tokenize.TokenInfo] = {}
@@ -274,6 +275,8 @@ class LineComments:
         try:
             for token in tokenize.generate_tokens(io.StringIO(text).readline):
                 row = token.start[0] - 1
+                if through is not None and row > through:
+                    return cls(comments, frozenset(ends), row)
                 if token.type == tokenize.COMMENT:
                     comments[row] = token
                 elif token.type in (tokenize.NEWLINE, tokenize.NL):
@@ -281,6 +284,14 @@ class LineComments:
         except (tokenize.TokenError, SyntaxError):
             return cls(comments, frozenset(ends), row)  # a token on a later line was read: earlier lines are known
         return cls(comments, frozenset(ends), None)
+
+    @classmethod
+    def of_findings(cls, analysis: Analysis) -> LineComments:
+        """The index of the lines up to the last finding's: an ignore comment goes on a finding's line only."""
+        findings = analysis.result.findings
+        if not findings:
+            return cls({}, frozenset(), 0)
+        return cls.of(analysis.document.text, max(f.start.line for f in findings) - 1)
 
     def ignore_edit(self, index: LineIndex, line: int, code: str) -> TextEdit | None:
         """The edit that makes the engine ignore `code` on 0-based `line`: a `# tffix: ignore[CODE]` comment at the
