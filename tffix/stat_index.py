@@ -75,7 +75,7 @@ class StatIndex:
     def answer(self, path: Path, shown: str, stat: Stat | None, codes: Callable[[str], tuple[str, ...]]
                ) -> Answer | None:
         """The recorded result for `path` when its bytes are those it was recorded for; else None."""
-        entry = self.entries.get(str(path))
+        entry = self.entries.get(str(path.absolute()))  # the same file, from whatever folder tffix runs in
         if entry is None or stat is None:
             return None
         if entry["stat"] != list(stat):
@@ -95,7 +95,7 @@ class StatIndex:
         """What a worker found in the bytes behind `key`, which `path` had when it was stat'ed as `stat`."""
         if any(p.kind is ProblemKind.INTERNAL for p in problems):  # tffix's failure, not the file's answer
             return
-        self.entries[str(path)] = {
+        self.entries[str(path.absolute())] = {
             "stat": None if stat is None or _racy(stat) else list(stat),
             "key": key,
             "skipped": skipped,
