@@ -9,7 +9,9 @@ module two questions (both are skipped for rules that declare no `anchors`):
    name or attribute chain in it resolves, through the file's imports (in any scope) or the bare words
    `tensorflow`/`keras`/`tf_keras`, to a canonical user-API name (`tffix.names`) ending in that leaf; a loss
    that `model.compile(loss="binary_crossentropy")` names by a string references it too (Keras looks it up).
-   Rules whose anchors the file never references are not run; when none is left, nothing is parsed.
+   Rules whose anchors the file never references are not run; when none is left, nothing is parsed. The same
+   walk records the facts of the preconditions gate (`tffix.ast_facts`, `Rule.can_fire`). A chain through a
+   call or a subscript (`tf.zeros(3).shape`) is named as LibCST names it (`tf.zeros.shape`).
 
 2. Which parts of the file can matter? The file is cut into units: each top-level statement, and each method
    of a top-level class whose header references no anchor. A unit is kept when it references an anchor, and
@@ -21,6 +23,7 @@ module two questions (both are skipped for rules that declare no `anchors`):
    replaced by empty lines. Lines are kept line for line, so a position in the slice is the same position
    in the file. Statements that are not definitions (imports, constants, `if __name__ == ...`) always stay.
 
+The slice is made only when asked for, for the anchors of the rules the preconditions kept (`Focus.for_anchors`).
 The engine analyses the slice, and analyses the whole file only when the slice yields a finding or a problem,
 so every result it returns comes from the whole file. What makes the shortcut sound: rules see TensorFlow only
 through API names, a rule reports only where its anchors are used, and whatever kept code can reach by name is
@@ -52,11 +55,17 @@ class Focus:
     """What the anchor gate found for one file: the API leaves it references, the facts of its walk
     (`tffix.ast_facts`), and its slice for the anchors, made only when asked for."""
 
-    def __init__(self, source: str, index: _Index) -> None:
+    def __init__(self, source: str, tree: ast.Module, index: _Index, facts: Facts | None = None) -> None:
         self._source = source
+        self._tree = tree
         self._index = index
         self.leaves: frozenset[str] = index.leaves  # every API leaf name the file references
-        self.facts: Facts = index.facts
+        self.facts: Facts = facts or index.facts  # type: ignore[assignment]
+
+    def for_anchors(self, anchors: Iterable[str]) -> Focus:
+        """The slice of the same file for other `anchors` (fewer: the rules the preconditions kept), from the same
+        parse; the leaves and facts are this one's."""
+        return Focus(self._source, self._tree, _Index(self._tree, frozenset(anchors), record=False), self.facts)
 
     @property
     def text(self) -> str:
@@ -91,7 +100,7 @@ def focus(source: str, anchors: Iterable[str]) -> Focus | None:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return Focus(source, _Index(tree, frozenset(anchors)))
+    return Focus(source, tree, _Index(tree, frozenset(anchors)))
 
 
 def referenced_leaves(source: str) -> frozenset[str] | None:
@@ -121,23 +130,25 @@ class _Unit:
 
 
 class _Index:
-    def __init__(self, tree: ast.Module, anchors: frozenset[str]) -> None:
+    def __init__(self, tree: ast.Module, anchors: frozenset[str], record: bool = True) -> None:
+        """`record`: also record the file's facts (`tffix.ast_facts`)."""
         self.anchors = anchors
         self.roots = _import_roots(tree)
         self.leaves: set[str] = set()
         self._canonical: dict[str, str | None] = {}
-        self._builder = FactsBuilder()
+        self._builder = FactsBuilder() if record else None
         self.units: list[_Unit] = []
         for statement in tree.body:
             self._add(statement)
         self.anchored = any(u.anchored for u in self._all_units())
         self.leaves = frozenset(self.leaves)  # type: ignore[assignment]
-        self.facts = self._builder.build(tree)
+        self.facts = self._builder.build(tree) if self._builder is not None else None
 
     # --- units -----------------------------------------------------------------------------------------------
     def _add(self, statement: ast.stmt) -> None:
         if isinstance(statement, ast.ClassDef):
-            self._builder.node(statement, ast.ClassDef)  # a split class's own node is not walked
+            if self._builder is not None:
+                self._builder.node(statement, ast.ClassDef)  # a split class's own node is not walked
             header = [*statement.bases, *(k.value for k in statement.keywords), *statement.decorator_list]
             if not any(self._scan(part, _Unit(part, False), record=False) for part in header):
                 self._add_split_class(statement, header)
