@@ -164,21 +164,15 @@ def calls_before(rule: Rule, module: cst.Module, names: Sequence[str], line: flo
     return [call for at, call in _calls_to(rule, module, tuple(names)) if at < line]
 
 
-# The calls to each tuple of names in the last module asked about, with their lines: searching the whole tree
-# for every strategy call made TFX201 quadratic in the size of the file.
-_CALLS_TO: list = [None, {}]
-
-
 def _calls_to(rule: Rule, module: cst.Module, names: tuple[str, ...]) -> list[tuple[int, cst.Call]]:
-    if _CALLS_TO[0] is not module:
-        _CALLS_TO[:] = [module, {}]
-    found = _CALLS_TO[1].get(names)
-    if found is None:
-        found = _CALLS_TO[1][names] = [
-            (line_of(rule, call), call) for call in walk(module)
-            if isinstance(call, cst.Call) and rule.is_call_to(call, *names)
-        ]
-    return found
+    """The calls to `names` in `module`, with their lines; one search per file and names (searching the whole
+    tree for every strategy call made TFX201 quadratic in the size of the file). Kept in the file's analysis,
+    never in a global: two checks at once (the LSP's worker and the runner's threads) each see their own."""
+    def search() -> list[tuple[int, cst.Call]]:
+        return [(line_of(rule, call), call) for call in walk(module)
+                if isinstance(call, cst.Call) and rule.is_call_to(call, *names)]
+
+    return rule.analysis.fact((_calls_to, id(module), names), search)
 
 
 @dataclass(frozen=True)
