@@ -1,7 +1,7 @@
 """How fast is `tffix check` on a large tree, against a bare LibCST parse and a bare `ast.parse` of the same files?
 
     python bench/bench_check.py [--corpus | --tree DIR ...] [--tf-upgrade] [--repeat N]
-                                [--verify-prefilter N] [--verify-slices] [--breakdown] [--no-timing]
+                                [--no-parallel] [--verify-prefilter N] [--verify-slices] [--breakdown] [--no-timing]
 
 The tree: the Python sources of the installed `tensorflow` and `keras` (default; most files barely use the
 user API), `--corpus` the real-code corpus of published TF/Keras projects (`bench/corpus.py`: legacy user
@@ -224,6 +224,7 @@ def main() -> None:
     where.add_argument("--tree", type=Path, nargs="+", metavar="DIR", help="these folders")
     parser.add_argument("--tf-upgrade", action="store_true", help="also time tf_upgrade_v2 over the tree")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="warm runs (median)")
+    parser.add_argument("--no-parallel", action="store_true", help="leave out the cold run on all cores")
     parser.add_argument("--verify-prefilter", type=int, default=0, metavar="N")
     parser.add_argument("--verify-slices", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
@@ -255,7 +256,10 @@ def main() -> None:
         rows = []
         with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as many:
             rows.append(("tffix check cold --jobs 1", *tffix_check(dirs, Path(one), 1)))
-            rows.append(("tffix check cold, all cores", *tffix_check(dirs, Path(many), None)))
+            if not args.no_parallel:
+                rows.append(("tffix check cold, all cores", *tffix_check(dirs, Path(many), None)))
+            else:  # the warm runs read what the --jobs 1 run cached
+                many = one
             warm_runs = [tffix_check(dirs, Path(many), None) for _ in range(max(1, args.repeat))]
             median_wall = statistics.median(run[0] for run in warm_runs)
             warm = min(warm_runs, key=lambda run: abs(run[0] - median_wall))
