@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 import time
@@ -89,10 +90,15 @@ class LocalExecutor:
                            initargs=(job, stop), context=context)
         pending: dict = {}
         attempts: dict[int, int] = {}
+        # Futures as they finish. Waiting on the whole pending set instead (concurrent.futures.wait) registers a
+        # waiter on every pending future per finished file: quadratic, 90 s of CPU over 8,000 files.
+        finishing: queue.SimpleQueue = queue.SimpleQueue()
 
         def submit(index: int) -> None:
             attempts[index] = attempts.get(index, 0) + 1
-            pending[pool.schedule(_worker_task, args=(index, files[index]), timeout=timeout)] = index
+            future = pool.schedule(_worker_task, args=(index, files[index]), timeout=timeout)
+            pending[future] = index
+            future.add_done_callback(finishing.put)
 
         def settle(future, index: int) -> None:
             shown = display_path(files[index])
@@ -122,8 +128,11 @@ class LocalExecutor:
             for index in sorted(range(len(files)), key=lambda i: -_size(files[i])):
                 submit(index)
             while pending:
-                done, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
+                try:
+                    future = finishing.get(timeout=0.5)  # not forever: a signal must be able to interrupt it
+                except queue.Empty:
+                    continue
+                if future in pending:
                     settle(future, pending.pop(future))
         except BaseException:  # Ctrl-C or SIGTERM: stop the workers, keep what they wrote, then unwind
             stop.value = 1
