@@ -3,6 +3,7 @@ importing the engine or starting a worker; anything that changed, or may have, i
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -114,3 +115,15 @@ def test_each_selection_has_its_own_index(project, monkeypatch):
     monkeypatch.setattr(runner_module, "make_engine", _no_engine)
     assert _summary(run([Path(".")], Settings(), Mode.CHECK, cache=True, jobs=1)) == (0, 4, 1)
     assert _summary(run([Path(".")], ignoring, Mode.CHECK, cache=True, jobs=1)) == (0, 4, 0)
+
+
+def test_the_index_forgets_files_its_walk_no_longer_finds(project):
+    run([Path(".")], Settings(), Mode.CHECK, cache=True, jobs=1)
+    [document] = (project / ".tffix_cache").rglob("files-*.json")
+    known = lambda: sorted(Path(key).name for key in json.loads(document.read_text())["files"])  # noqa: E731
+    assert known() == ["a.py", "b.py", "broken.py", "c.py"]
+    (project / "b.py").unlink()
+    run([Path("a.py")], Settings(), Mode.CHECK, cache=True, jobs=1)  # a file named alone walks no folder
+    assert known() == ["a.py", "b.py", "broken.py", "c.py"]
+    run([Path(".")], Settings(), Mode.CHECK, cache=True, jobs=1)
+    assert known() == ["a.py", "broken.py", "c.py"]

@@ -346,9 +346,11 @@ def run(
 
     interrupted = None
     owned = warm = None
+    walked = False
     with _SignalsInterrupt():
         try:
             files, problems = discover(paths, settings, force_exclude=force_exclude)
+            walked = True
             if progress is not None:
                 progress(0, len(files), None)
             warm = _Warm(store, settings, mode, allow_unsafe, with_edits) if store is not None else None
@@ -370,8 +372,8 @@ def run(
         finally:
             if owned is not None:
                 owned.close()
-            if warm is not None:
-                warm.save(files, results)
+            if warm is not None:  # the folders walked, once the walk is whole: the index forgets what it missed
+                warm.save(files, results, [p for p in paths if p.is_dir()] if walked else [])
     outcomes = tuple(results[i] for i in sorted(results))
     return RunReport(outcomes, tuple(problems), interrupted, len(files))
 
@@ -414,7 +416,8 @@ class _Warm:
                 todo.append(number)
         return todo
 
-    def save(self, files: Sequence[Path], results: dict[int, FileOutcome]) -> None:
+    def save(self, files: Sequence[Path], results: dict[int, FileOutcome], walked: Sequence[Path]) -> None:
+        self.index.forget_missing(list(walked), list(files))
         for number, outcome in results.items():
             if outcome.cache_key is not None and not outcome.written and not outcome.fixed:
                 self.index.record(files[number], self.stats.get(number), outcome.cache_key, outcome.path,

@@ -16,7 +16,8 @@ again within the same timestamp, so its stat is not recorded and the next run co
 The selection (select, ignore, per-file ignores, gates, whether fix edits are kept) names the document, so
 runs with different options do not overwrite each other's answers; the code fingerprint's folder holds them,
 so another tffix or LibCST never reads them. A document that cannot be read is empty (every file is then
-asked of the content cache); writes are atomic; entries of files not in a run are kept as they were.
+asked of the content cache); writes are atomic; the entries of files a run's walk of a folder no longer finds
+are dropped, and entries of files outside the run are kept as they were.
 """
 
 from __future__ import annotations
@@ -103,6 +104,18 @@ class StatIndex:
             "problems": [_problem_json(p, shown) for p in problems],
         }
         self.changed = True
+
+    def forget_missing(self, folders: list[Path], present: list[Path]) -> None:
+        """Drop the entries of files under `folders` (walked whole by this run) that the walk did not find:
+        deleted, renamed or now excluded. Entries elsewhere are other runs' and stay."""
+        prefixes = tuple(str(folder.absolute()).rstrip(os.sep) + os.sep for folder in folders)
+        if not prefixes:
+            return
+        kept = {str(path.absolute()) for path in present}
+        gone = [key for key in self.entries if key.startswith(prefixes) and key not in kept]
+        for key in gone:
+            del self.entries[key]
+        self.changed |= bool(gone)
 
     def save(self) -> None:
         if not self.changed:
