@@ -126,20 +126,31 @@ class Cache:
             "findings": [_finding_json(f) for f in findings],
             "problems": [_problem_json(p, path) for p in problems],
         }
-        target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self._path(key), json.dumps(document, separators=(",", ":")))
             _mark_cache_root(self.directory.parent)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(document, handle, separators=(",", ":"))
-                os.replace(tmp, target)
-            except BaseException:
-                _unlink(tmp)
-                raise
         except (OSError, TypeError, ValueError):
             pass
+
+
+def cacheable(problems) -> bool:
+    """Whether a result with these problems may be kept: a crash or a timeout is tffix's failure, not the file's
+    answer, and is never cached (by the content cache or the stat index)."""
+    return all(p.kind is not ProblemKind.INTERNAL for p in problems)
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write a file of the cache: a temporary file renamed into place, so that a reader sees the old file or
+    the new, never part of one. Raises OSError."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        _unlink(tmp)
+        raise
 
 
 def _mark_used(path: Path) -> None:

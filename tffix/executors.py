@@ -41,7 +41,6 @@ from .config import EXECUTORS
 from .discovery import display_path
 from .model import ProblemKind
 from .runner import _INTACT, _PENDING, _WRITING, FileOutcome, Fixed, Job, Looked, Mode, _Interrupted, _failed
-from .source import too_large
 
 Finished = Callable[[int, FileOutcome], None]
 
@@ -364,9 +363,9 @@ class DaskExecutor:
         shown = display_path(path)
         limit = job.engine.settings.max_file_size
         try:
-            size = path.stat().st_size
-            if size > limit and path.suffix != ".ipynb":
-                finished(index, _failed(shown, ProblemKind.SKIPPED, too_large(size, limit)))
+            oversized = runner.skipped_for_size(path, shown, path.stat().st_size, limit)
+            if oversized is not None:
+                finished(index, oversized)
                 return None
             data = path.read_bytes()
         except OSError as exc:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import Cache, content_hash
+from .cache import Cache, cacheable, content_hash
 from .config import DEFAULT_FILE_TIMEOUT, Settings
 from .diff import byte_diff
 from .discovery import discover, display_path
@@ -122,6 +122,14 @@ def process_file(
         return _failed(shown, ProblemKind.INTERNAL, f"{type(exc).__name__}: {exc}")
 
 
+def skipped_for_size(path: Path, shown: str, size: int, limit: int) -> FileOutcome | None:
+    """The outcome of a file over the `max-file-size` limit, skipped unread; None for one within it. A notebook
+    is read whatever its size: its outputs do not count, its code does (`look` measures that)."""
+    if size > limit and path.suffix != ".ipynb":
+        return _failed(shown, ProblemKind.SKIPPED, too_large(size, limit))
+    return None
+
+
 def _failed(shown: str, kind: ProblemKind, message: str) -> FileOutcome:
     return FileOutcome(shown, problems=(Problem(kind, shown, message),))
 
@@ -129,9 +137,9 @@ def _failed(shown: str, kind: ProblemKind, message: str) -> FileOutcome:
 def _process(path: Path, shown: str, job: Job) -> FileOutcome:
     limit = job.engine.settings.max_file_size
     try:
-        size = path.stat().st_size
-        if size > limit and path.suffix != ".ipynb":  # a notebook's outputs do not count: its code does, below
-            return _failed(shown, ProblemKind.SKIPPED, too_large(size, limit))
+        oversized = skipped_for_size(path, shown, path.stat().st_size, limit)
+        if oversized is not None:
+            return oversized
         data = path.read_bytes()
     except OSError as exc:
         return _failed(shown, ProblemKind.UNREADABLE, f"cannot read: {exc.strerror or exc}")
@@ -289,8 +297,7 @@ def _without_unparsable_cell(notebook: Notebook, problems: Iterable[Problem]) ->
 
 
 def _remember(job: Job, key: str | None, shown: str, findings, problems) -> None:
-    # A crash or a timeout is tffix's problem, not the file's: never cache it.
-    if key is not None and job.cache is not None and all(p.kind is not ProblemKind.INTERNAL for p in problems):
+    if key is not None and job.cache is not None and cacheable(problems):
         job.cache.put(key, shown, findings, problems)
 
 
@@ -404,9 +411,9 @@ class _Warm:
                 stat = None
             self.stats[number] = stat
             shown = display_path(path)
-            limit = self.settings.max_file_size
-            if stat is not None and stat[0] > limit and path.suffix != ".ipynb":  # as a worker would, unread
-                finished(number, _failed(shown, ProblemKind.SKIPPED, too_large(stat[0], limit)))
+            oversized = None if stat is None else skipped_for_size(path, shown, stat[0], self.settings.max_file_size)
+            if oversized is not None:  # as a worker would say, unread
+                finished(number, oversized)
                 continue
             known = self.index.answer(path, shown, stat, self.codes)
             if known is not None and (self.mode is Mode.CHECK or not _any_fix_to_make(known.findings, self.unsafe)):

@@ -25,15 +25,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import Cache, _finding, _finding_json, _problem, _problem_json, content_hash
+from .cache import Cache, _finding, _finding_json, _problem, _problem_json, cacheable, content_hash, write_atomically
 from .config import Settings
-from .model import Problem, ProblemKind
+from .model import Problem
 
 FORMAT = 1
 RACY_SECONDS = 2.0
@@ -94,7 +93,7 @@ class StatIndex:
     def record(self, path: Path, stat: Stat | None, key: str, shown: str, skipped: bool, findings,
                problems: tuple[Problem, ...]) -> None:
         """What a worker found in the bytes behind `key`, which `path` had when it was stat'ed as `stat`."""
-        if any(p.kind is ProblemKind.INTERNAL for p in problems):  # tffix's failure, not the file's answer
+        if not cacheable(problems):
             return
         self.entries[str(path.absolute())] = {
             "stat": None if stat is None or _racy(stat) else list(stat),
@@ -120,17 +119,8 @@ class StatIndex:
     def save(self) -> None:
         if not self.changed:
             return
-        document = json.dumps({"format": FORMAT, "files": self.entries}, separators=(",", ":"))
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(document)
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_atomically(self.path, json.dumps({"format": FORMAT, "files": self.entries}, separators=(",", ":")))
         except OSError:
             pass  # failing to store is not an error: the next run asks the content cache
         self.changed = False
