@@ -510,38 +510,30 @@ def lsp() -> None:
 
 
 def _no_type_placeholders() -> None:
-    """typer's help prints a type after every parameter: `<bool>` after each flag, `<list[Path]>` or `<path>`
-    after the paths. Keep what tells the user something (choices such as `<text|json>`, the metavars set above)
-    and drop the rest: a flag takes no value, and an argument's metavar already names it."""
-    from typer.core import TyperArgument, TyperOption
+    """typer's help prints a type after an argument: `<path>` or `<str>` after the paths. Keep what tells the
+    user something (choices such as `<text|json>`, the metavars set above) and drop the rest: an argument's
+    metavar already names it. (typer below 0.29, as pyproject.toml pins it, prints no type after a flag.)
 
-    if getattr(TyperOption, "_tffix_tidy", False):
+    The help's type column of an argument is its type's metavar, else `<type name>`: an argument with a
+    metavar gets a type (a subclass: it converts and checks as before) whose metavar is ""."""
+    from typer.core import TyperArgument
+
+    if getattr(TyperArgument, "_tffix_tidy", False):
         return
-    TyperOption._tffix_tidy = True
-    if not hasattr(TyperOption, "display_type_rich"):
-        # typer < 0.29 shows no flag's type; an argument's is its type's metavar, else `<type name>`: an
-        # argument with a metavar gets a type (a subclass: it converts and checks as before) whose metavar is "".
-        unnamed: dict[type, type] = {}
-        argument_init = TyperArgument.__init__
+    TyperArgument._tffix_tidy = True
+    unnamed: dict[type, type] = {}
+    argument_init = TyperArgument.__init__
 
-        def init(self, *args, **kwargs):
-            argument_init(self, *args, **kwargs)
-            if self.metavar is not None:
-                kind = type(self.type)
-                if kind not in unnamed:
-                    unnamed[kind] = type(kind.__name__, (kind,), {"get_metavar": lambda _, *a, **k: ""})
-                self.type = copy.copy(self.type)
-                self.type.__class__ = unnamed[kind]
+    def init(self, *args, **kwargs):
+        argument_init(self, *args, **kwargs)
+        if self.metavar is not None:
+            kind = type(self.type)
+            if kind not in unnamed:
+                unnamed[kind] = type(kind.__name__, (kind,), {"get_metavar": lambda _, *a, **k: ""})
+            self.type = copy.copy(self.type)
+            self.type.__class__ = unnamed[kind]
 
-        TyperArgument.__init__ = init
-        return
-    option_type = TyperOption.display_type_rich
-
-    def display_option_type(self, ctx):
-        return None if self.is_flag or self.count else option_type(self, ctx)
-
-    TyperOption.display_type_rich = display_option_type
-    TyperArgument.display_type_rich = lambda self, ctx: None
+    TyperArgument.__init__ = init
 
 
 _no_type_placeholders()
