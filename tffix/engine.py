@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 from libcst.metadata import PositionProvider
 
 from .analysis import FileAnalysis
+from .ast_detection import NamesOnAst
 from .config import Settings
 from .fastvisit import CopyFreeMetadataWrapper
 from .grouping import keep_grouping
@@ -42,6 +44,7 @@ from .rule import Rewrite, Rule, RuleContext
 from .slicing import MAX_KEPT_SHARE
 
 MAX_FIX_ITERATIONS = 10
+_NEVER_CERTAIN = Rule.detect.__func__  # type: ignore[attr-defined]  # the default: a rule that detects on LibCST only
 
 SUPPRESSION_COMMENT = re.compile(r"#\s*tffix:\s*ignore(?!-)(?:\[(?P<codes>[A-Za-z0-9,\s]*)\])?", re.IGNORECASE)
 _FILE_SUPPRESSION = re.compile(r"^\s*#\s*tffix:\s*ignore-file\b", re.IGNORECASE | re.MULTILINE)
@@ -112,15 +115,18 @@ class Engine:
         rules: Sequence[type[Rule]] | None = None,
         *,
         max_kept_share: float = MAX_KEPT_SHARE,
+        detect_on_ast: bool = True,
     ) -> None:
         """`max_kept_share`: analyse a file's slice first when it keeps at most this share of the lines (see
         `tffix.slicing`); 0 never slices, 1 always does. Rules whose anchors a file lacks are skipped anyway.
-        `rules` given without `settings` are selected by their codes (also those not selected by default)."""
+        `rules` given without `settings` are selected by their codes (also those not selected by default).
+        `detect_on_ast`: let rules that can be certain of their findings on `ast` find them there (`check` only)."""
         candidates = all_rules() if rules is None else tuple(rules)
         if settings is None and rules is not None:
             settings = Settings(select=tuple(rule.code for rule in candidates))
         self.settings = settings or Settings()
         self.max_kept_share = max_kept_share
+        self.detect_on_ast = detect_on_ast  # False: every rule on LibCST (the gates still apply)
         self.rules = tuple(rule for rule in candidates if self.settings.is_selected(rule))
 
     def rules_for(self, path: str) -> tuple[type[Rule], ...]:
@@ -139,25 +145,71 @@ class Engine:
 
     # --- checking --------------------------------------------------------------------------------------------
     def check(self, source: str, path: str, *, screened: Sequence[type[Rule]] | None = None) -> CheckResult:
-        """Findings and problems of `source`. `screened`: what `screen(source, path)` gave, when already asked."""
-        analysis = self._analyse(source, path, screened)
+        """Findings and problems of `source`. `screened`: what `screen(source, path)` gave, when already asked.
+        Rules that can be certain of their findings on Python's `ast` find them there (`tffix.ast_detection`);
+        their fixes' edits are made on LibCST when first asked for."""
+        analysis = self._analyse(source, path, screened, on_ast=self.detect_on_ast)
         return CheckResult(path, tuple(r.finding for r in analysis.reports), tuple(analysis.problems))
 
-    def _analyse(self, source: str, path: str, screened: Sequence[type[Rule]] | None = None) -> _Analysis:
+    def _analyse(
+        self, source: str, path: str, screened: Sequence[type[Rule]] | None = None, *, on_ast: bool = False
+    ) -> _Analysis:
+        """The analysis of `source`; `on_ast`: let rules detect on `ast` (their reports then carry no rewrite)."""
         active = self.screen(source, path) if screened is None else screened
         if not active:
             return _Analysis(None, [], [])
         if not self.settings.gates:
             return self._analyse_text(source, path, active)
         focused = focus_rules(active, source, self.max_kept_share)
-        if not focused.rules:
-            return _Analysis(None, [], [])
+        rules, found = focused.rules, []
+        if on_ast and focused.tree is not None:
+            found, rules = self._detect_on_ast(focused.tree, source, path, rules)
+        if not rules:
+            return _Analysis(None, found, [])
         if focused.slice is not None:
             # The slice first; the whole file only when the slice shows something (see tffix.gates).
-            sliced = self._analyse_text(focused.slice, path, focused.rules)
+            sliced = self._analyse_text(focused.slice, path, rules)
             if not sliced.reports and not sliced.problems:
-                return _Analysis(None, [], [])
-        return self._analyse_text(source, path, focused.rules)
+                return _Analysis(None, found, [])
+        analysed = self._analyse_text(source, path, rules)
+        if found:
+            analysed.reports.extend(found)
+            analysed.reports.sort(key=_report_order)
+        return analysed
+
+    def _detect_on_ast(
+        self, tree: ast.Module, source: str, path: str, rules: Sequence[type[Rule]]
+    ) -> tuple[list[_Report], tuple[type[Rule], ...]]:
+        """The reports of the rules that are certain of their findings on `tree`, and the rules left for LibCST."""
+        module: NamesOnAst | None = None
+        fixes = _FixesOnCst(self, source, path)
+        lines: list[str] | None = None
+        reports: list[_Report] = []
+        left: list[type[Rule]] = []
+        for rule in rules:
+            if getattr(rule.detect, "__func__", None) is _NEVER_CERTAIN:
+                left.append(rule)
+                continue
+            module = module or NamesOnAst(tree, source)
+            found = rule.detect(module)
+            spans = None if found is None else [module.span(report.node) for report in found]
+            if found is None or spans is None or None in spans:
+                left.append(rule)
+                continue
+            lines = lines or NEWLINE.split(source)
+            seen: set[tuple] = set()
+            for report, (start, end) in zip(found, spans):  # type: ignore[misc]
+                key = (rule.code, start, end, report.message)
+                if key in seen or _is_suppressed(lines, start.line, rule.code):
+                    continue
+                seen.add(key)
+                fix = None
+                if report.fix is not None:
+                    fixes.rules.add(rule)
+                    fix = Fix(report.fix[0], report.fix[1], compute=functools.partial(fixes.edits, key))
+                finding = Finding(rule.code, report.message, path, start, end, rule.severity, fix)
+                reports.append(_Report(finding, None, ()))
+        return reports, tuple(left)
 
     def _analyse_text(self, source: str, path: str, active: Sequence[type[Rule]]) -> _Analysis:
         parsed = parse(source, path)
@@ -209,7 +261,7 @@ class Engine:
                     instance.code, report.message, path, start, end, report.severity or instance.severity, fix
                 )
                 reports.append(_Report(finding, report.rewrite, spans))
-        reports.sort(key=lambda r: (r.finding.start, r.finding.code, r.finding.end))
+        reports.sort(key=_report_order)
         return _Analysis(module, reports, problems)
 
     # --- fixing ----------------------------------------------------------------------------------------------
@@ -270,6 +322,34 @@ class Engine:
             problems.append(_internal(path, f"fixes did not settle after {MAX_FIX_ITERATIONS} rounds"))
         remaining = tuple(r.finding for r in analysis.reports)
         return FixResult(path, source, text, tuple(applied), tuple(remaining), tuple(problems))
+
+
+class _FixesOnCst:
+    """The fixes of findings detected on `ast` (`Engine._detect_on_ast`): the edits of the same findings of the same
+    rules run on LibCST, made once for all of them when the first is asked for (from any thread)."""
+
+    def __init__(self, engine: Engine, source: str, path: str) -> None:
+        self.engine, self.source, self.path = engine, source, path
+        self.rules: set[type[Rule]] = set()
+        self._findings: dict[tuple, Finding] | None = None
+        self._lock = threading.Lock()
+
+    def edits(self, key: tuple) -> tuple[TextEdit, ...]:
+        with self._lock:
+            if self._findings is None:
+                rules = sorted(self.rules, key=lambda rule: rule.code)
+                analysed = self.engine._analyse_text(self.source, self.path, rules)
+                self._findings = {
+                    (r.finding.code, r.finding.start, r.finding.end, r.finding.message): r.finding for r in analysed.reports
+                }
+        finding = self._findings.get(key)
+        if finding is None or finding.fix is None:  # a rule's `detect` and its visitor disagree: a tffix bug
+            raise RuntimeError(f"rule {key[0]} found on ast what LibCST does not show at {key[1]}; please report it")
+        return finding.fix.edits
+
+
+def _report_order(report: _Report) -> tuple:
+    return (report.finding.start, report.finding.code, report.finding.end)
 
 
 @dataclass(frozen=True)

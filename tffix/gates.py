@@ -26,11 +26,16 @@ miss. In order, each run once per file:
    On the real-code corpus few files get this far, none of the sliced ones has a finding, and analysing the
    slice costs about half the whole file: it still pays.
 
+After the gates, the rules that can be certain of their findings on the same `ast` (names that resolve through
+imports: `Rule.detect`, `tffix.ast_detection`) find them there, and LibCST runs only for the others; `--no-gates`
+turns that off too, so that every rule runs on LibCST.
+
 Suppressions (`# tffix: ignore-file`) are not gates: they are the user's, and `--no-gates` keeps them.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,6 +64,7 @@ class Focused:
 
     rules: tuple[type[Rule], ...]
     slice: str | None
+    tree: ast.Module | None = None  # the file's `ast`, when Python could parse it (for `Rule.detect`)
 
 
 def focus_rules(rules: Sequence[type[Rule]], source: str, max_kept_share: float) -> Focused:
@@ -73,10 +79,11 @@ def focus_rules(rules: Sequence[type[Rule]], source: str, max_kept_share: float)
         rule for rule in rules
         if (not rule.anchors or not rule.anchors.isdisjoint(found.leaves)) and rule.can_fire(found.facts)
     )
+    tree = found.facts.tree
     if not kept or not all(r.anchors for r in kept):
-        return Focused(kept, None)
+        return Focused(kept, None, tree)  # type: ignore[arg-type]
     needed = frozenset().union(*(rule.anchors for rule in kept))
     if needed != anchors:  # the preconditions left fewer rules: their anchors alone may leave a smaller slice
         found = found.for_anchors(needed)
     sliced = found.kept_share <= max_kept_share and found.text != source
-    return Focused(kept, found.text if sliced else None)
+    return Focused(kept, found.text if sliced else None, tree)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from .model import Applicability, Severity
 from .parents import ParentProvider
 
 if TYPE_CHECKING:
+    from .ast_detection import AstReport, NamesOnAst
     from .ast_facts import Facts
     from .tracebacks import Failure, RaisedError
 
@@ -225,6 +226,15 @@ class Rule(cst.BatchableCSTVisitor):
         running the rule. `tests/test_gates.py` checks every fixture and rule example gives the same findings
         with the gates off, and that each precondition rejects something."""
         return True
+
+    @classmethod
+    def detect(cls, module: NamesOnAst) -> list[AstReport] | None:
+        """The rule's findings in a file, found on Python's `ast` without LibCST (`tffix.ast_detection`), or None
+        when the rule cannot be certain of them there: then it runs on LibCST. For rules whose findings are names
+        that resolve through imports (TFX607-609, TFX601); each must give exactly what its visitor reports (node
+        span, message, fix title and applicability; the fix itself is still made by the visitor, on LibCST).
+        Called only on files that passed the gates. The default: never certain."""
+        return None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from tffix.ast_detection import NamesOnAst
 from tffix.rule import Rule
 
 
@@ -23,3 +26,31 @@ def shadowed(rule: Rule, node: cst.CSTNode, name: str) -> bool:
     if scope is None:
         return True
     return any(getattr(a, "node", None) is not None for a in scope[name])
+
+
+def numpy_attributes_on_ast(module: NamesOnAst, names: frozenset[str]) -> list[tuple[ast.Attribute, str]] | None:
+    """What `numpy_attribute` finds in a file, found on `ast` (`tffix.ast_detection`): the attributes that are
+    `numpy.NAME` for one of `names`, with NAME; None when that is not certain there."""
+    found = []
+    for node in module.attributes:
+        if node.attr in names:
+            wanted = f"numpy.{node.attr}"
+            qualified = module.qualified(node, wanted.__eq__)
+            if qualified is None:
+                return None
+            if wanted in qualified:
+                found.append((node, node.attr))
+    for path in module.import_paths:  # LibCST's `Attribute` nodes of import statements
+        name = path.rpartition(".")[2]
+        wanted = f"numpy.{name}"
+        if name in names and ((qualified := module.qualified_path(path, wanted.__eq__)) is None or wanted in qualified):
+            return None
+    return found
+
+
+def shadowed_on_ast(module: NamesOnAst, name: str) -> bool | None:
+    """`shadowed` on `ast`, for any node of the file: False when nothing binds the builtin `name` anywhere in it,
+    else None (whether the binding reaches a given node is left to LibCST's scopes)."""
+    if name in module.imported or name in module.other_bindings or name in module.uncertain:
+        return None
+    return False

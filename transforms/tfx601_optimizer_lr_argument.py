@@ -33,9 +33,14 @@ legacy optimizers did with `lr`. It is safe.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from tffix.ast_detection import AstReport, NamesOnAst
 from tffix.ast_facts import Facts, has_keyword
+from tffix.model import Applicability
+from tffix.names import canonical, canonical_all
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
 from ._keras3 import pins_keras2
@@ -96,20 +101,50 @@ class OptimizerLrArgument(Rule):
         """A finding is `lr=` at a call of a Keras optimizer."""
         return has_keyword(facts.calls_of(*OPTIMIZER_NAMES), "lr")
 
+    @classmethod
+    def detect(cls, module: NamesOnAst) -> list[AstReport] | None:
+        reports = []
+        for call in module.calls:
+            lr = next((k for k in call.keywords if k.arg == "lr"), None)
+            if lr is None or type(call.func) not in (ast.Name, ast.Attribute):
+                continue
+            qualified = module.qualified(call.func, lambda name: canonical(name) in OPTIMIZER_NAMES)
+            if qualified is None:
+                return None
+            if canonical_all(qualified).isdisjoint(OPTIMIZER_NAMES):
+                continue
+            callee = call.func.attr if type(call.func) is ast.Attribute else call.func.id  # type: ignore[union-attr]
+            message = _message(callee, pins_keras2(module.source) or _tf_keras(qualified))
+            if any(k.arg == "learning_rate" for k in call.keywords):
+                reports.append(AstReport(lr, message + _BOTH))
+            else:
+                reports.append(AstReport(lr, message, (_RENAME, Applicability.SAFE)))
+        return reports
+
     def visit_Call(self, node: cst.Call) -> None:
         lr = argument(node, "lr")
         if lr is None or not self.is_call_to(node, *OPTIMIZER_NAMES):
             return
         callee = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value  # type: ignore[union-attr]
-        pinned = pins_keras2(self.context.source) or any(q.startswith("tf_keras.") for q in self.qualified_names(node.func))
-        message = (
+        message = _message(callee, pins_keras2(self.context.source) or _tf_keras(self.qualified_names(node.func)))
+        if argument(node, "learning_rate") is not None:
+            self.report(lr, message + _BOTH)
+            return
+        self.report(lr, message, rewrite=Rewrite.replace(_RENAME, {lr.keyword: cst.Name("learning_rate")}))
+
+
+_BOTH = " (this call passes both: remove one)"
+_RENAME = "Rename `lr=` to `learning_rate=`"
+
+
+def _tf_keras(qualified_names: frozenset[str]) -> bool:
+    return any(q.startswith("tf_keras.") for q in qualified_names)
+
+
+def _message(callee: str, pinned: bool) -> str:
+    if pinned:
+        return (
             f"`{callee}(lr=...)`: the Keras 2 optimizers this program pins ignore `lr=` and train with the default "
             "learning rate; the argument is `learning_rate=`"
-            if pinned
-            else f"`{callee}(lr=...)` raises under Keras 3 (`Argument(s) not recognized`); the argument is `learning_rate=`"
         )
-        if argument(node, "learning_rate") is not None:
-            self.report(lr, message + " (this call passes both: remove one)")
-            return
-        rewrite = Rewrite.replace("Rename `lr=` to `learning_rate=`", {lr.keyword: cst.Name("learning_rate")})
-        self.report(lr, message, rewrite=rewrite)
+    return f"`{callee}(lr=...)` raises under Keras 3 (`Argument(s) not recognized`); the argument is `learning_rate=`"

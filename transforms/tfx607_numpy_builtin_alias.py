@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_detection import AstReport, NamesOnAst
 from tffix.ast_facts import Facts
+from tffix.model import Applicability
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._numpy2 import numpy_attribute, shadowed
+from ._numpy2 import numpy_attribute, numpy_attributes_on_ast, shadowed, shadowed_on_ast
 
 BUILTIN_OF = {"float": "float", "int": "int", "object": "object", "str": "str", "complex": "complex", "unicode": "str"}
 
@@ -85,13 +87,29 @@ class NumpyBuiltinAlias(Rule):
         """A finding is an attribute whose qualified name is `numpy.NAME` for a removed NAME."""
         return facts.resolves_to(*(f"numpy.{name}" for name in BUILTIN_OF))
 
+    @classmethod
+    def detect(cls, module: NamesOnAst) -> list[AstReport] | None:
+        found = numpy_attributes_on_ast(module, frozenset(BUILTIN_OF))
+        if found is None or any(shadowed_on_ast(module, BUILTIN_OF[name]) is not False for _, name in found):
+            return None
+        return [
+            AstReport(node, _message(name), (_fix_title(name), Applicability.SAFE)) for node, name in found
+        ]
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         name = numpy_attribute(self, node, frozenset(BUILTIN_OF))
         if name is None:
             return
         builtin = BUILTIN_OF[name]
-        message = f"`np.{name}` was removed in NumPy 1.24 (`AttributeError`); it was the builtin `{builtin}`"
         if shadowed(self, node, builtin):
-            self.report(node, message + f" (`{builtin}` is rebound here: write `builtins.{builtin}`)")
+            self.report(node, _message(name) + f" (`{builtin}` is rebound here: write `builtins.{builtin}`)")
             return
-        self.report(node, message, rewrite=Rewrite.replace(f"Use the builtin `{builtin}`", {node: cst.Name(builtin)}))
+        self.report(node, _message(name), rewrite=Rewrite.replace(_fix_title(name), {node: cst.Name(builtin)}))
+
+
+def _message(name: str) -> str:
+    return f"`np.{name}` was removed in NumPy 1.24 (`AttributeError`); it was the builtin `{BUILTIN_OF[name]}`"
+
+
+def _fix_title(name: str) -> str:
+    return f"Use the builtin `{BUILTIN_OF[name]}`"

@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_detection import AstReport, NamesOnAst
 from tffix.ast_facts import Facts
+from tffix.model import Applicability
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._numpy2 import numpy_attribute
+from ._numpy2 import numpy_attribute, numpy_attributes_on_ast
 
 RENAMED = {
     "float_": "float64", "complex_": "complex128", "cfloat": "complex128", "singlecomplex": "complex64",
@@ -55,6 +57,7 @@ ADVICE = {
     "safe_eval": "`ast.literal_eval`",
     "sctypes": "the dtypes by name",
 }
+REMOVED = frozenset((*RENAMED, *NEGATED, *ADVICE))
 # Where `-np.inf` needs parentheses to keep meaning `(-inf)`: an operand of `**`, an attribute's object, ...
 _TIGHT = (cst.Attribute, cst.Subscript, cst.UnaryOperation, cst.Await)
 
@@ -100,19 +103,27 @@ class Numpy2RemovedName(Rule):
     @classmethod
     def can_fire(cls, facts: Facts) -> bool:
         """A finding is an attribute whose qualified name is `numpy.NAME` for a removed NAME."""
-        return facts.resolves_to(*(f"numpy.{name}" for name in (*RENAMED, *NEGATED, *ADVICE)))
+        return facts.resolves_to(*(f"numpy.{name}" for name in REMOVED))
+
+    @classmethod
+    def detect(cls, module: NamesOnAst) -> list[AstReport] | None:
+        found = numpy_attributes_on_ast(module, REMOVED)
+        if found is None:
+            return None
+        return [
+            AstReport(node, _message(name), None if name in ADVICE else (_fix_title(name), Applicability.SAFE))
+            for node, name in found
+        ]
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        name = numpy_attribute(self, node, frozenset((*RENAMED, *NEGATED, *ADVICE)))
+        name = numpy_attribute(self, node, REMOVED)
         if name is None:
             return
-        message = f"`np.{name}` was removed in NumPy 2.0 (`AttributeError`)"
         if name in ADVICE:
-            self.report(node, f"{message}: use {ADVICE[name]}")
+            self.report(node, _message(name))
             return
         new = RENAMED.get(name) or NEGATED[name]
         replacement: cst.BaseExpression = node.with_changes(attr=cst.Name(new))
-        spelled = f"np.{new}"
         if name in NEGATED:
             parent = self.parent(node)
             tight = isinstance(parent, _TIGHT) or (
@@ -122,6 +133,18 @@ class Numpy2RemovedName(Rule):
                 cst.Minus(), replacement,
                 lpar=[cst.LeftParen()] if tight else [], rpar=[cst.RightParen()] if tight else [],
             )
-            spelled = f"-np.{new}"
-        self.report(node, f"{message}: it was `{spelled}`",
-                    rewrite=Rewrite.replace(f"Write `{spelled}`", {node: replacement}))
+        self.report(node, _message(name), rewrite=Rewrite.replace(_fix_title(name), {node: replacement}))
+
+
+def _spelled(name: str) -> str:
+    """What replaces `np.NAME` (a renamed or negated name)."""
+    return f"-np.{NEGATED[name]}" if name in NEGATED else f"np.{RENAMED[name]}"
+
+
+def _message(name: str) -> str:
+    message = f"`np.{name}` was removed in NumPy 2.0 (`AttributeError`)"
+    return f"{message}: use {ADVICE[name]}" if name in ADVICE else f"{message}: it was `{_spelled(name)}`"
+
+
+def _fix_title(name: str) -> str:
+    return f"Write `{_spelled(name)}`"

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from tffix.ast_detection import AstReport, NamesOnAst
 from tffix.ast_facts import Facts
 from tffix.rule import FailureKind, Fix, Invalid, Rule, Severity, Valid
 
@@ -81,29 +82,37 @@ class CompatV1Layers(Rule):
         """A finding is a name whose qualified name is `tensorflow.compat.v1.layers.NAME`."""
         return any(q.startswith(PREFIX) and "." not in q[len(PREFIX):] for q in facts.qualified)
 
+    @classmethod
+    def detect(cls, module: NamesOnAst) -> list[AstReport] | None:
+        if pins_keras2(module.source):
+            return []
+        reports = []
+        for node in (*module.attributes, *module.names):  # what the visitor visits, as `ast` has them
+            qualified = module.qualified(node, _is_removed)
+            if qualified is None:
+                return None
+            if (name := _removed(qualified)) is not None:
+                reports.append(AstReport(node, _message(name)))
+        # Names that LibCST visits as `Name` (or `Attribute`) nodes and `ast` keeps as strings: a parameter or a
+        # function called like a removed name, a keyword argument, an import's path or `as` name. Any that could
+        # be a finding leaves the file to LibCST.
+        strings = (*module.other_bindings, *module.keyword_names, *(name for name, _ in module.import_as_names))
+        for name in (*strings, *module.import_paths):
+            qualified = module.qualified_path(name, _is_removed)
+            if qualified is None or _removed(qualified) is not None:
+                return None
+        return reports
+
     def __init__(self, context) -> None:
         super().__init__(context)
         self.pinned = pins_keras2(context.source)
 
-    def _removed(self, node: cst.BaseExpression) -> str | None:
-        for name in self.qualified_names(node):
-            rest = name[len(PREFIX):] if name.startswith(PREFIX) else ""
-            if rest and "." not in rest:
-                return rest
-        return None
-
     def _check(self, node: cst.BaseExpression) -> None:
         if self.pinned:
             return
-        name = self._removed(node)
-        if name is None:
-            return
-        self.report(
-            node,
-            f"`tf.compat.v1.layers.{name}` is not available with Keras 3 (`AttributeError`): port it to "
-            "`tf.keras.layers` (not exact: TF1 variable scopes, reuse and collections differ), or install "
-            "`tf-keras` and set `TF_USE_LEGACY_KERAS=1` before importing TensorFlow",
-        )
+        name = _removed(self.qualified_names(node))
+        if name is not None:
+            self.report(node, _message(name))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._check(node)
@@ -113,3 +122,24 @@ class CompatV1Layers(Rule):
         if isinstance(parent, (cst.Attribute, cst.ImportAlias, cst.ImportFrom)) or not self.qualified_names(node):
             return
         self._check(node)
+
+
+def _removed(qualified_names: frozenset[str]) -> str | None:
+    """The NAME of a qualified name `tensorflow.compat.v1.layers.NAME` among `qualified_names`."""
+    for name in qualified_names:
+        if _is_removed(name):
+            return name[len(PREFIX):]
+    return None
+
+
+def _is_removed(qualified_name: str) -> bool:
+    rest = qualified_name[len(PREFIX):] if qualified_name.startswith(PREFIX) else ""
+    return bool(rest) and "." not in rest
+
+
+def _message(name: str) -> str:
+    return (
+        f"`tf.compat.v1.layers.{name}` is not available with Keras 3 (`AttributeError`): port it to "
+        "`tf.keras.layers` (not exact: TF1 variable scopes, reuse and collections differ), or install "
+        "`tf-keras` and set `TF_USE_LEGACY_KERAS=1` before importing TensorFlow"
+    )
