@@ -14,11 +14,12 @@ loop answers requests at once. A change abandons the check of the version it rep
 for it), and the newest version is checked once the changes stop arriving together (`DEBOUNCE_SECONDS`). A
 version whose text equals the last one checked takes that analysis as it is: the engine's result is a function
 of the text and the configuration. Each analysis is kept with what its code actions need: where an ignore
-comment goes on its findings' lines (made with the check), and, computed from it ahead of the requests on the
-same thread when it is idle, the first fixes' edits, the refactorings and the fix-all. A request answers from the analysis of the document's current version,
-or with nothing while that version is being checked, and never checks the file itself. What a request needs
-and is not ready yet is made from the analysis first in the queue: a fix's edits on a second thread, so that it
-does not wait behind a check; the fix-all on the checking thread, since all of the engine's work runs there.
+comment goes on its findings' lines, the first fixes' edits, the refactorings and the fix-all, computed from it
+ahead of the requests on the same thread once the user pauses (`AHEAD_AFTER_SECONDS`). A request answers from
+the analysis of the document's current version, or with nothing while that version is being checked, and never
+checks the file itself. What a request needs and is not ready yet is made from the analysis first in the queue:
+the comment index and a fix's edits on a second thread, so that they do not wait behind a check; the fix-all on
+the checking thread, in turn with the checks.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ from .lsp_worker import AHEAD, CHECK, REQUEST, Abandoned, Worker
 logger = logging.getLogger("tffix.lsp")
 
 DEBOUNCE_SECONDS = 0.02  # changes that arrive within this of each other (one burst) make one check
+# The work ahead of code actions waits until no document has changed for this long. It runs LibCST (a finding
+# found on `ast` has its fix made there), whose parser holds the GIL for up to a few hundred milliseconds at a time
+# on a large file: done while the user types, it would delay the next check and the server's answers.
+AHEAD_AFTER_SECONDS = 0.5
 PYPROJECT = "pyproject.toml"
 _CHECK, _AHEAD = "check", "ahead"  # tags of the jobs of the checking thread
 
@@ -74,8 +79,9 @@ class TffixLanguageServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}  # the newest analysis done, per document
         self._checks = Worker("tffix-check")  # checks, and when idle the work ahead of code actions
         self._requests = Worker("tffix-request")  # what a waiting request needs that is not ready
-        self._checking: dict[str, tuple[Document, asyncio.Future[tuple[Analysis, LineComments]]]] = {}
+        self._checking: dict[str, tuple[Document, asyncio.Future[Analysis]]] = {}
         self._scheduled: dict[str, asyncio.TimerHandle] = {}
+        self._ahead: asyncio.TimerHandle | None = None  # when the work ahead of code actions starts
         self._tasks: set[asyncio.Task[Any]] = set()
         # Interrupting a check is safe once the engine's modules are imported: the first check does that.
         self._warm = False
@@ -92,6 +98,8 @@ class TffixLanguageServer(LanguageServer):
         self.documents[uri] = document
         self._checks.abandon(uri, interrupt=self._warm)
         self.cancel_scheduled(uri)
+        if self._ahead is not None:
+            self._ahead.cancel()
         loop = asyncio.get_running_loop()
         self._scheduled[uri] = loop.call_later(DEBOUNCE_SECONDS, self._spawn_publish, uri)
 
@@ -121,30 +129,26 @@ class TffixLanguageServer(LanguageServer):
         if checking is None or checking[0] is not document:
             self._checks.abandon(_AHEAD, interrupt=self._warm)  # a check comes before the work ahead
             encoding = self.workspace.position_encoding or UTF16
-            job = functools.partial(_check, document, self.engines, encoding)
+            job = functools.partial(analyze, document, self.engines, encoding)
             checking = self._checking[uri] = (document, self._checks.submit(job, CHECK, frozenset({uri, _CHECK})))
         generation = self._generation
         try:
             # Shielded: a publish cancelled by newer typing must not cancel the check that others are waiting for.
-            analysis, comments = await asyncio.shield(checking[1])
+            analysis = await asyncio.shield(checking[1])
         except Abandoned:
             return None
         finally:
             if self._checking.get(uri) is checking:
                 del self._checking[uri]
         self._warm = True
-        if COMMENTS not in analysis.extras:
-            done = asyncio.get_running_loop().create_future()
-            done.set_result(comments)
-            analysis.extras[COMMENTS] = done
         if generation != self._generation:  # made with the configuration before the last reload
             return None
         last = self.analyses.get(uri)
         if uri in self.documents and (last is None or last.version <= analysis.version):
             self.analyses[uri] = analysis
-        for other in self.documents:  # this analysis, and those whose work ahead made way for this check
-            if (ready := self.current(other)) is not None:
-                self._prepare(ready)
+        if self._ahead is not None:
+            self._ahead.cancel()
+        self._ahead = asyncio.get_running_loop().call_later(AHEAD_AFTER_SECONDS, self._prepare_all)
         return analysis
 
     async def publish(self, uri: str) -> None:
@@ -185,11 +189,21 @@ class TffixLanguageServer(LanguageServer):
         await asyncio.gather(*(_logged_call(f"re-checking {uri}", self.publish(uri)) for uri in list(self.documents)))
 
     # --- what code actions need ------------------------------------------------------------------------------
+    def _prepare_all(self) -> None:
+        """The work ahead for every document whose current version is checked: the last one checked, and those
+        whose work ahead made way for that check."""
+        self._ahead = None
+        for uri in self.documents:
+            if (ready := self.current(uri)) is not None:
+                self._prepare(ready)
+
     def _prepare(self, analysis: Analysis) -> None:
         """Queue the work ahead of code actions on the checking thread, after any check: what is not done or
         being done (or was abandoned to make way for a check)."""
         tags = frozenset({analysis.document.uri, _AHEAD})
         ahead: list[tuple[str, Callable[[Analysis], Any]]] = [(REFACTORINGS, Refactorings.of)]
+        if analysis.result.findings:
+            ahead.insert(0, (COMMENTS, LineComments.of_findings))
         if any(finding.fix is not None for finding in analysis.result.findings):
             ahead.append((EDITS, edits_ahead))
         if analysis.has_safe_fix:
@@ -213,9 +227,9 @@ class TffixLanguageServer(LanguageServer):
         self, analysis: Analysis, name: str, compute: Callable[[Analysis], Result], *, engine: bool = False
     ) -> Result | None:
         """What a request needs of `analysis`: ready, or under way ahead of it; else made now, first in the queue.
-        Work that runs the engine (`engine`) is made on the checking thread, as all of the engine's work is: rule
-        helpers keep module-level caches that are not safe across threads. The rest is made on the request
-        thread, so that it does not wait behind a check. None when the document changed meanwhile."""
+        Work that runs the engine (`engine`: the fix-all) is made on the checking thread, in turn with the checks.
+        The rest is made on the request thread, so that it does not wait behind a check. None when the document
+        changed meanwhile."""
         while True:
             future = analysis.extras.get(name)
             if future is None or not (_usable(future) or self._checks.running(future)):
@@ -232,7 +246,8 @@ class TffixLanguageServer(LanguageServer):
                     return None
 
     def on_request(self, analysis: Analysis, compute: Callable[[], Result]) -> asyncio.Future[Result]:
-        """`compute` on the request thread: a fix's edits (a code generation of the module, no rule run)."""
+        """`compute` on the request thread: a fix's edits (a code generation of the module; for a finding found on
+        `ast`, its rule run on LibCST first, in an analysis of its own: analyses share no state)."""
         return self._requests.submit(compute, REQUEST, frozenset({analysis.document.uri}))
 
 
@@ -244,13 +259,6 @@ def _log_failure(what: str, future: asyncio.Future[Any]) -> None:
     error = future.exception()
     if error is not None and not isinstance(error, Abandoned):
         logger.error("tffix: %s failed", what, exc_info=error)
-
-
-def _check(document: Document, engines: Engines, encoding: str) -> tuple[Analysis, LineComments]:
-    """The analysis of `document`, with where an ignore comment goes on the lines of its findings: a few percent
-    of a check, made with it so that code actions never wait for it."""
-    analysis = analyze(document, engines, encoding)
-    return analysis, LineComments.of_findings(analysis)
 
 
 async def _logged_call(what: str, call: Awaitable[Result], fallback: Result | None = None) -> Result | None:
