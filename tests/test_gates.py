@@ -109,10 +109,13 @@ _REJECTED = {
     "TFX101": "import tensorflow as tf\nwith tf.device('/gpu:0'):\n    x = tf.ones(3)\n",
     "TFX103": "import tensorflow as tf\nsess = tf.Session()\nx = tf.placeholder(tf.float32)\nprint(tf.device)\n",
     "TFX203": "import tensorflow as tf\ntpu = '/device:TPU:0'\nwith tf.device(tpu):\n    x = tf.ones(3)\n",
+    "TFX201": "import tensorflow as tf\ndef make(resolver):\n    return tf.distribute.TPUStrategy(resolver)\n",
+    "TFX301": "import tensorflow as tf\nhead = tf.keras.layers.Dense(10)\nloss = tf.keras.losses.BinaryCrossentropy()\n",
     "TFX302": "import tensorflow as tf\ndef loss(y, logits):\n    return tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits)\n",
     "TFX303": "import tensorflow as tf\nx = tf.ones((2, 3)) * 2.0 + tf.zeros((2, 3))\ny = tf.reshape(x, [-1, 6]) / 255.0\n",
     "TFX304": "import tensorflow as tf\ny = tf.cast(tf.cast(x, tf.int32), tf.float32)\n",
     "TFX305": "import tensorflow as tf\nw = tf.ones((3, 2))\nh = tf.nn.relu(w)\nprint(tf.matmul)\n",
+    "TFX306": "import tensorflow as tf\nloss = tf.keras.losses.SparseCategoricalCrossentropy()(batch['y'], tf.zeros((2, 3)))\n",
     "TFX307": "import tensorflow as tf\ndef encode(labels):\n    return tf.one_hot(labels, 10)\n",
     "TFX401": "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = tf.ones(3) * 2\n",
     "TFX402": "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    y = model(x)\ng = tape.gradient(y, model.trainable_variables)\n",
@@ -199,3 +202,65 @@ def test_a_gated_result_in_the_cache_never_answers_a_run_without_gates(tmp_path,
     assert cached() == 0  # fills the cache
     assert cached("--no-gates") == 0
     assert cached() == cached("--no-gates") == 1  # each from its own entry
+
+
+# Preconditions tightened on real code (issue 17): each pair is a program of a shape common in real code that the
+# precondition must reject (it cannot give a finding), and one where the rule fires, which it must let through.
+_SHARPER = [
+    # TFX201: a resolver passed in (or made by a helper) is not judged; a strategy only referenced is no call
+    ("TFX201", "import tensorflow as tf\ndef make(resolver):\n    return tf.distribute.TPUStrategy(resolver)\n", False),
+    ("TFX201", "import tensorflow as tf\nresolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu='')\n"
+               "strategy = tf.distribute.TPUStrategy(resolver)\n", True),
+    # TFX301: the head must be a Dense layer of (maybe) 2 units
+    ("TFX301", "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(1)])\n"
+               "model.compile(loss='binary_crossentropy')\nmodel.fit(tf.zeros((8, 4)), tf.zeros((8, 1)))\n", False),
+    ("TFX301", "import tensorflow as tf\nUNITS = 2\n"
+               "model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(UNITS)])\n"
+               "model.compile(loss='binary_crossentropy')\nmodel.fit(tf.zeros((8, 4)), tf.zeros((8, 1)))\n", True),
+    # TFX303: a call StaticValues gives no value (a method of another object, a builtin) is no integer data
+    ("TFX303", "import tensorflow as tf\ndef f(dist):\n    x = tf.identity(dist.sample())\n    return x * tf.ones(3)\n",
+     False),
+    ("TFX303", "import tensorflow as tf\nn = tf.constant(len([1, 2]))\ny = n * tf.ones(())\n", False),
+    # ... a maker given a float dtype makes floats whatever its data; integer makers alone give no float operand
+    ("TFX303", "import tensorflow as tf\nk = tf.constant([[1, 5], [1, 1]], dtype=tf.float32) / 13.0\n", False),
+    ("TFX303", "import tensorflow as tf\ndef pad(n, m):\n    a = tf.maximum(0, n - 1)\n    b = tf.maximum(0, m)\n"
+               "    return a + b\n", False),
+    ("TFX303", "import tensorflow as tf\nx = tf.zeros((2,), tf.int32) + tf.ones((2,))\n", True),
+    ("TFX303", "import tensorflow as tf\ndef count():\n    return tf.constant([1, 2])\n"
+               "x = tf.reshape(count(), (2,)) * tf.ones((2,))\n", True),
+    ("TFX303", "import tensorflow as tf\nx = tf.reshape(tf.keras.Input((3,), dtype='int32'), (-1, 3)) * 0.5\n", True),
+    ("TFX303", "import tensorflow as tf\nx = tf.constant([1, 2]) / tf.cast(tf.ones((2,)), 'float64')\n", True),
+    # TFX305: a maker keeps the shape of its source: a cast of a parameter has none
+    ("TFX305", "import tensorflow as tf\ndef f(x, y):\n    return tf.matmul(tf.cast(x, tf.float32), tf.cast(y, tf.float32))\n",
+     False),
+    ("TFX305", "import tensorflow as tf\ndef f(net):\n    h = net.hidden()\n    return tf.matmul(h, tf.ones((3, 2)))\n",
+     False),
+    ("TFX305", "import tensorflow as tf\ny = tf.matmul(tf.cast(tf.ones((2, 3)), tf.float32), tf.ones((2, 3)))\n", True),
+    # TFX306: the labels must be literal integer data
+    ("TFX306", "import tensorflow as tf\nloss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n"
+               "def step(batch):\n    return loss_fn(batch['label'], tf.zeros((2, 3)))\n", False),
+    ("TFX306", "import tensorflow as tf\nloss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n"
+               "labels = [0, 3]\nloss = loss_fn(labels, tf.zeros((2, 3)))\n", True),
+    # TFX401: a gradient taken right after the block, of a name the block computed, has nothing outside the tape
+    ("TFX401", "import tensorflow as tf\nw = tf.Variable(1.0)\nwith tf.GradientTape() as tape:\n    loss = w * w\n"
+               "g = tape.gradient(loss, w)\nprint(g)\n", False),
+    ("TFX401", "import tensorflow as tf\nw = tf.Variable(1.0)\nwith tf.GradientTape() as tape:\n    y = w * w\n"
+               "loss = y * 2.0\ng = tape.gradient(loss, w)\n", True),
+    ("TFX401", "import tensorflow as tf\nw = tf.Variable(1.0)\nwith tf.GradientTape() as tape:\n    y = w * w\n"
+               "g = tape.gradient(y * 2.0, w)\n", True),
+    # TFX403: a cutting operation outside the tape's block cuts nothing the tape records
+    ("TFX403", "import tensorflow as tf\nw = tf.Variable(1.0)\nwith tf.GradientTape() as tape:\n    loss = w * w\n"
+               "g = tape.gradient(loss, w)\nprint(loss.numpy())\n", False),
+    ("TFX403", "import tensorflow as tf\nw = tf.Variable(1.0)\nwith tf.GradientTape() as tape:\n"
+               "    loss = tf.constant(w.numpy() * 2.0)\ng = tape.gradient(loss, w)\n", True),
+]
+
+
+@pytest.mark.parametrize("code, source, fires", _SHARPER, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(_SHARPER)])
+def test_sharper_preconditions_reject_real_code_shapes_and_keep_findings(code, source, fires):
+    rule = next(r for r in all_rules() if r.code == code)
+    found = focus(source, rule.anchors)
+    assert found is not None and not rule.anchors.isdisjoint(found.leaves), "the anchors already decide"
+    assert rule.can_fire(found.facts) == fires
+    ungated = Engine(Settings(select=(code,), gates=False)).check(source, "t.py")
+    assert bool([f for f in ungated.findings if f.code == code]) == fires, ungated.findings

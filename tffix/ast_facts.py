@@ -22,6 +22,8 @@ everything an import of it anywhere in the file may bind (and the bare words `te
   binds it, `scopes` the scope of each call and binary operation: a scope is a top-level function, class or
   method (nested functions are part of it) or None for module-level code, so a name used in scope S can only
   mean a binding of S or of None.
+- `parameters`: the names of every function parameter of the file; `classes`: the names of its classes.
+- `name_calls`: the calls `NAME(...)` by NAME, whatever it resolves to; `applied`: the calls `f(...)(...)`.
 
 A precondition reads only these, with the helpers below (`keyword`, `argument`), which mirror `tffix.rule`'s.
 """
@@ -62,6 +64,10 @@ class Facts:
     attribute_bindings: list[tuple[str, ast.expr, int | None]] = field(default_factory=list)
     scopes: dict[int, int | None] = field(default_factory=dict)
     tree: ast.AST | None = None  # kept alive with the facts: `names` and `self_assigned` are by id
+    parameters: set[str] = field(default_factory=set)  # the names of every parameter of the file's functions
+    classes: set[str] = field(default_factory=set)  # the names of the file's classes (any depth)
+    name_calls: dict[str, list[ast.Call]] = field(default_factory=lambda: defaultdict(list))  # `NAME(...)`, by NAME
+    applied: list[ast.Call] = field(default_factory=list)  # the calls of a call's value: `Loss()(y, p)`
 
     # --- questions a precondition asks -------------------------------------------------------------------------
     def references(self, *names: str) -> bool:
@@ -139,8 +145,13 @@ class FactsBuilder:
             self._calls.append(node)  # type: ignore[arg-type]
             facts.scopes[id(node)] = self.scope
             func = node.func  # type: ignore[attr-defined]
-            if type(func) is ast.Attribute:
+            kind = type(func)
+            if kind is ast.Attribute:
                 facts.methods[func.attr].append(node)  # type: ignore[index]
+            elif kind is ast.Name:
+                facts.name_calls[func.id].append(node)  # type: ignore[index]
+            elif kind is ast.Call:
+                facts.applied.append(node)  # type: ignore[arg-type]
         elif kind is ast.BinOp:
             facts.operators.add(type(node.op))  # type: ignore[attr-defined]
             facts.binary.append(node)  # type: ignore[arg-type]
@@ -155,8 +166,15 @@ class FactsBuilder:
             self._with_calls.extend(i.context_expr for i in node.items if type(i.context_expr) is ast.Call)  # type: ignore[attr-defined]
         elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             facts.functions.add(node.name)  # type: ignore[attr-defined]
+            args = node.args  # type: ignore[attr-defined]
+            facts.parameters.update(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+            if args.vararg is not None:
+                facts.parameters.add(args.vararg.arg)
+            if args.kwarg is not None:
+                facts.parameters.add(args.kwarg.arg)
         elif kind is ast.ClassDef:
             self._bases.extend(node.bases)  # type: ignore[attr-defined]
+            facts.classes.add(node.name)  # type: ignore[attr-defined]
         elif kind is ast.Global:
             self._globals.update((self.scope, name) for name in node.names)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
@@ -197,6 +215,7 @@ class FactsBuilder:
             facts.class_bases |= facts.api_names(base)
         facts.calls = dict(facts.calls)
         facts.methods = dict(facts.methods)
+        facts.name_calls = dict(facts.name_calls)
         if self._globals:  # `global x` in a function: its bindings of x are the module's
             facts.bindings = [(n, v, None if (s, n) in self._globals else s) for n, v, s in facts.bindings]
         facts.bound = dict(facts.bound)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from tffix.ast_facts import Facts
+from tffix.ast_facts import Facts, argument
 
 from ._constructors import TF_CONSTRUCTORS
-from ._values import INT_DTYPES
+from ._values import FLOAT_DTYPES, INT_DTYPES
 
 
 def least_fixpoint(
@@ -37,16 +37,85 @@ def maybe_int_dtype(facts: Facts, expr: ast.expr | None, dtype_of_int: Callable[
     `dtype_of_int`: whether `x` may have an integer dtype, for `x.dtype` (None: it may)."""
     while type(expr) is ast.Call or type(expr) is ast.Subscript:
         expr = expr.func if type(expr) is ast.Call else expr.value  # type: ignore[union-attr]
+    return _maybe_dtype(facts, expr, INT_DTYPES, "int", dtype_of_int)
+
+
+# What `canonical_dtype` reads as a float dtype (its aliases included); `float` itself is float64.
+_FLOAT_NAMES = FLOAT_DTYPES | {"half", "double", "float"}
+
+
+def maybe_float_dtype(facts: Facts, expr: ast.expr | None, dtype_of_float: Callable[[ast.expr], bool] | None = None) -> bool:
+    """As `maybe_int_dtype`, for a float dtype: `tf.float32`, `"float64"`, `"half"`, `float`, `x.dtype`."""
+    return _maybe_dtype(facts, expr, _FLOAT_NAMES, "float", dtype_of_float)
+
+
+def _maybe_dtype(facts: Facts, expr: ast.expr | None, dtypes: frozenset[str], builtin: str,
+                 dtype_of: Callable[[ast.expr], bool] | None) -> bool:
+    while type(expr) is ast.Call or type(expr) is ast.Subscript:
+        expr = expr.func if type(expr) is ast.Call else expr.value  # type: ignore[union-attr]
     kind = type(expr)
     if kind is ast.Constant:
-        return expr.value in INT_DTYPES  # type: ignore[union-attr]
+        return expr.value in dtypes  # type: ignore[union-attr]
     if kind is ast.Attribute:
         if expr.attr == "dtype":  # type: ignore[union-attr]
-            return dtype_of_int is None or dtype_of_int(expr.value)  # type: ignore[union-attr]
-        return expr.attr in INT_DTYPES  # type: ignore[union-attr]
+            return dtype_of is None or dtype_of(expr.value)  # type: ignore[union-attr]
+        return expr.attr in dtypes  # type: ignore[union-attr]
     if kind is ast.Name:
-        return expr.id == "int" or any(q.rpartition(".")[2] in INT_DTYPES for q in facts.chains.get(id(expr), ()))  # type: ignore[union-attr]
+        return expr.id == builtin or any(q.rpartition(".")[2] in dtypes for q in facts.chains.get(id(expr), ()))  # type: ignore[union-attr]
     return False
+
+
+# Methods whose call `StaticValues` evaluates whatever the receiver is: a NumPy conversion, a model or layer applied.
+VALUE_METHODS = ("astype", "numpy", "predict", "predict_on_batch", "__call__")
+
+
+def opaque_call(facts: Facts, call: ast.Call) -> bool:
+    """`call`, whose callee has no TensorFlow/Keras API name, is one `StaticValues` can give no value: its callee
+    is not NumPy's, not a method it evaluates (`VALUE_METHODS`), not a name the file binds to something it can
+    call (an assignment, a `def`, a class, a parameter that a call of the module's function may pass one to), and
+    not `x.NAME` with `NAME` an attribute the file assigns (`self.layer = Dense(...)`). So: a builtin (`len`,
+    `int`), an imported function that is not an API (`math.sqrt`, `np.random.seed` aside), a method of another
+    object (`dist.sample()`, `self.helper()` without `self.helper = ...`)."""
+    func = call.func
+    kind = type(func)
+    if kind is ast.Name:
+        name = func.id  # type: ignore[attr-defined]
+        if name in facts.bound or name in facts.functions or name in facts.classes or name in facts.parameters:
+            return False
+    elif kind is ast.Attribute:
+        if func.attr in VALUE_METHODS:  # type: ignore[attr-defined]
+            return False
+        if type(func.value) is ast.Name and func.attr in facts.attributes_bound:  # type: ignore[attr-defined]
+            return False
+    else:
+        return False  # `make()(x)`, `layers[0](x)`: the callee's own value may be a layer or a function
+    return not any(q.startswith("numpy.") or q == "numpy" for q in facts.chains.get(id(func), ()))
+
+
+# Where each maker of `StaticValues` (`_constructors`, by handler) takes what its static shape comes from, as
+# (keyword, position) slots: (slots a shape argument is given in; slots whose value's shape it keeps; whether it
+# needs all of those values shaped). A maker not listed (`tf.range`, `tf.eye`) always has a shape.
+_SHAPE_SLOTS_BY_MAKER: dict[str, tuple[tuple[tuple[str, int | None], ...], tuple[tuple[str, int | None], ...], bool]] = {
+    "_filled": ((("shape", 0), ("dims", 0)), (), False),
+    "_like": ((), (("input", 0), ("tensor", 0)), False),
+    "_random": ((("shape", 0),), (), False),
+    "_constant": ((("shape", 2),), (("value", 0),), False),
+    "_variable": ((), (("initial_value", 0),), False),
+    "_placeholder": ((("shape", 1),), (), False),
+    "_keras_input": ((("shape", 0),), (), False),
+    "_one_hot": ((), (("indices", 0),), False),
+    "_cast": ((), (("x", 0),), False),
+    "_tf_reshape": ((("shape", 1),), (), False),
+    "_tf_expand_dims": ((), (("input", 0),), False),
+    "_tf_squeeze": ((), (("input", 0),), False),
+    "_tf_matmul": ((), (("b", 1),), False),
+    "_tf_binary": ((), (("x", 0), ("y", 1)), True),
+    "_tf_unary": ((), (("", 0),), False),  # its first argument, positional or not
+    "_get_variable": ((("shape", 1),), (), False),
+    "_tf_transpose": ((), (("a", 0),), False),
+    "_tf_matrix_transpose": ((), (("a", 0),), False),
+}
+_SHAPE_SLOTS = {name: _SHAPE_SLOTS_BY_MAKER.get(make.__name__) for name, make in TF_CONSTRUCTORS.items()}
 
 
 class Shaped:
@@ -78,13 +147,120 @@ class Shaped:
             return self.maybe(expr.left) or self.maybe(expr.right)  # type: ignore[union-attr]
         if kind is ast.List or kind is ast.Tuple:
             return True  # literal data
+        if kind is ast.Constant:
+            return type(expr.value) in (int, float)  # type: ignore[union-attr]  # a number: shape ()
         if kind is not ast.Call:
             return False
         func = expr.func  # type: ignore[union-attr]
         if type(func) is ast.Attribute and func.attr in ("astype", "numpy", "predict", "predict_on_batch", "__call__"):
             return True
         names = self.facts.api_names(func)
-        if not names or any(n in TF_CONSTRUCTORS or not n.startswith("tf.") for n in names):
-            return True  # a maker, Keras (a layer applied, a model), NumPy, the module's own functions
-        # another TensorFlow API: no shape, unless the callee name is also the module's own
-        return type(func) is ast.Name and (func.id in self.facts.bound or func.id in self.facts.functions)
+        if not names:  # NumPy, the module's own functions, a layer or model bound to a name: maybe
+            return not opaque_call(self.facts, expr)  # type: ignore[arg-type]
+        if type(func) is ast.Name and (func.id in self.facts.bound or func.id in self.facts.functions):
+            return True  # the callee name is also the module's own: that binding may be the one called
+        return any(self._made(expr, name) for name in names)  # type: ignore[arg-type]
+
+    def _made(self, call: ast.Call, name: str) -> bool:
+        """A call of the API `name` may have a static shape: Keras (a layer applied, a model), a maker given a
+        shape argument or keeping the shape of a value that may have one; not another TensorFlow API."""
+        if name not in TF_CONSTRUCTORS:
+            return not name.startswith("tf.")
+        slots = _SHAPE_SLOTS[name]
+        if slots is None:
+            return True
+        given, sources, every = slots
+        if any(argument(call, k, p) is not None for k, p in given):
+            return True
+        values = [_first_argument(call) if not k else argument(call, k, p) for k, p in sources]
+        if every:
+            return all(v is not None and self.maybe(v) for v in values)
+        return any(v is not None and self.maybe(v) for v in values)
+
+
+def _first_argument(call: ast.Call) -> ast.expr | None:
+    """The value of `call`'s first argument as LibCST orders them (`call.args[0]`: positional or keyword)."""
+    first = min([*call.args, *(k.value for k in call.keywords)], key=lambda v: (v.lineno, v.col_offset), default=None)
+    return first.value if type(first) is ast.Starred else first  # type: ignore[union-attr]
+
+
+# What `_dtypes.literal_ints` reads through: these makers' data argument.
+_DATA_WRAPPERS = ("tf.constant", "tf.convert_to_tensor", "tf.Variable")
+_NUMPY_WRAPPERS = ("numpy.array", "numpy.asarray")
+
+
+class LiteralInts:
+    """Which expressions may be what `_dtypes.literal_ints` reads as literal integer data with at least one value:
+    a list or tuple (nested) of int literals, such data in `tf.constant(...)`/`np.array(...)`, or a name or
+    attribute name any assignment in the file binds to one (a superset of `StaticValues.assigned_value`)."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+
+    def maybe(self, expr: ast.expr | None, depth: int = 0) -> bool:
+        if expr is None or depth > 6:
+            return False
+        kind = type(expr)
+        if kind is ast.List or kind is ast.Tuple:
+            found = False
+            for element in expr.elts:  # type: ignore[union-attr]
+                inner = type(element)
+                if inner is ast.List or inner is ast.Tuple:
+                    if not self.maybe(element, depth + 1):
+                        return False
+                    found = True
+                elif _literal_int(element):
+                    found = True
+                else:
+                    return False
+            return found
+        if kind is ast.Name:
+            return any(self.maybe(v, depth + 1) for v in self.facts.bound.get(expr.id, ()))  # type: ignore[union-attr]
+        if kind is ast.Attribute:
+            return any(self.maybe(v, depth + 1) for v in self.facts.attributes_bound.get(expr.attr, ()))  # type: ignore[union-attr]
+        if kind is ast.Call and type(expr.func) in (ast.Name, ast.Attribute):  # type: ignore[union-attr]
+            facts, func = self.facts, expr.func  # type: ignore[union-attr]
+            if facts.api_names(func).isdisjoint(_DATA_WRAPPERS) and not any(
+                q in _NUMPY_WRAPPERS for q in facts.chains.get(id(func), ())
+            ):
+                return False
+            data = argument(expr, "value", 0) or argument(expr, "object", 0) or argument(expr, "initial_value", 0)  # type: ignore[arg-type]
+            return type(data) in (ast.List, ast.Tuple, ast.Name) and self.maybe(data, depth + 1)
+        return False
+
+
+def _literal_int(expr: ast.expr) -> bool:
+    """What `tffix.rule.literal_int` reads: an int literal, or one negated."""
+    if type(expr) is ast.UnaryOp and type(expr.op) is ast.USub:  # type: ignore[attr-defined]
+        expr = expr.operand  # type: ignore[attr-defined]
+    return type(expr) is ast.Constant and type(expr.value) is int  # type: ignore[attr-defined]
+
+
+class LossObjects:
+    """The calls of loss objects of `classes` (`_dtypes.loss_object`): of a constructor call itself
+    (`Loss()(y, p)`), or through a name or attribute name that an assignment binds to one (or to such a name)."""
+
+    def __init__(self, facts: Facts, classes: tuple[str, ...]) -> None:
+        self.facts, self.classes = facts, classes
+        self.names: set[tuple[str, int | None]] = set()
+        self.attributes: set[str] = set()
+        if any(facts.calls.get(c) for c in classes):
+            least_fixpoint(facts, self._holds, self.names, self.attributes)
+
+    def _holds(self, value: ast.expr, scope: int | None) -> bool:
+        kind = type(value)
+        if kind is ast.Call:
+            return not self.facts.api_names(value.func).isdisjoint(self.classes) and type(value.func) in (ast.Name, ast.Attribute)  # type: ignore[attr-defined]
+        if kind is ast.Name:
+            return any(n == value.id for n, _ in self.names)  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            return value.attr in self.attributes  # type: ignore[attr-defined]
+        return False
+
+    def calls(self) -> list[ast.Call]:
+        facts = self.facts
+        found = [c for c in facts.applied if self._holds(c.func, None)]
+        names = {n for n, _ in self.names}
+        found += [c for name in names for c in facts.name_calls.get(name, ())]
+        found += [c for attr in self.attributes for c in facts.methods.get(attr, ())]
+        return found

@@ -103,10 +103,83 @@ class TapeRule(Rule):
         `jacobian`, `batch_jacobian`) call of it (`tapes_in`: a tape without gradients is never checked)."""
         return "tf.GradientTape" in facts.with_items and any(
             isinstance(c.func.value, ast.Name) for c in facts.method_calls(*GRADIENT_METHODS)  # type: ignore[attr-defined]
-        )
+        ) and bool(ast_tapes(facts))
 
     def check_tape(self, tape: Tape) -> None:
         raise NotImplementedError
+
+
+@dataclass
+class AstTape:
+    """On Python's `ast` (the preconditions): a `with tf.GradientTape() as name:` statement, `block[index]`, and
+    the `name.gradient(...)` calls (`GRADIENT_METHODS`) a `tapes_in` Tape may take as its gradients: those in
+    the `with` body (`after` None) and those in a later statement `block[after]` of the same block, by position
+    (a superset: `tapes_in` also stops at a statement that binds the name again)."""
+
+    name: str
+    block: list[ast.stmt]
+    index: int
+    gradients: list[tuple[ast.Call, int | None]]
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody")
+
+
+def ast_tapes(facts: Facts) -> list[AstTape]:
+    """The tapes of the file that have gradients, on Python's `ast` (`facts.tree`)."""
+    if facts.tree is None:
+        return []
+    calls = [c for c in facts.method_calls(*GRADIENT_METHODS) if type(c.func.value) is ast.Name]  # type: ignore[attr-defined]
+    if not calls:
+        return []
+    found: list[AstTape] = []
+    todo: list[ast.AST] = [facts.tree]
+    while todo:
+        node = todo.pop()
+        for name in _BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if not block or not isinstance(block, list):
+                continue
+            for index, statement in enumerate(block):
+                todo.append(statement)
+                if type(statement) is ast.With:
+                    found += _tapes_of(facts, statement, block, index, calls)
+        for handler in getattr(node, "handlers", ()) or ():
+            todo.append(handler)
+        for case in getattr(node, "cases", ()) or ():
+            todo.append(case)
+    return found
+
+
+def _tapes_of(facts: Facts, statement: ast.With, block: list[ast.stmt], index: int,
+              calls: list[ast.Call]) -> list[AstTape]:
+    tapes = []
+    for item in statement.items:
+        context, target = item.context_expr, item.optional_vars
+        if type(context) is not ast.Call or type(target) is not ast.Name:
+            continue
+        if "tf.GradientTape" not in facts.api_names(context.func):
+            continue
+        gradients: list[tuple[ast.Call, int | None]] = []
+        for call in calls:
+            if call.func.value.id != target.id:  # type: ignore[attr-defined]
+                continue
+            where = (call.lineno, call.col_offset)
+            if inside_statements(statement.body[0], statement.body[-1], where):
+                gradients.append((call, None))
+                continue
+            for later in range(index + 1, len(block)):
+                if inside_statements(block[later], block[later], where):
+                    gradients.append((call, later))
+                    break
+        if gradients:
+            tapes.append(AstTape(target.id, block, index, gradients))
+    return tapes
+
+
+def inside_statements(first: ast.stmt, last: ast.stmt, where: tuple[int, int]) -> bool:
+    start = min([(first.lineno, first.col_offset), *((d.lineno, d.col_offset) for d in getattr(first, "decorator_list", ()))])
+    return start <= where <= (last.end_lineno, last.end_col_offset)  # type: ignore[operator]
 
 
 def block_statements(owner: cst.CSTNode) -> Sequence[cst.BaseStatement]:
@@ -116,7 +189,12 @@ def block_statements(owner: cst.CSTNode) -> Sequence[cst.BaseStatement]:
 
 
 def tapes_in(rule: Rule, owner: cst.CSTNode) -> list[Tape]:
-    """The tapes opened by `with tf.GradientTape() as name:` statements of one block, with their gradients."""
+    """The tapes opened by `with tf.GradientTape() as name:` statements of one block, with their gradients: worked
+    out once per check for all the tape rules."""
+    return rule.analysis.fact((tapes_in, owner), lambda: _tapes_in(rule, owner))
+
+
+def _tapes_in(rule: Rule, owner: cst.CSTNode) -> list[Tape]:
     block = block_statements(owner)
     tapes = []
     for index, statement in enumerate(block):

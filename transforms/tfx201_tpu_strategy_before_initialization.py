@@ -55,9 +55,12 @@ helps there.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
@@ -224,6 +227,21 @@ class TpuStrategyBeforeInitialization(Rule):
             "    strategy = tf.distribute.get_strategy()\n",
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a strategy call given no resolver, a `TPUClusterResolver(...)` call, or a name an
+        assignment binds to one (`resolver_call_of`); a resolver from anywhere else is not judged."""
+        for call in facts.calls_of(*STRATEGIES):
+            arg = ast_argument(call, "tpu_cluster_resolver", 0)
+            if arg is None or (type(arg) is ast.Call and not facts.api_names(arg.func).isdisjoint(RESOLVER)):
+                return True
+            if type(arg) is ast.Name and any(
+                type(v) is ast.Call and not facts.api_names(v.func).isdisjoint(RESOLVER)
+                for v in facts.bound.get(arg.id, ())
+            ):
+                return True
+        return False
 
     def __init__(self, context) -> None:
         super().__init__(context)

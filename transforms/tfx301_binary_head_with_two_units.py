@@ -39,12 +39,16 @@ else (argmax is always 0), and nothing in the file can show there is no such rea
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
+from ._ast_values import opaque_call
 from ._shapes import StaticValues
 from ._values import Static
 
@@ -149,6 +153,13 @@ class BinaryHeadWithTwoUnits(Rule):
         ),
     )
 
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding's outputs end in a `Dense` head of 2 units (`layer_of`: `StaticValues.int_of` of its units):
+        a `Dense` call whose units may be the int 2."""
+        two = _MaybeTwo(facts)
+        return any(two.maybe(ast_argument(c, "units", 0)) for c in facts.calls_of("keras.layers.Dense"))
+
     def __init__(self, context) -> None:
         super().__init__(context)
         self.values = StaticValues(self)
@@ -232,3 +243,31 @@ class BinaryHeadWithTwoUnits(Rule):
             message + "; a binary head has 1 unit",
             rewrite=Rewrite.replace("Give the binary head 1 unit", {units.value: cst.Integer("1")}, unsafe=True),
         )
+
+
+class _MaybeTwo:
+    """Which expressions `StaticValues.int_of` may read as the int 2 (a superset): the literal, a name or
+    attribute an assignment binds to such a value, a parameter (a call of the module's function may pass 2),
+    arithmetic, a call of the module's own function."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+
+    def maybe(self, expr: ast.expr | None, depth: int = 0) -> bool:
+        if expr is None:
+            return False
+        if depth > 8:
+            return True  # a long chain of names: not followed, so maybe
+        kind, facts = type(expr), self.facts
+        if kind is ast.Constant:
+            return type(expr.value) is int and expr.value == 2  # type: ignore[union-attr]
+        if kind is ast.Name:
+            name = expr.id  # type: ignore[union-attr]
+            return name in facts.parameters or any(self.maybe(v, depth + 1) for v in facts.bound.get(name, ()))
+        if kind is ast.Attribute:
+            return any(self.maybe(v, depth + 1) for v in facts.attributes_bound.get(expr.attr, ()))  # type: ignore[union-attr]
+        if kind is ast.BinOp:
+            return True
+        if kind is ast.Call:
+            return not facts.api_names(expr.func) and not opaque_call(facts, expr)  # type: ignore[union-attr, arg-type]
+        return False

@@ -59,6 +59,7 @@ promotion makes the op legal: there the cast would change the result's dtype (fl
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterable
 
 import libcst as cst
 
@@ -66,7 +67,7 @@ from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._ast_values import least_fixpoint, maybe_int_dtype
+from ._ast_values import least_fixpoint, maybe_float_dtype, maybe_int_dtype, opaque_call
 from ._constructors import TF_CONSTRUCTORS
 from ._cst_utils import TF
 from ._dtypes import Operand, describe, operand
@@ -366,6 +367,24 @@ _DATA_SLOTS = {
     else _DATA_SLOTS_BY_MAKER.get(make.__name__)
     for name, make in TF_CONSTRUCTORS.items() if name.startswith("tf.")
 }
+# Where each maker of `StaticValues` takes a dtype argument that, when given, decides the dtype it makes whatever
+# its data (position; None: keyword only); and the makers whose dtype is float32 when none is given (`tf.zeros`,
+# `tf.random.normal`, `tf.one_hot`, `tf.get_variable`, `tf.eye`, `keras.Input`). `tf.fill` takes its value's dtype.
+_DTYPE_POSITION_BY_MAKER = {
+    "_constant": 1, "_variable": None, "_like": 1, "_cast": 1, "_tf_range": None, "_one_hot": 5, "_random": None,
+    "_filled": 1, "_get_variable": 2, "_tf_eye": 3, "_placeholder": 0, "_keras_input": None,
+}
+_FLOAT_BY_DEFAULT_MAKERS = ("_random", "_one_hot", "_filled", "_get_variable", "_tf_eye", "_keras_input")
+_DTYPE_SLOT = {
+    name: _DTYPE_POSITION_BY_MAKER[make.__name__] for name, make in TF_CONSTRUCTORS.items()
+    if make.__name__ in _DTYPE_POSITION_BY_MAKER and name != "tf.fill"
+}
+_FLOAT_BY_DEFAULT = frozenset(
+    name for name, make in TF_CONSTRUCTORS.items() if make.__name__ in _FLOAT_BY_DEFAULT_MAKERS and name != "tf.fill"
+)
+_KERAS_INPUTS = ("keras.Input", "keras.layers.Input")
+
+
 def _number(expr: ast.expr) -> bool:
     """An int or float literal (LibCST's `Integer`, `Float`)."""
     return type(expr) is ast.Constant and type(expr.value) in (int, float)
@@ -423,8 +442,10 @@ class _Integers:
             left, right, op = expr.left, expr.right, type(expr.op)  # type: ignore[attr-defined]
             if kind == self.TF:
                 return self._is(left, kind) or self._is(right, kind)
-            if kind == self.FLOAT:  # true division is float; otherwise a float side
-                return op is ast.Div or self._is(left, kind) or self._is(right, kind)
+            if kind == self.FLOAT:  # a float side; or true division of a tensor of known (integer) dtype
+                return self._is(left, kind) or self._is(right, kind) or op is ast.Div and (
+                    self._is(left, self.INT) or self._is(right, self.INT)
+                )
             if kind == self.INT:  # int arithmetic; a tensor's dtype kept with a number, or shared elementwise
                 if op is ast.MatMult:
                     return self._is(left, kind) or self._is(right, kind)
@@ -463,30 +484,67 @@ class _Integers:
         return type(func) is ast.Name and (func.id in self.facts.bound or func.id in self.facts.functions)
 
     def _made_float(self, call: ast.Call) -> bool:
+        """A float value: a maker given a float dtype, or given none and either making float32 by default or
+        keeping the dtype of float data (`tf.reshape(floats, ...)`, `tf.maximum(0, floats)`, `tf.range(0.5)`)."""
         if type(call.func) is ast.Attribute and call.func.attr in ("astype", "numpy"):
             return False  # a NumPy array: converted to the other side's dtype, no error
-        names = self.facts.api_names(call.func)
-        return not names or any(name in _DATA_SLOTS for name in names) or self._shadowed(call)
+        facts = self.facts
+        names = facts.api_names(call.func)
+        if not names:
+            return not opaque_call(facts, call)
+        if self._shadowed(call):
+            return True
+        return self._made(call, names, self.FLOAT, lambda d: maybe_float_dtype(facts, d, self.maybe_float), True)
 
     def _made_int(self, call: ast.Call, tensor: bool) -> bool:
+        """An integer value: a maker given an integer dtype, or given none and keeping the dtype of integer data
+        (`tf.constant([1, 2])`, `tf.reshape(ints, ...)`); NumPy's and the module's own functions (not `tensor`)."""
         if type(call.func) is ast.Attribute and call.func.attr in ("astype", "numpy"):
             return not tensor  # a NumPy array: of any dtype, never a TensorFlow tensor
-        names = self.facts.api_names(call.func)
-        makers = [name for name in names if name in _DATA_SLOTS]
-        if makers:
-            values = [*call.args, *(k.value for k in call.keywords)]
-            if any(maybe_int_dtype(self.facts, v, self.maybe_int) for v in values):
-                return True
-            for maker in makers:
-                slots = _DATA_SLOTS[maker]
-                data = values if slots is None else [ast_argument(call, k, p) for k, p in slots]
-                if any(v is not None and self._is(v, self.INT) for v in data):
-                    return True
+        facts = self.facts
+        names = facts.api_names(call.func)
+        # a KerasTensor is no tensor of a fixed dtype (Keras converts), but `tf.reshape(inputs)` is one of its dtype
+        makers = [n for n in names if not (tensor and n in _KERAS_INPUTS)]
+        if self._made(call, makers, self.INT, lambda d: maybe_int_dtype(facts, d, self.maybe_int), False):
+            return True
         if tensor:
             return False  # only a `tf.*` maker makes a tensor StaticValues knows the dtype of
         if self._shadowed(call):
             return True
-        return not names  # a Keras layer or another API: no integer value; the module's own functions: maybe
+        # a Keras layer or another API: no integer value; the module's own functions, NumPy's: maybe
+        return not names and not opaque_call(facts, call)
+
+    def _made(self, call: ast.Call, names: Iterable[str], kind: int, dtype_of_kind: Callable[[ast.expr], bool],
+              by_default: bool) -> bool:
+        """Whether a maker of `names` makes a value of `kind` in `call`: given a dtype argument, the dtype it names
+        (`dtype_of_kind`); else (`by_default`) its float32 default, or the dtype of its data."""
+        for maker in names:
+            if maker not in _DATA_SLOTS and maker not in _KERAS_INPUTS:
+                continue
+            dtype = _dtype_argument(call, maker)
+            if dtype is not None:
+                if dtype_of_kind(dtype):
+                    return True
+            elif (by_default and maker in _FLOAT_BY_DEFAULT) or any(
+                v is not None and self._is(v, kind) for v in self._data(call, maker)
+            ):
+                return True
+        return False
+
+    @staticmethod
+    def _data(call: ast.Call, maker: str) -> list[ast.expr | None]:
+        """The arguments whose dtype `maker` keeps (`_DATA_SLOTS`; every argument for a maker not listed)."""
+        slots = _DATA_SLOTS.get(maker, ())
+        if slots is None:
+            return [*call.args, *(k.value for k in call.keywords)]
+        return [ast_argument(call, k, p) for k, p in slots]
+
+
+def _dtype_argument(call: ast.Call, maker: str) -> ast.expr | None:
+    """The dtype argument `call` gives `maker` where the maker reads one (its dtype then, whatever the data)."""
+    if maker not in _DTYPE_SLOT:
+        return None
+    return ast_argument(call, "dtype", _DTYPE_SLOT[maker])
 
 
 def _mode(arg: cst.Arg | None, default: str) -> str:

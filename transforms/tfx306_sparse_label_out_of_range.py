@@ -34,9 +34,11 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rule, Severity, Valid, argument, literal_int
 
+from ._ast_values import LiteralInts as _LiteralInts, LossObjects as _LossObjects
 from ._dtypes import LossFamily, describe, literal_ints, loss_object, model_output
 from ._shapes import StaticValues
 from ._values import Static
@@ -117,6 +119,20 @@ class SparseLabelOutOfRange(Rule):
             None,
         ),
     )
+
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding needs labels written as literal integer data (`literal_ints`: a list of int literals, such
+        a list in `tf.constant`/`np.array`, or a name or attribute bound to one) given to a sparse loss: the
+        raw ops, the loss functions, a call of a loss object (a constructor called, or a name or attribute that
+        may hold one) or `fit`/`train_on_batch`."""
+        labels = [ast_argument(c, "labels", 0) for c in facts.calls_of(*RAW_OPS)]
+        labels += [ast_argument(c, "y_true", 0) for c in facts.calls_of(*SPARSE_CE.functions)]
+        labels += [ast_argument(c, "y", 1) for c in facts.method_calls("fit", "train_on_batch")]
+        objects = _LossObjects(facts, SPARSE_CE.classes)
+        labels += [ast_argument(c, "y_true", 0) for c in objects.calls()]
+        literal = _LiteralInts(facts)
+        return any(label is not None and literal.maybe(label) for label in labels)
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -37,8 +37,11 @@ gradient of the tape; otherwise the finding comes without a fix.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
+from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Severity, Valid
 
@@ -50,6 +53,7 @@ from ._tape import (
     Tape,
     TapeRule,
     appended_to_body,
+    ast_tapes,
     blank_lines_above,
     computes,
     method_calls,
@@ -185,6 +189,15 @@ class WorkOutsideTape(TapeRule):
         super().__init__(context)
         self.flow = Flow(self)
 
+    @classmethod
+    def can_fire(cls, facts: Facts) -> bool:
+        """A finding is a gradient of a tape taken in a statement after its `with` block, with statements in
+        between (what computes the target) or a target computed in the call itself (`tape.gradient(a + b)`)."""
+        return any(
+            after is not None and (after > tape.index + 1 or _computed_in_call(call))
+            for tape in ast_tapes(facts) for call, after in tape.gradients
+        )
+
     def check_tape(self, tape: Tape) -> None:
         for gradient in tape.gradients:
             if gradient.index is not None:
@@ -257,6 +270,14 @@ class WorkOutsideTape(TapeRule):
                     leading_lines=[*blank, *updated.leading_lines]
                 )
         return Rewrite.replace("Move the computation of the target into the tape block", changes)
+
+
+def _computed_in_call(call: ast.Call) -> bool:
+    """The gradient's target is an expression that computes (`has_operation`), not a list or tuple of targets."""
+    target = ast_argument(call, "target", 0)
+    if target is None or type(target) in (ast.List, ast.Tuple):
+        return False
+    return any(type(n) in (ast.Call, ast.BinOp, ast.UnaryOp) for n in ast.walk(target))
 
 
 def _reenters(statement: cst.CSTNode, tape_name: str) -> bool:

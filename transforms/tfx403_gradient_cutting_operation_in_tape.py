@@ -54,7 +54,7 @@ from ._shapes import StaticValues
 from ._values import INT_DTYPES
 from ._cst_utils import TF, calls_in, numpy_name
 from ._flow import Flow, assigned_value, assignments_of
-from ._tape import Tape, TapeRule, known_not_float, tape_dependence
+from ._tape import Tape, TapeRule, ast_tapes, inside_statements, known_not_float, tape_dependence
 
 # The failures this rule is the main cause of, as `tffix explain` recognises them (other rules that can cause
 # them list these objects too).
@@ -82,6 +82,9 @@ NUMPY_TO_TF: dict[str, str | None] = {
 }
 REDUCTIONS = frozenset({"mean", "sum", "max", "min", "amax", "amin", "prod", "std", "var"})
 REDUCTION_KEYWORDS = frozenset({"axis", "keepdims"})
+
+
+_NUMPY_NAMES = frozenset(f"numpy.{name}" for name in NUMPY_TO_TF)
 
 
 class GradientCuttingOperationInTape(TapeRule):
@@ -184,11 +187,20 @@ class GradientCuttingOperationInTape(TapeRule):
     def can_fire(cls, facts: Facts) -> bool:
         """Besides a tape and its gradient: a cutting operation (`_check_call`), a `x.numpy()`, a NumPy function
         of `NUMPY_TO_TF`, or a `tf.cast` to what may be an integer dtype."""
-        return super().can_fire(facts) and (
-            any(not c.args and not c.keywords for c in facts.method_calls("numpy"))
-            or facts.resolves_to(*(f"numpy.{name}" for name in NUMPY_TO_TF))
-            or any(maybe_int_dtype(facts, ast_argument(c, "dtype", 1)) for c in facts.calls_of("tf.cast", "tf.dtypes.cast"))
-        )
+        if not super().can_fire(facts):
+            return False
+        candidates = [c for c in facts.method_calls("numpy") if not c.args and not c.keywords]
+        candidates += [c for c in facts.calls_of("tf.cast", "tf.dtypes.cast") if maybe_int_dtype(facts, ast_argument(c, "dtype", 1))]
+        if facts.resolves_to(*_NUMPY_NAMES):
+            candidates += [
+                c for calls in (*(facts.method_calls(n) for n in NUMPY_TO_TF), *facts.name_calls.values()) for c in calls
+                if not _NUMPY_NAMES.isdisjoint(facts.chains.get(id(c.func), ()))
+            ]
+        if not candidates:
+            return False
+        # the call is in the body of a tape with gradients (`calls_in(tape.body[i])`)
+        bodies = [(t.block[t.index].body[0], t.block[t.index].body[-1]) for t in ast_tapes(facts)]  # type: ignore[attr-defined]
+        return any(inside_statements(first, last, (c.lineno, c.col_offset)) for c in candidates for first, last in bodies)
 
     def check_tape(self, tape: Tape) -> None:
         if not tape.gradients or not tape.body:
