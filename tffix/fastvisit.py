@@ -126,6 +126,16 @@ def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> cst.CSTNode:
     return node
 
 
+# Whether a type is a node type. `isinstance(x, cst.CSTNode)` goes through ABCMeta's check, and a visit asks it of
+# every field of every node.
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
 def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, types: frozenset[str] | None) -> None:
     kind = type(node)
     fields = visited_fields(kind)
@@ -147,12 +157,16 @@ def _walk_fields(
             if value is None and not optional:
                 continue  # LibCST skips it too (`format_spec=visit_sequence(...) if format_spec is not None`)
             visitor.on_visit_attribute(node, name)
-        if isinstance(value, cst.CSTNode):
-            _walk(value, visitor, types)
-        elif type(value) is tuple or type(value) is list:
+        kind = type(value)
+        if kind is tuple or kind is list:
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                is_node = _IS_NODE.get(type(item))
+                if is_node or (is_node is None and _is_node(type(item))):
                     _walk(item, visitor, types)
+        else:
+            is_node = _IS_NODE.get(kind)
+            if is_node or (is_node is None and _is_node(kind)):
+                _walk(value, visitor, types)
         if callbacks:
             visitor.on_leave_attribute(node, name)
 

@@ -13,6 +13,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata.scope_provider import ImportAssignment
 
+from tffix.fastvisit import CopyFreeVisitor
 from tffix.rule import FileAnalysis, Rule
 
 
@@ -47,20 +48,24 @@ def numpy_name(owner: Rule | FileAnalysis, func: cst.CSTNode) -> str | None:
 def calls_in(node: cst.CSTNode) -> list[cst.Call]:
     """Every call in `node`, in source order, not looking into nested functions and classes (code that runs
     when they are called, not here)."""
-    found: list[cst.Call] = []
+    finder = _CallFinder()
+    node.visit(finder)
+    return finder.found
 
-    class _Finder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
 
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
+class _CallFinder(CopyFreeVisitor):  # LibCST's own visit copies every node it passes
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[cst.Call] = []
 
-        def visit_Call(self, node: cst.Call) -> None:
-            found.append(node)
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
 
-    node.visit(_Finder())
-    return found
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
 
 
 def single_assigned_value(rule: Rule, name: cst.Name) -> cst.BaseExpression | None:

@@ -17,6 +17,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import Assignment
 
+from tffix.fastvisit import CopyFreeVisitor
 from tffix.rule import Rule
 
 
@@ -80,7 +81,7 @@ def split_target(target: cst.CSTNode) -> tuple[set[str], list[cst.CSTNode]]:
     return set(), [target.value] if isinstance(target, cst.Attribute) else []
 
 
-class _ReadCollector(cst.CSTVisitor):
+class _ReadCollector(CopyFreeVisitor):
     """Chains an expression or statement loads (assignment targets are writes, not reads)."""
 
     def __init__(self) -> None:
@@ -162,7 +163,7 @@ class _ReadCollector(cst.CSTVisitor):
         return False
 
 
-class WriteCollector(cst.CSTVisitor):
+class WriteCollector(CopyFreeVisitor):
     """Chains a statement assigns, and receivers of method calls that change them."""
 
     def __init__(self, is_module=None) -> None:
