@@ -38,8 +38,11 @@ from libcst import BatchableCSTVisitor
 from libcst._batched_visitor import _BatchedCSTVisitor
 from libcst.metadata import ExpressionContextProvider, MetadataWrapper, ScopeProvider
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
+from libcst.metadata import scope_provider
 from libcst.metadata.scope_provider import ScopeVisitor
 
+# The node types whose scope counts assignments (LibCST 1.6 on; None before).
+_ASSIGNMENT_LIKE_NODES: tuple[type, ...] | None = getattr(scope_provider, "_ASSIGNMENT_LIKE_NODES", None)
 _CALLBACK_TYPES = "_tffix_attribute_callback_types"  # cached in a visitor's __dict__
 _CLASS_CALLBACK_TYPES: dict[type, frozenset[str] | None] = {}
 
@@ -127,13 +130,19 @@ def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> cst.CSTNode:
 
 
 # Whether a type is a node type. `isinstance(x, cst.CSTNode)` goes through ABCMeta's check, and a visit asks it of
-# every field of every node.
+# every field of every node: `_IS_NODE.get(type(x))`, and `_is_node` when that is None (a type not seen yet).
 _IS_NODE: dict[type, bool] = {}
 
 
 def _is_node(kind: type) -> bool:
     known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
     return known
+
+
+def is_node(value: object) -> bool:
+    """`isinstance(value, cst.CSTNode)`, without ABCMeta's check."""
+    known = _IS_NODE.get(type(value))
+    return known if known is not None else _is_node(type(value))
 
 
 def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, types: frozenset[str] | None) -> None:
@@ -190,7 +199,22 @@ class CopyFreeVisitor(cst.CSTVisitor):
 
 
 class _CopyFreeScopeVisitor(CopyFreeVisitor, ScopeVisitor):
-    pass
+    if _ASSIGNMENT_LIKE_NODES is not None:
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            # ScopeVisitor.on_leave (LibCST 1.5-1.9), with its type test answered per node type: `isinstance` of a
+            # tuple of ABCs, for every node, was the largest single cost of the scope pass.
+            self.provider.set_metadata(original_node, self.scope)
+            kind = type(original_node)
+            assignment_like = _ASSIGNMENT_LIKE.get(kind)
+            if assignment_like is None:
+                assignment_like = _ASSIGNMENT_LIKE[kind] = issubclass(kind, _ASSIGNMENT_LIKE_NODES)
+            if assignment_like:
+                self.scope._assignment_count += 1
+            super(ScopeVisitor, self).on_leave(original_node)
+
+
+_ASSIGNMENT_LIKE: dict[type, bool] = {}
 
 
 class _CopyFreeExpressionContextVisitor(CopyFreeVisitor, ExpressionContextVisitor):

@@ -17,7 +17,7 @@ import dataclasses
 import libcst as cst
 from libcst.metadata import BaseMetadataProvider
 
-from .fastvisit import visited_fields
+from .fastvisit import is_node, visited_fields
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -32,14 +32,15 @@ def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
             names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
         for name in names:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                parents[value] = node
-                stack.append(value)
-            elif type(value) is tuple or type(value) is list:
+            kind = type(value)
+            if kind is tuple or kind is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if is_node(item):
                         parents[item] = node
                         stack.append(item)
+            elif is_node(value):
+                parents[value] = node
+                stack.append(value)
     return parents
 
 
@@ -47,8 +48,7 @@ class ParentProvider(BaseMetadataProvider[cst.CSTNode]):
     """Drop-in for `libcst.metadata.ParentNodeProvider` (the module itself has no parent)."""
 
     def _gen_impl(self, module: cst.Module) -> None:
-        for node, parent in parent_map(module).items():
-            self.set_metadata(node, parent)
+        self._computed.update(parent_map(module))  # what `set_metadata` does for each node, in one call
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode] | tuple[cst.CSTNode, ...]:
@@ -59,10 +59,10 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode] | tuple[cst.CSTNode, ...]:
     found: list[cst.CSTNode] = []
     for name, _ in fields:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if type(value) is tuple or type(value) is list:
+            found.extend(item for item in value if is_node(item))
+        elif is_node(value):
             found.append(value)
-        elif type(value) is tuple or type(value) is list:
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
     return found
 
 
