@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import runner
+from .gc_policy import tune_for_analysis
 from .config import EXECUTORS
 from .discovery import display_path
 from .model import ProblemKind
@@ -190,6 +191,7 @@ _IN_TASK = [False]
 
 
 def _worker_start(job: Job, stop) -> None:
+    tune_for_analysis()  # forked with the engine's modules imported
     _JOB[:] = [job]
     _STOP[:] = [stop]
     _WRITING[0] = _IN_TASK[0] = False

@@ -37,6 +37,7 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .engine import Engine
+from .gc_policy import tune_for_analysis
 from .lsp_actions import (
     COMMENTS,
     EDITS,
@@ -140,6 +141,8 @@ class TffixLanguageServer(LanguageServer):
         finally:
             if self._checking.get(uri) is checking:
                 del self._checking[uri]
+        if not self._warm:
+            tune_for_analysis()  # the engine's modules are imported now
         self._warm = True
         if generation != self._generation:  # made with the configuration before the last reload
             return None
