@@ -131,6 +131,17 @@ def test_a_doubtful_file_goes_to_libcst(monkeypatch):
     assert [f.start.line for f in findings] == [7]  # `np` may be None at run time, LibCST still reports it
 
 
+def test_a_rule_whose_detection_on_ast_crashes_still_reports_from_libcst(monkeypatch):
+    rule = next(rule for rule in DETECTING if rule.code == "TFX607")
+
+    def crash(module):
+        raise ValueError("bug")
+
+    monkeypatch.setattr(rule, "detect", crash)
+    findings = Engine(Settings(select=("TFX607",))).check(TYPICAL["TFX607"], "t.py").findings
+    assert [f.start.line for f in findings] == [3, 4]
+
+
 def test_fixes_of_findings_on_ast_are_made_on_libcst_when_asked():
     source = TYPICAL["TFX607"]
     result = Engine(Settings(select=("TFX607",))).check(source, "t.py")

@@ -191,7 +191,10 @@ class Engine:
                 left.append(rule)
                 continue
             module = module or NamesOnAst(tree, source)
-            found = rule.detect(module)
+            try:
+                found = rule.detect(module)
+            except Exception:  # a bug of the shortcut: the rule's visitor on LibCST still gives the findings
+                found = None
             spans = None if found is None else [module.span(report.node) for report in found]
             if found is None or spans is None or None in spans:
                 left.append(rule)
