@@ -230,6 +230,14 @@ _SHARPER = [
                "x = tf.reshape(count(), (2,)) * tf.ones((2,))\n", True),
     ("TFX303", "import tensorflow as tf\nx = tf.reshape(tf.keras.Input((3,), dtype='int32'), (-1, 3)) * 0.5\n", True),
     ("TFX303", "import tensorflow as tf\nx = tf.constant([1, 2]) / tf.cast(tf.ones((2,)), 'float64')\n", True),
+    # ... a parameter read in its function has no value outside a call the analysis follows; a method whose
+    # attribute the file binds only to what is no callable value (`self.f = self.make()`) gives none either
+    ("TFX303", "import tensorflow as tf\ndef tile(x, reps):\n    reps = tf.constant(reps, dtype='int32')\n"
+               "    return tf.cast(x, tf.float32) * reps\n", False),
+    ("TFX303", "import tensorflow as tf\nclass Net:\n    def __init__(self):\n        self.q = self.build()\n"
+               "    def out(self):\n        return tf.identity(self.q()) * tf.ones(3)\n", False),
+    ("TFX303", "import tensorflow as tf\ndef tile(x):\n    reps = tf.constant([2, 2], dtype='int32')\n"
+               "    return tf.cast(x, tf.float32) * reps\n", True),
     # TFX305: a maker keeps the shape of its source: a cast of a parameter has none
     ("TFX305", "import tensorflow as tf\ndef f(x, y):\n    return tf.matmul(tf.cast(x, tf.float32), tf.cast(y, tf.float32))\n",
      False),

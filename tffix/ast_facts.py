@@ -68,6 +68,8 @@ class Facts:
     classes: set[str] = field(default_factory=set)  # the names of the file's classes (any depth)
     name_calls: dict[str, list[ast.Call]] = field(default_factory=lambda: defaultdict(list))  # `NAME(...)`, by NAME
     applied: list[ast.Call] = field(default_factory=list)  # the calls of a call's value: `Loss()(y, p)`
+    scope_nodes: dict[int, ast.AST] = field(default_factory=dict)  # scope -> its function, class or method node
+    _unbound: dict[int, tuple[frozenset[str], tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
 
     # --- questions a precondition asks -------------------------------------------------------------------------
     def references(self, *names: str) -> bool:
@@ -92,9 +94,46 @@ class Facts:
             node = node.func if type(node) is ast.Call else node.value  # type: ignore[union-attr]
         return frozenset(self.names.get(id(node), ()))
 
+    def reads_parameter(self, scope: int | None, name: ast.Name) -> bool:
+        """`name`, read in the code of `scope` (a top-level function or a method), is one LibCST resolves to a
+        binding list holding a parameter of that function, so that `StaticValues` (outside a call it follows into
+        the function) knows no value for it: a parameter of the function read in its body, unless a nested
+        function or class binds that name itself or a `global`/`nonlocal` statement names it."""
+        if scope is None:
+            return False
+        found = self._unbound.get(scope)
+        if found is None:
+            found = self._unbound[scope] = _parameters_only(self.scope_nodes.get(scope))
+        names, start, end = found
+        return name.id in names and start <= (name.lineno, name.col_offset) <= end
+
     def resolves_to(self, *qualified: str) -> bool:
         """A chain resolves to one of the dotted `qualified` names (LibCST's qualified names, not canonical)."""
         return any(name in self.qualified for name in qualified)
+
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _parameters_only(function: ast.AST | None) -> tuple[frozenset[str], tuple[int, int], tuple[int, int]]:
+    """The parameters of `function` that no nested scope binds again nor `global`/`nonlocal` names, and the span
+    of its body (its defaults, annotations and decorators are read in the enclosing scope)."""
+    if type(function) not in (ast.FunctionDef, ast.AsyncFunctionDef):
+        return frozenset(), (0, 0), (-1, -1)
+    args = function.args  # type: ignore[union-attr]
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a is not None}
+    body = function.body  # type: ignore[union-attr]
+    span = (body[0].lineno, body[0].col_offset), (body[-1].end_lineno, body[-1].end_col_offset)
+    if not names:
+        return frozenset(), *span  # type: ignore[return-value]
+    rebound: set[str] = set()
+    for node in ast.walk(function):
+        kind = type(node)
+        if kind is ast.Global or kind is ast.Nonlocal:
+            rebound.update(node.names)  # type: ignore[attr-defined]
+        elif node is not function and kind in _NESTED:
+            rebound.update(n.id for n in ast.walk(node) if type(n) is ast.Name and type(n.ctx) is not ast.Load)  # type: ignore[attr-defined]
+    return frozenset(names - rebound), *span  # type: ignore[return-value]
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:

@@ -184,6 +184,8 @@ class _Index:
         builder = self._builder if record else None
         if builder is not None:
             builder.scope = id(unit) if unit.definition else None
+            if unit.definition:
+                builder.facts.scope_nodes[id(unit)] = unit.node
         for child in _walk(node):
             kind = type(child)
             if kind is ast.Name:
@@ -301,29 +303,41 @@ class _Index:
 
 # --- walking ---------------------------------------------------------------------------------------------------
 # The walks are most of the gate's own time: `ast.walk` visits every `Load`/`Store` context object too and asks
-# every field by name. These visit the same nodes (order aside, which no use depends on) without the contexts.
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# every field by name. These visit the same nodes (order aside, which no use depends on) without the contexts, the
+# operator singletons (`ast.Add()`...) and the `alias` nodes of imports (`_import_roots` reads imports), and never
+# ask a field that only holds names or numbers (`Name.id`, `Constant.value`...).
+_LEAF_FIELDS = frozenset({
+    "ctx", "op", "ops", "type_comment", "id", "attr", "arg", "module", "level", "kind", "conversion", "is_async",
+    "simple", "kwd_attrs", "rest", "name", "names",
+})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
 _STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _walk(node: ast.AST) -> Iterable[ast.AST]:
-    """Every node under `node` (itself included) except the expression contexts, depth first."""
+def _walk(node: ast.AST) -> list[ast.AST]:
+    """Every node under `node` (itself included) except the expression contexts, operators and import aliases,
+    depth first."""
     fields = _CHILD_FIELDS
+    found: list[ast.AST] = []
+    add = found.append
     todo = [node]
     pop, push, extend = todo.pop, todo.append, todo.extend
     while todo:
         node = pop()
-        yield node
+        if node is None:  # `Dict.keys` of `**d`, `arguments.kw_defaults` without a default
+            continue
+        add(node)
         kind = type(node)
         names = fields.get(kind)
         if names is None:
-            names = fields[kind] = tuple(f for f in kind._fields if f != "ctx")
+            names = fields[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS)
         for name in names:
             value = getattr(node, name, None)
             if type(value) is list:
-                extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
+                extend(value)
+            elif value is not None:
                 push(value)
+    return found
 
 
 def _statements(tree: ast.Module) -> Iterable[ast.AST]:

@@ -69,7 +69,7 @@ def _maybe_dtype(facts: Facts, expr: ast.expr | None, dtypes: frozenset[str], bu
 VALUE_METHODS = ("astype", "numpy", "predict", "predict_on_batch", "__call__")
 
 
-def opaque_call(facts: Facts, call: ast.Call) -> bool:
+def opaque_call(facts: Facts, call: ast.Call, depth: int = 0) -> bool:
     """`call`, whose callee has no TensorFlow/Keras API name, is one `StaticValues` can give no value: its callee
     is not NumPy's, not a method it evaluates (`VALUE_METHODS`), not a name the file binds to something it can
     call (an assignment, a `def`, a class, a parameter that a call of the module's function may pass one to), and
@@ -80,12 +80,16 @@ def opaque_call(facts: Facts, call: ast.Call) -> bool:
     kind = type(func)
     if kind is ast.Name:
         name = func.id  # type: ignore[attr-defined]
-        if name in facts.bound or name in facts.functions or name in facts.classes or name in facts.parameters:
+        if name in facts.functions or name in facts.classes or name in facts.parameters:
+            return False
+        if any(_may_be_callable(facts, v, depth) for v in facts.bound.get(name, ())):
             return False
     elif kind is ast.Attribute:
         if func.attr in VALUE_METHODS:  # type: ignore[attr-defined]
             return False
-        if type(func.value) is ast.Name and func.attr in facts.attributes_bound:  # type: ignore[attr-defined]
+        if type(func.value) is ast.Name and any(
+            _may_be_callable(facts, v, depth) for v in facts.attributes_bound.get(func.attr, ())  # type: ignore[attr-defined]
+        ):
             return False
     else:
         return False  # `make()(x)`, `layers[0](x)`: the callee's own value may be a layer or a function
@@ -118,6 +122,20 @@ _SHAPE_SLOTS_BY_MAKER: dict[str, tuple[tuple[tuple[str, int | None], ...], tuple
 _SHAPE_SLOTS = {name: _SHAPE_SLOTS_BY_MAKER.get(make.__name__) for name, make in TF_CONSTRUCTORS.items()}
 
 
+def _may_be_callable(facts: Facts, value: ast.expr, depth: int) -> bool:
+    """An assigned `value` `StaticValues` may read as something it evaluates a call of (a function or class of the
+    module, a layer, a model): a name or attribute (bound to one), or a call that is not `opaque_call`. Not a
+    lambda, a subscript, a literal, nor a call it gives no value."""
+    kind = type(value)
+    if kind is ast.Name or kind is ast.Attribute:
+        return True
+    if kind is ast.Call:
+        if depth >= 3:
+            return True  # `f = f(...)` and longer chains: not followed
+        return bool(facts.api_names(value.func)) or not opaque_call(facts, value, depth + 1)  # type: ignore[attr-defined, arg-type]
+    return False
+
+
 class Shaped:
     """Which expressions may have a static shape (`StaticValues.shape_of`), on Python's `ast`: a superset. What
     StaticValues gives no shape: a subscript, a number, a comparison...; a call of a TensorFlow API that is not
@@ -138,7 +156,9 @@ class Shaped:
     def maybe(self, expr: ast.expr | None) -> bool:
         kind = type(expr)
         if kind is ast.Name:
-            return (expr.id, self.scope) in self.names or (expr.id, None) in self.names  # type: ignore[union-attr]
+            if (expr.id, self.scope) not in self.names and (expr.id, None) not in self.names:  # type: ignore[union-attr]
+                return False
+            return not self.facts.reads_parameter(self.scope, expr)  # type: ignore[arg-type]
         if kind is ast.Attribute:
             return expr.attr in self.attributes  # type: ignore[union-attr]
         if kind is ast.UnaryOp:

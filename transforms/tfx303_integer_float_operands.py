@@ -427,7 +427,9 @@ class _Integers:
         node = type(expr)
         if node is ast.Name:
             names = self.names[kind]
-            return (expr.id, self.scope) in names or (expr.id, None) in names  # type: ignore[attr-defined]
+            if (expr.id, self.scope) not in names and (expr.id, None) not in names:  # type: ignore[attr-defined]
+                return False
+            return not self.facts.reads_parameter(self.scope, expr)  # type: ignore[arg-type]
         if node is ast.Attribute:
             return expr.attr in self.attributes[kind]  # type: ignore[attr-defined]
         if node is ast.UnaryOp:
