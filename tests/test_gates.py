@@ -238,6 +238,18 @@ _SHARPER = [
                "    def out(self):\n        return tf.identity(self.q()) * tf.ones(3)\n", False),
     ("TFX303", "import tensorflow as tf\ndef tile(x):\n    reps = tf.constant([2, 2], dtype='int32')\n"
                "    return tf.cast(x, tf.float32) * reps\n", True),
+    # TFX304: the float cast must take the integer cast (or a name bound to one), not just sit beside one
+    ("TFX304", "import tensorflow as tf\nw = tf.Variable([1.0])\nwith tf.GradientTape() as tape:\n"
+               "    ids = tf.cast(w * 3, tf.int32)\n    loss = tf.reduce_sum(tf.cast(w > 0, tf.float32) * w)\n"
+               "g = tape.gradient(loss, w)\n", False),
+    ("TFX304", "import tensorflow as tf\nw = tf.Variable([1.0])\nwith tf.GradientTape() as tape:\n"
+               "    ids = tf.cast(w * 3, tf.int32)\n    loss = tf.reduce_sum(tf.cast(ids, tf.float32) * w)\n"
+               "g = tape.gradient(loss, w)\n", True),
+    # TFX610: the variable must be made in a method of the Keras layer class, not of another class of the file
+    ("TFX610", "import tensorflow as tf\nclass A(tf.Module):\n    def __init__(self):\n        self.w = tf.Variable(1.0)\n"
+               "class L(tf.keras.layers.Layer):\n    def call(self, x):\n        return x\n", False),
+    ("TFX610", "import tensorflow as tf\nclass A(tf.Module):\n    pass\nclass L(tf.keras.layers.Layer):\n"
+               "    def build(self, s):\n        self.w = tf.Variable(tf.ones((3,)))\n", True),
     # TFX305: a maker keeps the shape of its source: a cast of a parameter has none
     ("TFX305", "import tensorflow as tf\ndef f(x, y):\n    return tf.matmul(tf.cast(x, tf.float32), tf.cast(y, tf.float32))\n",
      False),
@@ -254,6 +266,8 @@ _SHARPER = [
                "g = tape.gradient(loss, w)\nprint(g)\n", False),
     ("TFX401", "import tensorflow as tf\nw = tf.Variable(1.0)\nwith tf.GradientTape() as tape:\n    y = w * w\n"
                "loss = y * 2.0\ng = tape.gradient(loss, w)\n", True),
+    ("TFX401", "import tensorflow as tf\nw = tf.Variable(1.0)\nwith tf.GradientTape() as tape:\n    loss = w * w\n"
+               "print('step')\ng = tape.gradient(loss, w)\n", False),
     ("TFX401", "import tensorflow as tf\nw = tf.Variable(1.0)\nwith tf.GradientTape() as tape:\n    y = w * w\n"
                "g = tape.gradient(y * 2.0, w)\n", True),
     # TFX403: a cutting operation outside the tape's block cuts nothing the tape records

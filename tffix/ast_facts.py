@@ -70,6 +70,7 @@ class Facts:
     applied: list[ast.Call] = field(default_factory=list)  # the calls of a call's value: `Loss()(y, p)`
     scope_nodes: dict[int, ast.AST] = field(default_factory=dict)  # scope -> its function, class or method node
     _unbound: dict[int, tuple[frozenset[str], tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
+    _rebound: dict[int, frozenset[str]] = field(default_factory=dict)
 
     # --- questions a precondition asks -------------------------------------------------------------------------
     def references(self, *names: str) -> bool:
@@ -103,9 +104,14 @@ class Facts:
             return False
         found = self._unbound.get(scope)
         if found is None:
-            found = self._unbound[scope] = _parameters_only(self.scope_nodes.get(scope))
+            found = self._unbound[scope] = _parameters(self.scope_nodes.get(scope))
         names, start, end = found
-        return name.id in names and start <= (name.lineno, name.col_offset) <= end
+        if name.id not in names or not start <= (name.lineno, name.col_offset) <= end:
+            return False
+        rebound = self._rebound.get(scope)
+        if rebound is None:
+            rebound = self._rebound[scope] = _rebound(self.scope_nodes[scope])
+        return name.id not in rebound
 
     def resolves_to(self, *qualified: str) -> bool:
         """A chain resolves to one of the dotted `qualified` names (LibCST's qualified names, not canonical)."""
@@ -115,17 +121,19 @@ class Facts:
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
-def _parameters_only(function: ast.AST | None) -> tuple[frozenset[str], tuple[int, int], tuple[int, int]]:
-    """The parameters of `function` that no nested scope binds again nor `global`/`nonlocal` names, and the span
-    of its body (its defaults, annotations and decorators are read in the enclosing scope)."""
+def _parameters(function: ast.AST | None) -> tuple[frozenset[str], tuple[int, int], tuple[int, int]]:
+    """The parameters of `function` and the span of its body (its defaults, annotations and decorators are read
+    in the enclosing scope)."""
     if type(function) not in (ast.FunctionDef, ast.AsyncFunctionDef):
         return frozenset(), (0, 0), (-1, -1)
     args = function.args  # type: ignore[union-attr]
     names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a is not None}
     body = function.body  # type: ignore[union-attr]
-    span = (body[0].lineno, body[0].col_offset), (body[-1].end_lineno, body[-1].end_col_offset)
-    if not names:
-        return frozenset(), *span  # type: ignore[return-value]
+    return frozenset(names), (body[0].lineno, body[0].col_offset), (body[-1].end_lineno, body[-1].end_col_offset)  # type: ignore[return-value]
+
+
+def _rebound(function: ast.AST) -> frozenset[str]:
+    """The names a scope nested in `function` binds, and those a `global`/`nonlocal` statement in it names."""
     rebound: set[str] = set()
     for node in ast.walk(function):
         kind = type(node)
@@ -133,7 +141,7 @@ def _parameters_only(function: ast.AST | None) -> tuple[frozenset[str], tuple[in
             rebound.update(node.names)  # type: ignore[attr-defined]
         elif node is not function and kind in _NESTED:
             rebound.update(n.id for n in ast.walk(node) if type(n) is ast.Name and type(n.ctx) is not ast.Load)  # type: ignore[attr-defined]
-    return frozenset(names - rebound), *span  # type: ignore[return-value]
+    return frozenset(rebound)
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:

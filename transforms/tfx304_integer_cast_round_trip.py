@@ -38,6 +38,8 @@ is no fix.
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import libcst.matchers as m
 
@@ -185,17 +187,25 @@ class IntegerCastRoundTrip(Rule):
 
     @classmethod
     def can_fire(cls, facts: Facts) -> bool:
-        """A finding is a `tf.cast` to a float dtype of a `tf.cast` to an integer dtype, in a `with tf.GradientTape()`
-        block or in a method named `call`."""
+        """A finding is a `tf.cast` to a float dtype of a `tf.cast` to an integer dtype (or of a name an assignment
+        binds to one), in a `with tf.GradientTape()` block or in a method named `call`."""
         casts = facts.calls_of("tf.cast")
 
-        def cast_to(dtypes: frozenset[str]) -> bool:
-            return any(not facts.api_names(ast_argument(c, "dtype", 1)).isdisjoint(dtypes) for c in casts)
-
-        return (
-            ("tf.GradientTape" in facts.with_items or "call" in facts.functions)
-            and cast_to(INTEGER_DTYPES) and cast_to(FLOAT_DTYPES)
-        )
+        if not ("tf.GradientTape" in facts.with_items or "call" in facts.functions):
+            return False
+        integer = [c for c in casts if not facts.api_names(ast_argument(c, "dtype", 1)).isdisjoint(INTEGER_DTYPES)]
+        if not integer:
+            return False
+        # the float cast's value is the integer cast itself, or a name assigned one (`_integer_casts`)
+        for cast in casts:
+            if facts.api_names(ast_argument(cast, "dtype", 1)).isdisjoint(FLOAT_DTYPES):
+                continue
+            value = ast_argument(cast, "x", 0)
+            if any(value is c for c in integer):
+                return True
+            if type(value) is ast.Name and any(v is c for v in facts.bound.get(value.id, ()) for c in integer):
+                return True
+        return False
 
     def __init__(self, context) -> None:
         super().__init__(context)

@@ -192,11 +192,21 @@ class WorkOutsideTape(TapeRule):
     @classmethod
     def can_fire(cls, facts: Facts) -> bool:
         """A finding is a gradient of a tape taken in a statement after its `with` block, with statements in
-        between (what computes the target) or a target computed in the call itself (`tape.gradient(a + b)`)."""
-        return any(
-            after is not None and (after > tape.index + 1 or _computed_in_call(call))
-            for tape in ast_tapes(facts) for call, after in tape.gradients
-        )
+        between that name the target's name (what computes it writes it: `backward_slice`), or a target computed in
+        the call itself (`tape.gradient(a + b)`)."""
+        for tape in ast_tapes(facts):
+            for call, after in tape.gradients:
+                if after is None:
+                    continue
+                if _computed_in_call(call):
+                    return True
+                roots = _target_roots(call)  # what computes the target must write one of these names
+                if roots and any(
+                    type(n) is ast.Name and n.id in roots
+                    for statement in tape.block[tape.index + 1 : after] for n in ast.walk(statement)
+                ):
+                    return True
+        return False
 
     def check_tape(self, tape: Tape) -> None:
         for gradient in tape.gradients:
@@ -278,6 +288,24 @@ def _computed_in_call(call: ast.Call) -> bool:
     if target is None or type(target) in (ast.List, ast.Tuple):
         return False
     return any(type(n) in (ast.Call, ast.BinOp, ast.UnaryOp) for n in ast.walk(target))
+
+
+def _target_roots(call: ast.Call) -> set[str]:
+    """The names the gradient's targets (`elements`: a list or tuple of them, or one) are chains on (`loss`,
+    `self` of `self.loss`); empty when one is not a name or attribute chain (no finding then, unless computed)."""
+    target = ast_argument(call, "target", 0)
+    if target is None:
+        return set()
+    roots = set()
+    for element in target.elts if type(target) in (ast.List, ast.Tuple) else [target]:  # type: ignore[attr-defined]
+        if type(element) is ast.Starred:
+            element = element.value  # type: ignore[attr-defined]
+        while type(element) is ast.Attribute:
+            element = element.value  # type: ignore[attr-defined]
+        if type(element) is not ast.Name:
+            return set()
+        roots.add(element.id)  # type: ignore[attr-defined]
+    return roots
 
 
 def _reenters(statement: cst.CSTNode, tape_name: str) -> bool:

@@ -39,6 +39,8 @@ The fix is unsafe: the weight now trains (the cure), but it also enters `weights
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from tffix.ast_facts import Facts
@@ -48,6 +50,11 @@ from ._keras3 import keras_name, runs_keras3
 
 LAYER_BASES = ("keras.layers.Layer", "keras.Layer", "keras.Model", "keras.Sequential")
 VARIABLES = ("tf.Variable",)
+
+
+def _layer_base(name: str) -> bool:
+    """A canonical API name a Keras layer or model class derives from."""
+    return name in LAYER_BASES or (name.startswith("keras.layers.") and name.rpartition(".")[2][:1].isupper())
 KEPT_KEYWORDS = frozenset({"initial_value", "trainable", "name", "dtype"})
 _CODE = cst.Module([])
 
@@ -108,23 +115,35 @@ class TfVariableInKeras3Layer(Rule):
     @classmethod
     def can_fire(cls, facts: Facts) -> bool:
         """A finding is a `self.x = tf.Variable(...)` in a class deriving from a Keras layer or model."""
-        return any(
-            n in LAYER_BASES or (n.startswith("keras.layers.") and n.rpartition(".")[2][:1].isupper())
-            for n in facts.class_bases
-        ) and any(id(c) in facts.self_assigned for c in facts.calls_of(*VARIABLES))
+        if not any(_layer_base(n) for n in facts.class_bases):
+            return False
+        calls = [c for c in facts.calls_of(*VARIABLES) if id(c) in facts.self_assigned]
+        if not calls or facts.tree is None:
+            return False
+        # ... in a method of such a class (`_keras_layer_class` of the class around the method)
+        todo: list[ast.AST] = [facts.tree]
+        while todo:
+            node = todo.pop()
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                todo.extend(getattr(node, field, ()) or ())
+            if type(node) is not ast.ClassDef or not any(_layer_base(n) for b in node.bases for n in facts.api_names(b)):
+                continue
+            for method in node.body:
+                if type(method) in (ast.FunctionDef, ast.AsyncFunctionDef) and any(
+                    (method.lineno, method.col_offset) <= (c.lineno, c.col_offset)
+                    <= (method.end_lineno, method.end_col_offset) for c in calls  # type: ignore[operator]
+                ):
+                    return True
+        return False
 
     def __init__(self, context) -> None:
         super().__init__(context)
         self.keras3 = runs_keras3(context.source)
 
     def _keras_layer_class(self, cls: cst.ClassDef) -> cst.BaseExpression | None:
-        """The base that makes `cls` a Keras layer or model (a Keras layer class, or one of this file's classes
-        that is one), else None."""
+        """The base that makes `cls` a Keras layer or model (a Keras layer or model class), else None."""
         for base in cls.bases:
-            names = self.api_names(base.value)
-            if not names.isdisjoint(LAYER_BASES) or any(
-                n.startswith("keras.layers.") and n.rpartition(".")[2][:1].isupper() for n in names
-            ):
+            if any(_layer_base(n) for n in self.api_names(base.value)):
                 return base.value
         return None
 
