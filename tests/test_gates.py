@@ -256,6 +256,11 @@ _SHARPER = [
     ("TFX305", "import tensorflow as tf\ndef f(net):\n    h = net.hidden()\n    return tf.matmul(h, tf.ones((3, 2)))\n",
      False),
     ("TFX305", "import tensorflow as tf\ny = tf.matmul(tf.cast(tf.ones((2, 3)), tf.float32), tf.ones((2, 3)))\n", True),
+    # ... and a known inner dimension: a reshape to dimensions all unknown here (`[-1, n]`, n a parameter) has none
+    ("TFX305", "import tensorflow as tf\ndef dot(x, y, n):\n    xt = tf.reshape(x, [-1, n])\n"
+               "    yt = tf.reshape(y, [tf.shape(y)[0], -1])\n    return tf.matmul(xt, yt)\n", False),
+    ("TFX305", "import tensorflow as tf\ndef dot(x, y):\n    xt = tf.reshape(x, [-1, 4])\n"
+               "    yt = tf.reshape(y, [3, -1])\n    return tf.matmul(xt, yt)\n", True),
     # TFX306: the labels must be literal integer data
     ("TFX306", "import tensorflow as tf\nloss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n"
                "def step(batch):\n    return loss_fn(batch['label'], tf.zeros((2, 3)))\n", False),

@@ -141,8 +141,12 @@ class Shaped:
     StaticValues gives no shape: a subscript, a number, a comparison...; a call of a TensorFlow API that is not
     one of its makers (`tf.nn.conv2d(...)`); a function parameter (no binding). Names are read in `scope`."""
 
-    def __init__(self, facts: Facts) -> None:
+    def __init__(self, facts: Facts, known: bool = False) -> None:
+        """`known`: only a static shape with a known dimension (`Shape.dims` holding an int) counts: a matmul
+        needs its inner dimensions known. A shape argument all of whose dimensions are unknown (`[-1, n]` with
+        `n` a parameter, `[-1, x_shape[-1]]`) gives none; a number (shape ()) has none."""
         self.facts = facts
+        self.known = known
         self.scope: int | None = None
         self.names: set[tuple[str, int | None]] = set()
         self.attributes: set[str] = set()
@@ -167,8 +171,8 @@ class Shaped:
             return self.maybe(expr.left) or self.maybe(expr.right)  # type: ignore[union-attr]
         if kind is ast.List or kind is ast.Tuple:
             return True  # literal data
-        if kind is ast.Constant:
-            return type(expr.value) in (int, float)  # type: ignore[union-attr]  # a number: shape ()
+        if kind is ast.Constant:  # a number: shape ()
+            return not self.known and type(expr.value) in (int, float)  # type: ignore[union-attr]
         if kind is not ast.Call:
             return False
         func = expr.func  # type: ignore[union-attr]
@@ -190,12 +194,56 @@ class Shaped:
         if slots is None:
             return True
         given, sources, every = slots
-        if any(argument(call, k, p) is not None for k, p in given):
+        shapes = [a for k, p in given if (a := argument(call, k, p)) is not None]
+        if shapes and (not self.known or any(self._known_shape(a) for a in shapes)):
             return True
+        if shapes and name in ("keras.Input", "keras.layers.Input") and argument(call, "batch_size", 1) is not None:
+            return True  # its batch size is a dimension too
         values = [_first_argument(call) if not k else argument(call, k, p) for k, p in sources]
         if every:
             return all(v is not None and self.maybe(v) for v in values)
         return any(v is not None and self.maybe(v) for v in values)
+
+
+    def _known_shape(self, arg: ast.expr, depth: int = 0) -> bool:
+        """A shape argument (`StaticValues.shape_arg`) may give a known dimension: a literal list or tuple with an
+        element that may be a known int of at least 0 (or one element, which a reshape may infer), a name or
+        attribute bound to one, `x.shape` of a value that may have one, an int, a call of the module's own."""
+        kind = type(arg)
+        if depth > 6:
+            return True
+        if kind is ast.List or kind is ast.Tuple:
+            items = arg.elts  # type: ignore[attr-defined]
+            return len(items) == 1 or any(type(i) is ast.Starred or self._known_int(i, depth + 1) for i in items)
+        if kind is ast.Attribute and arg.attr == "shape":  # type: ignore[attr-defined]
+            return self.maybe(arg.value)  # type: ignore[attr-defined]
+        if kind is ast.Name:
+            if self.facts.reads_parameter(self.scope, arg):  # type: ignore[arg-type]
+                return False
+            return any(self._known_shape(v, depth + 1) for v in self.facts.bound.get(arg.id, ()))  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            return any(self._known_shape(v, depth + 1) for v in self.facts.attributes_bound.get(arg.attr, ()))  # type: ignore[attr-defined]
+        return self._known_int(arg, depth + 1) or kind is ast.BinOp or (
+            kind is ast.Call and not opaque_call(self.facts, arg))  # type: ignore[arg-type]
+
+    def _known_int(self, expr: ast.expr, depth: int = 0) -> bool:
+        """`expr` may be what `StaticValues.int_of` reads as an int of at least 0 (a dimension it keeps)."""
+        kind = type(expr)
+        if depth > 6:
+            return True
+        if kind is ast.Constant:
+            return type(expr.value) is int and expr.value >= 0  # type: ignore[attr-defined]
+        if kind is ast.Name:
+            if self.facts.reads_parameter(self.scope, expr):  # type: ignore[arg-type]
+                return False
+            return any(self._known_int(v, depth + 1) for v in self.facts.bound.get(expr.id, ()))  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            return any(self._known_int(v, depth + 1) for v in self.facts.attributes_bound.get(expr.attr, ()))  # type: ignore[attr-defined]
+        if kind is ast.BinOp:
+            return self._known_int(expr.left, depth + 1) and self._known_int(expr.right, depth + 1)  # type: ignore[attr-defined]
+        if kind is ast.Call:
+            return not self.facts.api_names(expr.func) and not opaque_call(self.facts, expr)  # type: ignore[attr-defined, arg-type]
+        return False
 
 
 def _first_argument(call: ast.Call) -> ast.expr | None:

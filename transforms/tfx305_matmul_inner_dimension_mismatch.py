@@ -136,8 +136,9 @@ class MatmulInnerDimensionMismatch(Rule):
 
     @classmethod
     def can_fire(cls, facts: Facts) -> bool:
-        """A finding is an `@` or a `tf.matmul(a, b)` of two values whose static shapes are matrices."""
-        shaped = Shaped(facts)
+        """A finding is an `@` or a `tf.matmul(a, b)` of two values whose static shapes are matrices with known
+        inner dimensions (so each has a known dimension)."""
+        shaped = Shaped(facts, known=True)
         for call in facts.calls_of(*MATMUL):
             shaped.scope = facts.scopes.get(id(call))
             if shaped.maybe(ast_argument(call, "a", 0)) and shaped.maybe(ast_argument(call, "b", 1)):
