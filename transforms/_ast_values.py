@@ -217,14 +217,23 @@ class Shaped:
             return len(items) == 1 or any(type(i) is ast.Starred or self._known_int(i, depth + 1) for i in items)
         if kind is ast.Attribute and arg.attr == "shape":  # type: ignore[attr-defined]
             return self.maybe(arg.value)  # type: ignore[attr-defined]
-        if kind is ast.Name:
-            if self.facts.reads_parameter(self.scope, arg):  # type: ignore[arg-type]
-                return False
-            return any(self._known_shape(v, depth + 1) for v in self.facts.bound.get(arg.id, ()))  # type: ignore[attr-defined]
-        if kind is ast.Attribute:
-            return any(self._known_shape(v, depth + 1) for v in self.facts.attributes_bound.get(arg.attr, ()))  # type: ignore[attr-defined]
+        bound = self._bound(arg)
+        if bound is not None:
+            return any(self._known_shape(v, depth + 1) for v in bound)
         return self._known_int(arg, depth + 1) or kind is ast.BinOp or (
             kind is ast.Call and not opaque_call(self.facts, arg))  # type: ignore[arg-type]
+
+    def _bound(self, expr: ast.expr) -> list[ast.expr] | None:
+        """What the name or attribute `expr` may be bound to (none for a parameter read in its function); None
+        for another expression."""
+        kind = type(expr)
+        if kind is ast.Name:
+            if self.facts.reads_parameter(self.scope, expr):  # type: ignore[arg-type]
+                return []
+            return self.facts.bound.get(expr.id, [])  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            return self.facts.attributes_bound.get(expr.attr, [])  # type: ignore[attr-defined]
+        return None
 
     def _known_int(self, expr: ast.expr, depth: int = 0) -> bool:
         """`expr` may be what `StaticValues.int_of` reads as an int of at least 0 (a dimension it keeps)."""
@@ -233,12 +242,9 @@ class Shaped:
             return True
         if kind is ast.Constant:
             return type(expr.value) is int and expr.value >= 0  # type: ignore[attr-defined]
-        if kind is ast.Name:
-            if self.facts.reads_parameter(self.scope, expr):  # type: ignore[arg-type]
-                return False
-            return any(self._known_int(v, depth + 1) for v in self.facts.bound.get(expr.id, ()))  # type: ignore[attr-defined]
-        if kind is ast.Attribute:
-            return any(self._known_int(v, depth + 1) for v in self.facts.attributes_bound.get(expr.attr, ()))  # type: ignore[attr-defined]
+        bound = self._bound(expr)
+        if bound is not None:
+            return any(self._known_int(v, depth + 1) for v in bound)
         if kind is ast.BinOp:
             return self._known_int(expr.left, depth + 1) and self._known_int(expr.right, depth + 1)  # type: ignore[attr-defined]
         if kind is ast.Call:
