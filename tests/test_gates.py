@@ -225,6 +225,9 @@ _SHARPER = [
     ("TFX303", "import tensorflow as tf\nk = tf.constant([[1, 5], [1, 1]], dtype=tf.float32) / 13.0\n", False),
     ("TFX303", "import tensorflow as tf\ndef pad(n, m):\n    a = tf.maximum(0, n - 1)\n    b = tf.maximum(0, m)\n"
                "    return a + b\n", False),
+    # ... an elementwise op keeps the dtype of its first argument only (`axis=-1` is no integer data)
+    ("TFX303", "import tensorflow as tf\nx = tf.nn.softmax(tf.ones((2, 3)), axis=-1)\ny = x * 0.5\n", False),
+    ("TFX303", "import tensorflow as tf\nx = tf.nn.relu(tf.constant([1, 2]))\ny = x * 0.5\n", True),
     ("TFX303", "import tensorflow as tf\nx = tf.zeros((2,), tf.int32) + tf.ones((2,))\n", True),
     ("TFX303", "import tensorflow as tf\ndef count():\n    return tf.constant([1, 2])\n"
                "x = tf.reshape(count(), (2,)) * tf.ones((2,))\n", True),

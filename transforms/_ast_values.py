@@ -199,7 +199,7 @@ class Shaped:
             return True
         if shapes and name in ("keras.Input", "keras.layers.Input") and argument(call, "batch_size", 1) is not None:
             return True  # its batch size is a dimension too
-        values = [_first_argument(call) if not k else argument(call, k, p) for k, p in sources]
+        values = [first_argument(call) if not k else argument(call, k, p) for k, p in sources]
         if every:
             return all(v is not None and self.maybe(v) for v in values)
         return any(v is not None and self.maybe(v) for v in values)
@@ -252,7 +252,7 @@ class Shaped:
         return False
 
 
-def _first_argument(call: ast.Call) -> ast.expr | None:
+def first_argument(call: ast.Call) -> ast.expr | None:
     """The value of `call`'s first argument as LibCST orders them (`call.args[0]`: positional or keyword)."""
     first = min([*call.args, *(k.value for k in call.keywords)], key=lambda v: (v.lineno, v.col_offset), default=None)
     return first.value if type(first) is ast.Starred else first  # type: ignore[union-attr]

@@ -67,7 +67,7 @@ from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._ast_values import least_fixpoint, maybe_float_dtype, maybe_int_dtype, opaque_call
+from ._ast_values import first_argument, least_fixpoint, maybe_float_dtype, maybe_int_dtype, opaque_call
 from ._constructors import TF_CONSTRUCTORS
 from ._cst_utils import TF
 from ._dtypes import Operand, describe, operand
@@ -535,10 +535,14 @@ class _Integers:
 
     @staticmethod
     def _data(call: ast.Call, maker: str) -> list[ast.expr | None]:
-        """The arguments whose dtype `maker` keeps (`_DATA_SLOTS`; every argument for a maker not listed)."""
+        """The arguments whose dtype `maker` keeps (`_DATA_SLOTS`): an elementwise op its first argument
+        (`call.args[0]` in LibCST, positional or not), `tf.range` its bounds."""
         slots = _DATA_SLOTS.get(maker, ())
         if slots is None:
-            return [*call.args, *(k.value for k in call.keywords)]
+            if TF_CONSTRUCTORS[maker].__name__ == "_tf_unary":
+                return [first_argument(call)]
+            positional = [a.value if type(a) is ast.Starred else a for a in call.args]  # `_tf_range`: its bounds
+            return positional or [k.value for k in call.keywords if k.arg in ("start", "limit", "delta")]
         return [ast_argument(call, k, p) for k, p in slots]
 
 
