@@ -239,6 +239,13 @@ _SHARPER = [
                "    return tf.cast(x, tf.float32) * reps\n", False),
     ("TFX303", "import tensorflow as tf\nclass Net:\n    def __init__(self):\n        self.q = self.build()\n"
                "    def out(self):\n        return tf.identity(self.q()) * tf.ones(3)\n", False),
+    # ... a Keras layer other than those StaticValues knows (Dense, Flatten, shape-preserving) makes no value
+    ("TFX303", "import tensorflow as tf\nclass Net:\n    def __init__(self):\n"
+               "        self.conv = tf.keras.layers.Conv2D(4, 3)\n"
+               "    def out(self, x):\n        return tf.identity(self.conv(x)) * tf.ones(3)\n", False),
+    ("TFX303", "import tensorflow as tf\nclass Net:\n    def __init__(self):\n"
+               "        self.drop = tf.keras.layers.Dropout(0.5)\n"
+               "    def out(self):\n        return tf.identity(self.drop(tf.constant([1, 2]))) * tf.ones(2)\n", True),
     ("TFX303", "import tensorflow as tf\ndef tile(x):\n    reps = tf.constant([2, 2], dtype='int32')\n"
                "    return tf.cast(x, tf.float32) * reps\n", True),
     # TFX304: the float cast must take the integer cast (or a name bound to one), not just sit beside one

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from tffix.ast_facts import Facts, argument
 
 from ._constructors import TF_CONSTRUCTORS
-from ._values import FLOAT_DTYPES, INT_DTYPES
+from ._values import FLOAT_DTYPES, INT_DTYPES, SHAPE_PRESERVING
 
 
 def least_fixpoint(
@@ -122,6 +122,14 @@ _SHAPE_SLOTS_BY_MAKER: dict[str, tuple[tuple[tuple[str, int | None], ...], tuple
 _SHAPE_SLOTS = {name: _SHAPE_SLOTS_BY_MAKER.get(make.__name__) for name, make in TF_CONSTRUCTORS.items()}
 
 
+# The APIs whose call `StaticValues` makes a value it can call in turn (`_keras_models.layer_of`, `sequential_of`,
+# a functional model); a call of any other API (`Conv2D(...)`, `tf.constant(...)`) is nothing it calls.
+CALLABLE_MAKERS = frozenset({
+    "keras.layers.Dense", "keras.layers.Flatten", *SHAPE_PRESERVING, "keras.Sequential", "keras.models.Sequential",
+    "keras.Model", "keras.models.Model",
+})
+
+
 def _may_be_callable(facts: Facts, value: ast.expr, depth: int) -> bool:
     """An assigned `value` `StaticValues` may read as something it evaluates a call of (a function or class of the
     module, a layer, a model): a name or attribute (bound to one), or a call that is not `opaque_call`. Not a
@@ -130,9 +138,12 @@ def _may_be_callable(facts: Facts, value: ast.expr, depth: int) -> bool:
     if kind is ast.Name or kind is ast.Attribute:
         return True
     if kind is ast.Call:
+        names = facts.api_names(value.func)  # type: ignore[attr-defined]
+        if names:  # only these APIs make a value StaticValues calls (`_call`: a layer, a model)
+            return not names.isdisjoint(CALLABLE_MAKERS)
         if depth >= 3:
             return True  # `f = f(...)` and longer chains: not followed
-        return bool(facts.api_names(value.func)) or not opaque_call(facts, value, depth + 1)  # type: ignore[attr-defined, arg-type]
+        return not opaque_call(facts, value, depth + 1)  # type: ignore[arg-type]
     return False
 
 
