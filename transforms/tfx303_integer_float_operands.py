@@ -405,10 +405,15 @@ class _Integers:
         # (name, scope of the binding) that may hold each kind of value; attribute names, whatever binds them
         self.names: tuple[set[tuple[str, int | None]], ...] = (set(), set(), set(), set())
         self.attributes: tuple[set[str], ...] = (set(), set(), set(), set())
-        for kind in (self.INT, self.TF, self.TENSOR, self.FLOAT):  # TENSOR reads INT and TF: after them
-            least_fixpoint(facts, lambda value, scope, kind=kind: self._in(scope, value, kind),  # type: ignore[misc]
-                           self.names[kind], self.attributes[kind])
-        self.scope = None
+        for kind in (self.INT, self.TF, self.TENSOR):  # TENSOR reads INT and TF: after them
+            self._fixpoint(kind)
+        self._floats = False  # FLOAT (which reads INT) only once asked: most files have no integer tensor to meet one
+
+    def _fixpoint(self, kind: int) -> None:
+        scope = self.scope
+        least_fixpoint(self.facts, lambda value, in_scope: self._in(in_scope, value, kind),
+                       self.names[kind], self.attributes[kind])
+        self.scope = scope
 
     def _in(self, scope: int | None, expr: ast.expr, kind: int) -> bool:
         self.scope = scope
@@ -421,6 +426,9 @@ class _Integers:
         return expr is not None and self._is(expr, self.TENSOR)
 
     def maybe_float(self, expr: ast.expr | None) -> bool:
+        if not self._floats:
+            self._floats = True
+            self._fixpoint(self.FLOAT)
         return expr is not None and self._is(expr, self.FLOAT)
 
     def _is(self, expr: ast.expr, kind: int) -> bool:
