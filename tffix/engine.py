@@ -182,7 +182,7 @@ class Engine:
     ) -> tuple[list[_Report], tuple[type[Rule], ...]]:
         """The reports of the rules that are certain of their findings on `tree`, and the rules left for LibCST."""
         module: NamesOnAst | None = None
-        fixes = _FixesOnCst(self, source, path)
+        fixes: _FixesOnCst | None = None
         lines: list[str] | None = None
         reports: list[_Report] = []
         left: list[type[Rule]] = []
@@ -203,11 +203,11 @@ class Engine:
             seen: set[tuple] = set()
             for report, (start, end) in zip(found, spans):  # type: ignore[misc]
                 key = (rule.code, start, end, report.message)
-                if key in seen or _is_suppressed(lines, start.line, rule.code):
+                if not _first_unsuppressed(key, seen, lines):
                     continue
-                seen.add(key)
                 fix = None
                 if report.fix is not None:
+                    fixes = fixes or _FixesOnCst(self, source, path)
                     fixes.rules.add(rule)
                     fix = Fix(report.fix[0], report.fix[1], compute=functools.partial(fixes.edits, key))
                 finding = Finding(rule.code, report.message, path, start, end, rule.severity, fix)
@@ -249,9 +249,8 @@ class Engine:
             for report in instance.reports:
                 start, end = _span(positions, report.node)
                 key = (instance.code, start, end, report.message)
-                if key in seen or _is_suppressed(lines, start.line, instance.code):
+                if not _first_unsuppressed(key, seen, lines):
                     continue
-                seen.add(key)
                 fix, spans = None, ()
                 if report.rewrite is not None:
                     fix = Fix(
@@ -444,6 +443,15 @@ class _Replacer(cst.CSTTransformer):
         if isinstance(original_node, cst.BaseExpression) and isinstance(new, cst.BaseExpression):
             new = keep_grouping(original_node, new, self._stack[-1] if self._stack else None)
         return new
+
+
+def _first_unsuppressed(key: tuple, seen: set[tuple], lines: Sequence[str]) -> bool:
+    """Whether a report keyed (code, start, end, message) is new in `seen` (then added) and not suppressed on its
+    line."""
+    if key in seen or _is_suppressed(lines, key[1].line, key[0]):
+        return False
+    seen.add(key)
+    return True
 
 
 def _is_suppressed(lines: Sequence[str], line: int, code: str) -> bool:

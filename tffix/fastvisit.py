@@ -168,13 +168,13 @@ def _walk_fields(
             visitor.on_visit_attribute(node, name)
         kind = type(value)
         if kind is tuple or kind is list:
-            for item in value:
-                is_node = _IS_NODE.get(type(item))
-                if is_node or (is_node is None and _is_node(type(item))):
+            for item in value:  # `is_node`, inlined: this runs for every field of every node
+                known = _IS_NODE.get(type(item))
+                if known or (known is None and _is_node(type(item))):
                     _walk(item, visitor, types)
         else:
-            is_node = _IS_NODE.get(kind)
-            if is_node or (is_node is None and _is_node(kind)):
+            known = _IS_NODE.get(kind)
+            if known or (known is None and _is_node(kind)):
                 _walk(value, visitor, types)
         if callbacks:
             visitor.on_leave_attribute(node, name)

@@ -201,8 +201,8 @@ class TffixLanguageServer(LanguageServer):
                 self._prepare(ready)
 
     def _prepare(self, analysis: Analysis) -> None:
-        """Queue the work ahead of code actions on the checking thread, after any check: what is not done or
-        being done (or was abandoned to make way for a check)."""
+        """Queue the work ahead of code actions on the checking thread, once typing pauses (`_prepare_all`): what
+        is not done or being done (or was abandoned to make way for a check)."""
         tags = frozenset({analysis.document.uri, _AHEAD})
         ahead: list[tuple[str, Callable[[Analysis], Any]]] = [(REFACTORINGS, Refactorings.of)]
         if analysis.result.findings:

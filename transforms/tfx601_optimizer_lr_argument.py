@@ -38,7 +38,7 @@ import ast
 import libcst as cst
 
 from tffix.ast_detection import AstReport, NamesOnAst
-from tffix.ast_facts import Facts, has_keyword
+from tffix.ast_facts import Facts, has_keyword, keyword
 from tffix.model import Applicability
 from tffix.names import canonical, canonical_all
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
@@ -105,17 +105,17 @@ class OptimizerLrArgument(Rule):
     def detect(cls, module: NamesOnAst) -> list[AstReport] | None:
         reports = []
         for call in module.calls:
-            lr = next((k for k in call.keywords if k.arg == "lr"), None)
+            lr = keyword(call, "lr")
             if lr is None or type(call.func) not in (ast.Name, ast.Attribute):
                 continue
-            qualified = module.qualified(call.func, lambda name: canonical(name) in OPTIMIZER_NAMES)
+            qualified = module.qualified(call.func, _is_optimizer)
             if qualified is None:
                 return None
             if canonical_all(qualified).isdisjoint(OPTIMIZER_NAMES):
                 continue
             callee = call.func.attr if type(call.func) is ast.Attribute else call.func.id  # type: ignore[union-attr]
             message = _message(callee, pins_keras2(module.source) or _tf_keras(qualified))
-            if any(k.arg == "learning_rate" for k in call.keywords):
+            if keyword(call, "learning_rate") is not None:
                 reports.append(AstReport(lr, message + _BOTH))
             else:
                 reports.append(AstReport(lr, message, (_RENAME, Applicability.SAFE)))
@@ -135,6 +135,10 @@ class OptimizerLrArgument(Rule):
 
 _BOTH = " (this call passes both: remove one)"
 _RENAME = "Rename `lr=` to `learning_rate=`"
+
+
+def _is_optimizer(qualified_name: str) -> bool:
+    return canonical(qualified_name) in OPTIMIZER_NAMES
 
 
 def _tf_keras(qualified_names: frozenset[str]) -> bool:

@@ -80,7 +80,7 @@ class CompatV1Layers(Rule):
     @classmethod
     def can_fire(cls, facts: Facts) -> bool:
         """A finding is a name whose qualified name is `tensorflow.compat.v1.layers.NAME`."""
-        return any(q.startswith(PREFIX) and "." not in q[len(PREFIX):] for q in facts.qualified)
+        return any(_is_removed(q) for q in facts.qualified)
 
     @classmethod
     def detect(cls, module: NamesOnAst) -> list[AstReport] | None:
