@@ -32,8 +32,11 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Names LibCST resolves to themselves where an assignment binds them: a chain on them resolves like an import.
 BARE_WORDS = ("tensorflow", "keras", "tf_keras", "numpy")
@@ -71,6 +74,14 @@ class Facts:
     scope_nodes: dict[int, ast.AST] = field(default_factory=dict)  # scope -> its function, class or method node
     _unbound: dict[int, tuple[frozenset[str], tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
     _rebound: dict[int, frozenset[str]] = field(default_factory=dict)
+    _derived: dict[object, object] = field(default_factory=dict)
+
+    def derived(self, key: object, compute: Callable[[], T]) -> T:
+        """`compute()`, once per file for `key`: what several rules' preconditions work out from the same facts
+        (the tapes of a file, `transforms._tape.ast_tapes`)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]  # type: ignore[return-value]
 
     # --- questions a precondition asks -------------------------------------------------------------------------
     def references(self, *names: str) -> bool:

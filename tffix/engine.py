@@ -8,6 +8,7 @@ batched LibCST traversal; fixes are applied as text edits, repeatedly, until not
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import re
 import threading
@@ -41,9 +42,13 @@ from .gates import focus_rules, screen
 from .prefilter import nesting_problem
 from .registry import all_rules
 from .rule import Rewrite, Rule, RuleContext
-from .slicing import MAX_KEPT_SHARE
+from .parts import FileLines, PartMap, PartsMemo
+from .slicing import MAX_KEPT_SHARE, Focus
 
 MAX_FIX_ITERATIONS = 10
+# A file whose parts hold more than this many times its lines is analysed whole: a part that grows with the file
+# (a module-level statement whose names the whole file uses) repeated in each part would cost more than it saves.
+MAX_PARTS_SHARE = 3.0
 _NEVER_CERTAIN = Rule.detect.__func__  # type: ignore[attr-defined]  # the default: a rule that detects on LibCST only
 
 SUPPRESSION_COMMENT = re.compile(r"#\s*tffix:\s*ignore(?!-)(?:\[(?P<codes>[A-Za-z0-9,\s]*)\])?", re.IGNORECASE)
@@ -144,17 +149,33 @@ class Engine:
         return screen(rules, source) if self.settings.gates else rules
 
     # --- checking --------------------------------------------------------------------------------------------
-    def check(self, source: str, path: str, *, screened: Sequence[type[Rule]] | None = None) -> CheckResult:
+    def check(
+        self,
+        source: str,
+        path: str,
+        *,
+        screened: Sequence[type[Rule]] | None = None,
+        memo: PartsMemo | None = None,
+    ) -> CheckResult:
         """Findings and problems of `source`. `screened`: what `screen(source, path)` gave, when already asked.
         Rules that can be certain of their findings on Python's `ast` find them there (`tffix.ast_detection`);
-        their fixes' edits are made on LibCST when first asked for."""
-        analysis = self._analyse(source, path, screened, on_ast=self.detect_on_ast)
+        their fixes' edits are made on LibCST when first asked for. `memo`: the same for every version of one
+        document (the editor's): the `local` rules analyse the file part by part, and only the parts the memo
+        has not seen (`tffix.parts`)."""
+        analysis = self._analyse(source, path, screened, on_ast=self.detect_on_ast, memo=memo)
         return CheckResult(path, tuple(r.finding for r in analysis.reports), tuple(analysis.problems))
 
     def _analyse(
-        self, source: str, path: str, screened: Sequence[type[Rule]] | None = None, *, on_ast: bool = False
+        self,
+        source: str,
+        path: str,
+        screened: Sequence[type[Rule]] | None = None,
+        *,
+        on_ast: bool = False,
+        memo: PartsMemo | None = None,
     ) -> _Analysis:
-        """The analysis of `source`; `on_ast`: let rules detect on `ast` (their reports then carry no rewrite)."""
+        """The analysis of `source`; `on_ast`: let rules detect on `ast` (their reports then carry no rewrite);
+        `memo`: analyse the local rules part by part (their reports then carry no rewrite either)."""
         active = self.screen(source, path) if screened is None else screened
         if not active:
             return _Analysis(None, [], [])
@@ -164,6 +185,13 @@ class Engine:
         rules, found = focused.rules, []
         if on_ast and focused.tree is not None:
             found, rules = self._detect_on_ast(focused.tree, source, path, rules)
+        if memo is not None and focused.focus is not None and any(rule.local and rule.anchors for rule in rules):
+            local = tuple(rule for rule in rules if rule.local and rule.anchors)
+            by_parts = self._analyse_parts(focused.focus, source, path, local, memo)
+            if by_parts is not None:
+                found.extend(by_parts)
+                rules = tuple(rule for rule in rules if rule not in local)
+                found.sort(key=_report_order)
         if not rules:
             return _Analysis(None, found, [])
         if focused.slice is not None:
@@ -213,6 +241,57 @@ class Engine:
                 finding = Finding(rule.code, report.message, path, start, end, rule.severity, fix)
                 reports.append(_Report(finding, None, ()))
         return reports, tuple(left)
+
+    def _analyse_parts(
+        self, focus: Focus, source: str, path: str, rules: Sequence[type[Rule]], memo: PartsMemo
+    ) -> list[_Report] | None:
+        """The reports of the `local` rules, from the analyses of the file's parts (those `memo` has made before,
+        and the others now), mapped to the file; None when the file is analysed better whole: its parts hold
+        more than `MAX_PARTS_SHARE` times its lines, or a part shows a problem (a class left without a method does
+        not parse, a rule crashed)."""
+        anchors = frozenset().union(*(rule.anchors for rule in rules))
+        parts = focus.for_anchors(anchors).parts()
+        if sum(len(part.lines) for part in parts) > MAX_PARTS_SHARE * (source.count("\n") + 1):
+            return None
+        codes = tuple(rule.code for rule in rules)
+        memo.bind(self)
+        reports: list[_Report] = []
+        seen: set[tuple] = set()
+        file_lines = None
+        for part in parts:
+            key = (codes, path, part.text)
+            analysed = memo.get(key)
+            if analysed is None:
+                analysed = self._analyse_text(part.text, path, rules)
+                memo.put(key, analysed)
+            if analysed.problems:
+                return None
+            if not analysed.reports:
+                continue
+            file_lines = file_lines or FileLines(source)
+            mapping = PartMap(part, file_lines)
+            for report in analysed.reports:
+                finding = report.finding
+                start, end = mapping.position(finding.start), mapping.position(finding.end)
+                found_key = (finding.code, start, end, finding.message)
+                if found_key in seen:  # the same finding in another part holding the same code
+                    continue
+                seen.add(found_key)
+                fix = finding.fix
+                if fix is not None:
+                    edits = functools.partial(self._part_edits, mapping, fix, found_key, path)
+                    fix = Fix(fix.title, fix.applicability, compute=edits)
+                reports.append(_Report(dataclasses.replace(finding, start=start, end=end, fix=fix), None, ()))
+        return reports
+
+    def _part_edits(self, mapping: PartMap, fix: Fix, key: tuple, path: str) -> tuple[TextEdit, ...]:
+        """The edits of a part's fix in the file; made on the whole file when one has no single place there."""
+        edits = [mapping.edit(edit) for edit in fix.edits]
+        if all(edit is not None for edit in edits):
+            return tuple(edits)  # type: ignore[arg-type]
+        whole = _FixesOnCst(self, mapping.file.source, path)
+        whole.rules.update(rule for rule in self.rules if rule.code == key[0])
+        return whole.edits(key)
 
     def _analyse_text(self, source: str, path: str, active: Sequence[type[Rule]]) -> _Analysis:
         parsed = parse(source, path)

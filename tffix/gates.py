@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from .prefilter import imports_user_api, nesting_problem
 from .rule import Rule
-from .slicing import focus
+from .slicing import Focus, focus
 
 
 def required_words(rule: type[Rule]) -> tuple[str, ...]:
@@ -65,6 +65,7 @@ class Focused:
     rules: tuple[type[Rule], ...]
     slice: str | None
     tree: ast.Module | None = None  # the file's `ast`, when Python could parse it (for `Rule.detect`)
+    focus: Focus | None = None  # the anchor gate's, when Python could parse the file (for `Focus.parts`)
 
 
 def focus_rules(rules: Sequence[type[Rule]], source: str, max_kept_share: float) -> Focused:
@@ -81,9 +82,9 @@ def focus_rules(rules: Sequence[type[Rule]], source: str, max_kept_share: float)
     )
     tree = found.facts.tree
     if not kept or not all(r.anchors for r in kept):
-        return Focused(kept, None, tree)  # type: ignore[arg-type]
+        return Focused(kept, None, tree, found)  # type: ignore[arg-type]
     needed = frozenset().union(*(rule.anchors for rule in kept))
     if needed != anchors:  # the preconditions left fewer rules: their anchors alone may leave a smaller slice
         found = found.for_anchors(needed)
     sliced = found.kept_share <= max_kept_share and found.text != source
-    return Focused(kept, found.text if sliced else None, tree)  # type: ignore[arg-type]
+    return Focused(kept, found.text if sliced else None, tree, found)  # type: ignore[arg-type]

@@ -58,6 +58,7 @@ from .lsp_diagnostics import diagnostics, hover
 from .lsp_documents import Analysis, Document, EngineFactory, Engines, analyze
 from .lsp_positions import UTF16
 from .lsp_worker import AHEAD, CHECK, REQUEST, Abandoned, Worker
+from .parts import PartsMemo
 
 logger = logging.getLogger("tffix.lsp")
 
@@ -78,6 +79,7 @@ class TffixLanguageServer(LanguageServer):
         self.documents: dict[str, Document] = {}
         self.engines = Engines(engine_factory)
         self.analyses: dict[str, Analysis] = {}  # the newest analysis done, per document
+        self.memos: dict[str, PartsMemo] = {}  # what the checks of each document keep for the next (tffix.parts)
         self._checks = Worker("tffix-check")  # checks, and when idle the work ahead of code actions
         self._requests = Worker("tffix-request")  # what a waiting request needs that is not ready
         self._checking: dict[str, tuple[Document, asyncio.Future[Analysis]]] = {}
@@ -130,7 +132,8 @@ class TffixLanguageServer(LanguageServer):
         if checking is None or checking[0] is not document:
             self._checks.abandon(_AHEAD, interrupt=self._warm)  # a check comes before the work ahead
             encoding = self.workspace.position_encoding or UTF16
-            job = functools.partial(analyze, document, self.engines, encoding)
+            memo = self.memos.setdefault(uri, PartsMemo())
+            job = functools.partial(analyze, document, self.engines, encoding, memo)
             checking = self._checking[uri] = (document, self._checks.submit(job, CHECK, frozenset({uri, _CHECK})))
         generation = self._generation
         try:
@@ -179,6 +182,7 @@ class TffixLanguageServer(LanguageServer):
         self._requests.abandon(uri, interrupt=self._warm)
         self.documents.pop(uri, None)
         self.analyses.pop(uri, None)
+        self.memos.pop(uri, None)
         self._checking.pop(uri, None)
 
     async def reload_configuration(self) -> None:

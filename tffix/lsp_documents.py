@@ -22,6 +22,7 @@ from pygls.uris import to_fs_path
 from .config import ConfigError, Settings, load_settings
 from .engine import Engine
 from .lsp_positions import LineIndex
+from .parts import PartsMemo
 from .model import Applicability, CheckResult, Finding, ProblemKind
 from .rule import Rule
 
@@ -129,14 +130,15 @@ class Engines:
             self._by_folder.clear()
 
 
-def analyze(document: Document, engines: Engines, encoding: str) -> Analysis:
+def analyze(document: Document, engines: Engines, encoding: str, memo: PartsMemo | None = None) -> Analysis:
     """Check one version of a document. `exclude` does not apply: like a path named on the command line, a file
-    the user opened is always checked."""
+    the user opened is always checked. `memo`: the document's, kept from one version to the next, so that an
+    edit re-analyses only the parts of the file it changed (`tffix.parts`)."""
     index = LineIndex(document.text, encoding)
     engine = engines.for_document(document)
     if isinstance(engine, ConfigError):
         return Analysis(document, index, None, CheckResult(document.path), config_error=str(engine))
-    result = engine.check(document.text, document.path)
+    result = engine.check(document.text, document.path, memo=memo)
     for problem in result.problems:
         if problem.kind is ProblemKind.INTERNAL:  # a tffix bug, not the user's: for the log, not the editor
             logger.warning("%s", problem)

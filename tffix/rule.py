@@ -195,6 +195,15 @@ class Rule(cst.BatchableCSTVisitor):
     # False for a rule that matches names outside TensorFlow and Keras (NumPy's): its findings need no import of
     # them, so the import gate does not hold it back.
     import_gate: ClassVar[bool] = True
+    # True: the rule's findings in a file are the union of those it finds in each of the file's parts
+    # (`tffix.slicing.Part`: an anchored unit, the code connected to it by name, and the module's statements that
+    # are not definitions). So it holds for a rule whose evidence is all connected by name to where it reports and
+    # that nothing elsewhere in the module can switch off (no module-wide setting such as
+    # `enable_numpy_behavior()`, no "anywhere in the file" search, no search of the file's text such as
+    # `pins_keras2(context.source)`), and whose messages cite no line. The editor then analyses a document part by
+    # part and re-analyses only the parts an edit changed (`Engine.check(memo=...)`). `tests/test_parts.py`
+    # checks the union against the whole file on every fixture and rule example.
+    local: ClassVar[bool] = False
     # False: the rule reports no bug (a refactoring, say) and runs only when a `select` entry names its full
     # code: prefixes (`TFX`, `TFX1`) and `ALL` leave it out (`Settings.is_selected`).
     default_selected: ClassVar[bool] = True

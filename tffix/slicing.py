@@ -34,6 +34,7 @@ kept. The test suite checks it against the whole-file analysis on every fixture 
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class Focus:
     def for_anchors(self, anchors: Iterable[str]) -> Focus:
         """The slice of the same file for other `anchors` (fewer: the rules the preconditions kept), from the same
         parse; the leaves and facts are this one's."""
-        return Focus(self._source, self._tree, _Index(self._tree, frozenset(anchors), record=False), self.facts)
+        return Focus(self._source, self._tree, self._index.for_anchors(frozenset(anchors)), self.facts)
 
     @property
     def text(self) -> str:
@@ -76,6 +77,27 @@ class Focus:
     def kept_share(self) -> float:
         """The share of the file's lines the slice keeps."""
         return self._slice[1]
+
+    def parts(self) -> list[Part]:
+        """The file cut into its parts for the anchors (see `Part`), none when no unit references one. Each kept
+        definition brings its lines (a split class its own, less those of the methods not kept)."""
+        index = self._index
+        if not index.anchored:
+            return []
+        lines = NEWLINE.split(self._source)
+        separators = [m.group() for m in NEWLINE.finditer(self._source)] + [""]
+        always = {n for unit in index.units if not unit.definition for n in unit.lines}
+        parts = []
+        for kept in index.parts():
+            numbers = set(always)
+            ids = {id(unit) for unit in kept}
+            for unit in kept:
+                if unit.owner is None:
+                    numbers.update(unit.lines)
+                    numbers.difference_update(n for m in unit.members if id(m) not in ids for n in m.lines)
+            ordered = tuple(sorted(numbers))
+            parts.append(Part("".join(lines[n - 1] + separators[n - 1] for n in ordered), ordered))
+        return parts
 
     @cached_property
     def _slice(self) -> tuple[str, float]:
@@ -91,6 +113,17 @@ class Focus:
         text = "".join(("" if number in blank else line) + sep for number, (line, sep) in
                        enumerate(zip(lines, separators), start=1))
         return text, 1 - len(blank) / len(lines)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of a file: the code connected by name to one unit that references an anchor (what `keep_connected`
+    keeps for it alone), with every top-level statement that is not a definition. `text` is those lines of the
+    file in order, without the others (blank lines and comments between statements too), so that the same code
+    gives the same text wherever it sits in the file; `lines` holds the file's line number of each."""
+
+    text: str
+    lines: tuple[int, ...]
 
 
 def focus(source: str, anchors: Iterable[str]) -> Focus | None:
@@ -121,6 +154,10 @@ class _Unit:
     attribute_uses: set[str] = field(default_factory=set)  # `self.x` read, in a method
     attribute_defs: set[str] = field(default_factory=set)  # `self.x` stored, or the method's own name
     members: list[_Unit] = field(default_factory=list)  # of a split class
+    leaves: set[str] = field(default_factory=set)  # the API leaves it references (a split class: header and body)
+    stores: set[str] = field(default_factory=set)  # plain names it assigns (in a function: its locals, mostly)
+    mutates: set[str] = field(default_factory=set)  # `x` of `x.m(...)`, `x.a = v`, `x[k] = v`: what it may change
+    whole_class: bool = False  # a class not split: its header references an anchor
 
     @property
     def lines(self) -> range:
@@ -133,6 +170,7 @@ class _Index:
     def __init__(self, tree: ast.Module, anchors: frozenset[str], record: bool = True) -> None:
         """`record`: also record the file's facts (`tffix.ast_facts`)."""
         self.anchors = anchors
+        self._tree = tree
         self.roots = _import_roots(tree)
         self.leaves: set[str] = set()
         self._canonical: dict[str, str | None] = {}
@@ -144,6 +182,27 @@ class _Index:
         self.leaves = frozenset(self.leaves)  # type: ignore[assignment]
         self.facts = self._builder.build(tree) if self._builder is not None else None
 
+    def for_anchors(self, anchors: frozenset[str]) -> _Index:
+        """The index of the same file for other anchors, without scanning it again when its units stay the same:
+        the anchors are fewer, so no class whose header references none of the old ones would be kept whole."""
+        if anchors == self.anchors:
+            return self
+        if not anchors <= self.anchors or any(unit.whole_class for unit in self.units):
+            return _Index(self._tree, anchors, record=False)
+        index = object.__new__(_Index)
+        index.anchors, index.roots, index.leaves, index.facts = anchors, self.roots, self.leaves, None
+        index._tree, index._builder = self._tree, None
+        index.units = []
+        for unit in self.units:
+            copy = dataclasses.replace(unit, anchored=not anchors.isdisjoint(unit.leaves), kept=False, members=[])
+            copy.members = [
+                dataclasses.replace(m, anchored=not anchors.isdisjoint(m.leaves), kept=False, owner=copy)
+                for m in unit.members
+            ]
+            index.units.append(copy)
+        index.anchored = any(u.anchored for u in index._all_units())
+        return index
+
     # --- units -----------------------------------------------------------------------------------------------
     def _add(self, statement: ast.stmt) -> None:
         if isinstance(statement, ast.ClassDef):
@@ -153,7 +212,7 @@ class _Index:
             if not any(self._scan(part, _Unit(part, False), record=False) for part in header):
                 self._add_split_class(statement, header)
                 return
-        unit = _Unit(statement, isinstance(statement, _DEFINITIONS))
+        unit = _Unit(statement, isinstance(statement, _DEFINITIONS), whole_class=isinstance(statement, ast.ClassDef))
         unit.anchored = self._scan(statement, unit)
         unit.binds |= _module_bindings(statement)
         self.units.append(unit)
@@ -190,8 +249,10 @@ class _Index:
             kind = type(child)
             if kind is ast.Name:
                 unit.names.add(child.id)  # type: ignore[attr-defined]
+                if type(child.ctx) is ast.Store:  # type: ignore[attr-defined]
+                    unit.stores.add(child.id)  # type: ignore[attr-defined]
                 if child.id in self.roots:  # type: ignore[attr-defined]
-                    anchored |= self._resolve(child, child.id, (), builder)  # type: ignore[attr-defined]
+                    anchored |= self._resolve(child, child.id, (), builder, unit)  # type: ignore[attr-defined]
             elif kind is ast.Attribute:
                 parts = [child.attr]  # type: ignore[attr-defined]
                 base = child.value  # type: ignore[attr-defined]
@@ -209,23 +270,34 @@ class _Index:
                 if type(base) is not ast.Name:
                     continue
                 if base.id in self.roots:
-                    anchored |= self._resolve(child, base.id, tuple(reversed(parts)), builder)
+                    anchored |= self._resolve(child, base.id, tuple(reversed(parts)), builder, unit)
+                if child.value is base and type(child.ctx) is ast.Store:  # type: ignore[attr-defined]
+                    unit.mutates.add(base.id)
                 if base.id == self_name and child.value is base:  # type: ignore[attr-defined]
                     stored = type(child.ctx) is ast.Store  # type: ignore[attr-defined]
                     (unit.attribute_defs if stored else unit.attribute_uses).add(child.attr)  # type: ignore[attr-defined]
+            elif kind is ast.Subscript:
+                if type(child.ctx) is ast.Store and type(child.value) is ast.Name:  # type: ignore[attr-defined]
+                    unit.mutates.add(child.value.id)  # type: ignore[attr-defined]
             elif kind is ast.Global:
                 unit.binds.update(child.names)  # type: ignore[attr-defined]
             if kind in RECORDED:
                 if kind is ast.Call:
+                    called = child.func  # type: ignore[attr-defined]
+                    if type(called) is ast.Attribute and type(called.value) is ast.Name:
+                        unit.mutates.add(called.value.id)
                     loss = _compiled_loss_name(child)  # type: ignore[arg-type]
                     if loss is not None:
                         self.leaves.add(loss)  # type: ignore[attr-defined]
+                        unit.leaves.add(loss)
                         anchored |= loss in self.anchors
                 if builder is not None:
                     builder.node(child, kind)
         return anchored
 
-    def _resolve(self, node: ast.expr, root: str, attributes: tuple[str, ...], builder: FactsBuilder | None) -> bool:
+    def _resolve(
+        self, node: ast.expr, root: str, attributes: tuple[str, ...], builder: FactsBuilder | None, unit: _Unit
+    ) -> bool:
         anchored = False
         for module in self.roots[root]:
             qualified = ".".join((module, *attributes))
@@ -238,6 +310,7 @@ class _Index:
             if name is not None:
                 leaf = name.rpartition(".")[2]
                 self.leaves.add(leaf)  # type: ignore[attr-defined]
+                unit.leaves.add(leaf)
                 anchored |= leaf in self.anchors
         return anchored
 
@@ -245,21 +318,22 @@ class _Index:
     def keep_connected(self) -> None:
         """Keep the units that carry anchored values (evidence) and everything they need.
 
-        Evidence flows from a unit to the units that use a module-level name it binds, and within a class from
-        a method to the methods that use an attribute it defines; every unit with evidence is kept. A kept
+        Evidence flows from a unit to the units that use a module-level name it binds or may change (a method
+        call, an attribute or item store on a module-level variable it does not assign itself: `model.compile(...)`
+        in one function, `model.fit(...)` in another), and within a class from a method to the methods that use
+        an attribute it defines; every unit with evidence is kept. A kept
         unit needs the definitions it uses (a class used by name whole, and in a class the methods defining
         what it uses): those are kept too, but carry no evidence on, so a helper that kept code calls does
         not pull in every other caller of the helper."""
-        binders: dict[str, list[_Unit]] = defaultdict(list)
-        users: dict[str, list[_Unit]] = defaultdict(list)
-        for unit in self._all_units():
-            for name in unit.binds:
-                binders[name].append(unit)
-            for name in unit.names:
-                users[name].append(unit)
-        evidence = [u for u in self._all_units() if u.anchored]
+        for unit in self.closure([u for u in self._all_units() if u.anchored]):
+            unit.kept = True
+
+    def closure(self, evidence: list[_Unit]) -> list[_Unit]:
+        """The units `keep_connected` keeps when `evidence` are the units with anchored values (consumed)."""
+        binders, users, variables = self._binders_and_users
         needed: list[_Unit] = []
         seen: set[int] = set()
+        kept: dict[int, _Unit] = {}
         while evidence or needed:
             if evidence:
                 unit = evidence.pop()
@@ -268,6 +342,9 @@ class _Index:
                 seen.add(id(unit))
                 for name in unit.binds:
                     evidence.extend(users.get(name, ()))
+                for name in unit.mutates:
+                    if name in variables and name not in unit.stores:
+                        evidence.extend(users.get(name, ()))
                 if unit.members:  # a class with evidence in its header or body: all of it
                     evidence.extend(unit.members)
                 owner = unit.owner
@@ -277,9 +354,9 @@ class _Index:
                         evidence.extend(users.get(name, ()))
             else:
                 unit = needed.pop()
-            if unit.kept:
+            if id(unit) in kept:
                 continue
-            unit.kept = True
+            kept[id(unit)] = unit
             for name in unit.names:
                 for binder in binders.get(name, ()):
                     needed.append(binder)
@@ -287,6 +364,32 @@ class _Index:
             if unit.owner is not None:
                 needed.append(unit.owner)
                 needed.extend(m for m in unit.owner.members if m.attribute_defs & unit.attribute_uses)
+        return list(kept.values())
+
+    @cached_property
+    def _binders_and_users(self) -> tuple[dict[str, list[_Unit]], dict[str, list[_Unit]], set[str]]:
+        """The units binding each module-level name, the units using each name, and the module's variables (the
+        names statements that are not definitions bind)."""
+        binders: dict[str, list[_Unit]] = defaultdict(list)
+        users: dict[str, list[_Unit]] = defaultdict(list)
+        variables: set[str] = set()
+        for unit in self._all_units():
+            for name in unit.binds:
+                binders[name].append(unit)
+            if not unit.definition:
+                variables |= unit.binds
+            for name in unit.names:
+                users[name].append(unit)
+        return binders, users, variables
+
+    def parts(self) -> list[list[_Unit]]:
+        """For each anchored unit, the units its closure keeps; the same set once."""
+        found: dict[frozenset[int], list[_Unit]] = {}
+        for seed in self._all_units():
+            if seed.anchored:
+                kept = self.closure([seed])
+                found.setdefault(frozenset(map(id, kept)), kept)
+        return list(found.values())
 
     def blanked_lines(self) -> set[int]:
         blank: set[int] = set()

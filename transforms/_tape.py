@@ -126,7 +126,12 @@ _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 
 
 def ast_tapes(facts: Facts) -> list[AstTape]:
-    """The tapes of the file that have gradients, on Python's `ast` (`facts.tree`)."""
+    """The tapes of the file that have gradients, on Python's `ast` (`facts.tree`); worked out once per file for
+    all the tape rules' preconditions."""
+    return facts.derived(ast_tapes, lambda: _ast_tapes(facts))
+
+
+def _ast_tapes(facts: Facts) -> list[AstTape]:
     if facts.tree is None:
         return []
     calls = [c for c in facts.method_calls(*GRADIENT_METHODS) if type(c.func.value) is ast.Name]  # type: ignore[attr-defined]

@@ -92,6 +92,7 @@ class BinaryHeadWithTwoUnits(Rule):
     severity = Severity.ERROR
     # A binary loss: called, or compiled in (`compile(loss="binary_crossentropy")` references it too).
     anchors = leaves(*BINARY_LOSS_CLASSES, *BINARY_LOSS_FUNCTIONS, *BINARY_LOSS_STRINGS, *SIGMOID_CE)
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid(  # a two-class softmax classifier with integer labels: correct

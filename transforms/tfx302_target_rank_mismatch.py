@@ -106,6 +106,7 @@ class TargetRankMismatch(Rule):
     triggers = ("cross_entropy_with_logits",)
     # It reports at the op.
     anchors = leaves(*SAME_SHAPE_OPS, *SPARSE_OPS, *SOFTMAX_OPS)
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid(  # Keras aligns (32,) targets with (32, 1) outputs

@@ -69,6 +69,7 @@ class IntegerCastRoundTrip(Rule):
     severity = Severity.WARNING
     # It reports at the cast.
     anchors = leaves("tf.cast")
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid(

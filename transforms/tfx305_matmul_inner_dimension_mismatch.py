@@ -79,6 +79,7 @@ class MatmulInnerDimensionMismatch(Rule):
     triggers = ("matmul", "@")
     # `@` has no API name: the TensorFlow operand's maker is the anchor.
     anchors = leaves(*MATMUL) | VALUE_SOURCES
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid("import tensorflow as tf\ny = tf.matmul(tf.zeros((2, 2)), tf.zeros((2, 3)))\n"),

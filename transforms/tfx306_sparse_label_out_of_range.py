@@ -78,6 +78,7 @@ class SparseLabelOutOfRange(Rule):
     severity = Severity.ERROR
     # The loss: called, or compiled in (`compile(loss="sparse_categorical_crossentropy")` references it).
     anchors = leaves(*RAW_OPS, *SPARSE_CE.strings, *SPARSE_CE.classes, *SPARSE_CE.functions)
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid(

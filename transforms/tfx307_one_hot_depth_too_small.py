@@ -87,6 +87,7 @@ class OneHotDepthTooSmall(Rule):
     severity = Severity.WARNING
     # It reports at the one-hot.
     anchors = leaves("tf.one_hot")
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid("import tensorflow as tf\ntargets = tf.one_hot([0, 2, 1], depth=3)\n"),

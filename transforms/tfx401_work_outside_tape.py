@@ -98,6 +98,7 @@ class WorkOutsideTape(TapeRule):
     severity = Severity.WARNING
     # It reports at the tape's gradient call.
     anchors = leaves("tf.GradientTape")
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid(

@@ -70,6 +70,7 @@ class UnwatchedTensorSource(TapeRule):
     severity = Severity.WARNING
     # It reports at the tape's gradient call.
     anchors = leaves("tf.GradientTape")
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid(

@@ -101,6 +101,7 @@ class GradientCuttingOperationInTape(TapeRule):
     severity = Severity.WARNING
     # It reports inside the tape.
     anchors = leaves("tf.GradientTape")
+    local = True  # its findings are the union of its parts' (see Rule.local)
 
     VALID = (
         Valid(  # NumPy for logging only, an integer cast of labels: neither is between sources and target
