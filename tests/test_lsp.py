@@ -180,7 +180,10 @@ async def test_changes_are_debounced_and_the_newest_version_wins(client: Recordi
 
     [fixable, _] = await doc.diagnostics()
     assert fixable.range == range_of(SAMPLE, "tf.random_normal", client.encoding)
-    assert [p.version for p in client.publications[doc.uri]] == [1, 5], "only the newest version is checked"
+    versions = [p.version for p in client.publications[doc.uri]]
+    # The first change of the burst follows a quiet spell: it may be checked at once (and published, if its
+    # check ends before the next change arrives); the ones that follow it closely are not, the newest is.
+    assert versions in ([1, 5], [1, 2, 5]), versions
 
 
 @in_module_loop

@@ -5,13 +5,15 @@ its requests and notifications, to the open documents and their analyses (`tffix
 diagnostics and hover text (`tffix.lsp_diagnostics`) and the code actions (`tffix.lsp_actions`). Like the
 engine, it only parses the user's code, never runs it.
 
-Documents are synchronised in full, not incrementally: the engine re-parses the whole text on every check anyway,
-and a full copy is exact by construction, with no edit arithmetic in which the editor's idea of a line and ours
-could drift apart.
+Documents are synchronised in full, not incrementally: a full copy is exact by construction, with no edit
+arithmetic in which the editor's idea of a line and ours could drift apart. What is incremental is the analysis:
+each document keeps a memo of its parts' analyses (`tffix.parts`), so a check re-analyses only the parts of the
+file an edit changed.
 
 The event loop never runs the engine: checks run on a worker thread (`tffix.lsp_worker`), one at a time, so the
 loop answers requests at once. A change abandons the check of the version it replaces (and the work done ahead
-for it), and the newest version is checked once the changes stop arriving together (`DEBOUNCE_SECONDS`). A
+for it). A change that follows the last one by more than `DEBOUNCE_SECONDS` is checked at once; one that
+follows closer (a burst of typing, a paste sent in pieces) waits that long, so that the burst makes one check. A
 version whose text equals the last one checked takes that analysis as it is: the engine's result is a function
 of the text and the configuration. Each analysis is kept with what its code actions need: where an ignore
 comment goes on its findings' lines, the first fixes' edits, the refactorings and the fix-all, computed from it
@@ -84,6 +86,7 @@ class TffixLanguageServer(LanguageServer):
         self._requests = Worker("tffix-request")  # what a waiting request needs that is not ready
         self._checking: dict[str, tuple[Document, asyncio.Future[Analysis]]] = {}
         self._scheduled: dict[str, asyncio.TimerHandle] = {}
+        self._changed_at: dict[str, float] = {}  # when each document last changed (the event loop's clock)
         self._ahead: asyncio.TimerHandle | None = None  # when the work ahead of code actions starts
         self._tasks: set[asyncio.Task[Any]] = set()
         # Interrupting a check is safe once the engine's modules are imported: the first check does that.
@@ -104,7 +107,10 @@ class TffixLanguageServer(LanguageServer):
         if self._ahead is not None:
             self._ahead.cancel()
         loop = asyncio.get_running_loop()
-        self._scheduled[uri] = loop.call_later(DEBOUNCE_SECONDS, self._spawn_publish, uri)
+        now, last = loop.time(), self._changed_at.get(uri)
+        self._changed_at[uri] = now
+        delay = DEBOUNCE_SECONDS if last is not None and now - last < DEBOUNCE_SECONDS else 0
+        self._scheduled[uri] = loop.call_later(delay, self._spawn_publish, uri)
 
     def _spawn_publish(self, uri: str) -> None:
         task = asyncio.ensure_future(_logged_call(f"checking {uri}", self.publish(uri)))
@@ -183,6 +189,7 @@ class TffixLanguageServer(LanguageServer):
         self.documents.pop(uri, None)
         self.analyses.pop(uri, None)
         self.memos.pop(uri, None)
+        self._changed_at.pop(uri, None)
         self._checking.pop(uri, None)
 
     async def reload_configuration(self) -> None:
