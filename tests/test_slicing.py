@@ -9,6 +9,7 @@ import pytest
 from fixture_cases import load_cases
 from tffix.engine import Engine
 from tffix.registry import all_rules
+from tffix.gates import focus_rules
 from tffix.slicing import focus, referenced_leaves
 
 HEADER = "import tensorflow as tf\nimport numpy as np\n"
@@ -275,6 +276,35 @@ def test_the_slice_finds_something_wherever_the_whole_file_does(source, code):
             assert engine._analyse_text(found.text, "case.py", engine.rules).reports, selection
     if _slice(source, "all") is not None:
         assert ALWAYS_SLICE["all"].check(source, "case.py") == whole
+    if code in ALWAYS_SLICE:  # the rule alone, its slice seeded by its candidates (`Rule.candidates`) if it has any
+        alone = ALWAYS_SLICE[code].check(source, "case.py").findings
+        assert _keys(alone) == _keys(f for f in whole.findings if f.code == code)
+
+
+def _keys(findings):
+    return [(f.code, f.start, f.end, f.message) for f in findings]
+
+
+def test_a_rule_with_candidates_seeds_the_slice_with_their_units_only():
+    # TFX303 is anchored on names most TensorFlow code uses (`tf.cast`); its precondition knows the only operator
+    # that can raise: the slice keeps that function and what it uses, not every function that casts
+    source = HEADER + textwrap.dedent('''
+        def scaled():
+            images = tf.zeros((2, 2), dtype=tf.uint8)
+            return images / 255.0
+    ''') + "".join(
+        f"\n\ndef cast_{i}(x):\n    return tf.cast(x, tf.float32) * 2.0\n" for i in range(12)
+    )
+    rule = next(r for r in all_rules() if r.code == "TFX303")
+    engine = Engine(rules=[rule])
+    focused = focus_rules(engine.rules, source, engine.max_kept_share)
+    assert focused.slice is not None
+    kept = [line for line in focused.slice.split("\n") if line.strip()]
+    assert "def scaled():" in kept and not any("def cast_" in line for line in kept)
+    assert _keys(engine.check(source, "case.py").findings) == _keys(
+        Engine(rules=[rule], max_kept_share=0.0).check(source, "case.py").findings
+    )
+    assert [f.start.line for f in engine.check(source, "case.py").findings] == [source.split("\n").index("    return images / 255.0") + 1]
 
 
 @pytest.mark.parametrize("rule", ANCHORED, ids=lambda rule: rule.code)

@@ -26,6 +26,8 @@ from .model import Applicability, Severity
 from .parents import ParentProvider
 
 if TYPE_CHECKING:
+    import ast
+
     from .ast_detection import AstReport, NamesOnAst
     from .ast_facts import Facts
     from .tracebacks import Failure, RaisedError
@@ -235,6 +237,15 @@ class Rule(cst.BatchableCSTVisitor):
         running the rule. `tests/test_gates.py` checks every fixture and rule example gives the same findings
         with the gates off, and that each precondition rejects something."""
         return True
+
+    @classmethod
+    def candidates(cls, facts: Facts) -> list[ast.AST] | None:
+        """Where the rule's findings can be, when its precondition can tell: `ast` nodes such that every finding
+        is reported at a node inside a top-level statement (or method) holding one of them. The slice analysed
+        before the whole file (`tffix.slicing`) then starts from the units holding them instead of every unit
+        that uses an anchor, which is most of a file for a rule anchored on common names. Called only when
+        `can_fire` is True. None (the default): wherever the anchors are used."""
+        return None
 
     @classmethod
     def detect(cls, module: NamesOnAst) -> list[AstReport] | None:

@@ -34,6 +34,7 @@ kept. The test suite checks it against the whole-file analysis on every fixture 
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
@@ -67,6 +68,11 @@ class Focus:
         """The slice of the same file for other `anchors` (fewer: the rules the preconditions kept), from the same
         parse; the leaves and facts are this one's."""
         return Focus(self._source, self._tree, self._index.for_anchors(frozenset(anchors)), self.facts)
+
+    def seeded(self, anchors: Iterable[str], lines: Iterable[int]) -> Focus:
+        """The slice for `anchors` and for the units holding `lines`: where the preconditions of rules that can
+        tell (`Rule.candidates`) found the only places their findings can be."""
+        return Focus(self._source, self._tree, self._index.seeded(frozenset(anchors), lines), self.facts)
 
     @property
     def text(self) -> str:
@@ -185,8 +191,27 @@ class _Index:
     def for_anchors(self, anchors: frozenset[str]) -> _Index:
         """The index of the same file for other anchors, without scanning it again when its units stay the same:
         the anchors are fewer, so no class whose header references none of the old ones would be kept whole."""
-        if anchors == self.anchors:
-            return self
+        return self if anchors == self.anchors else self._derived(anchors)
+
+    def seeded(self, anchors: frozenset[str], lines: Iterable[int]) -> _Index:
+        """The index for `anchors` in which the units holding `lines` count as anchored too (the innermost: a
+        method of a split class rather than the class)."""
+        index = self._derived(anchors)
+        starts = sorted((unit.lines.start, i) for i, unit in enumerate(index.units))
+        for line in set(lines):
+            at = bisect.bisect_right(starts, (line, len(starts))) - 1
+            if at < 0:
+                continue
+            unit = index.units[starts[at][1]]
+            if line not in unit.lines:
+                continue
+            member = next((m for m in unit.members if line in m.lines), None)
+            (member or unit).anchored = True
+        index.anchored = any(u.anchored for u in index._all_units())
+        return index
+
+    def _derived(self, anchors: frozenset[str]) -> _Index:
+        """A new index for `anchors` (see `for_anchors`)."""
         if not anchors <= self.anchors or any(unit.whole_class for unit in self.units):
             return _Index(self._tree, anchors, record=False)
         index = object.__new__(_Index)

@@ -59,7 +59,7 @@ promotion makes the op legal: there the cast would change the result's dtype (fl
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import libcst as cst
 
@@ -220,24 +220,12 @@ class IntegerFloatOperands(Rule):
         """A finding needs an integer operand: an integer tensor a TensorFlow op makes (a `tf.*` maker of
         `StaticValues` given an integer dtype or integer data) meeting a float in an operator; integer data as
         `tf.matmul`'s first operand (or such a tensor as its second); integer labels of the sigmoid loss."""
-        ints = _Integers(facts)
-        for call in facts.calls_of(*SIGMOID_CE):
-            ints.scope = facts.scopes.get(id(call))
-            if ints.maybe_int(ast_argument(call, "labels", 0)) and ast_argument(call, "logits", 1) is not None:
-                return True
-        for call in facts.calls_of(*MATMUL):
-            ints.scope = facts.scopes.get(id(call))
-            a, b = ast_argument(call, "a", 0), ast_argument(call, "b", 1)
-            if a is not None and b is not None and (ints.maybe_int(a) or ints.maybe_int_tensor(b)):
-                return True
-        for op in facts.binary:
-            if type(op.op) in _AST_OPERATORS:
-                ints.scope = facts.scopes.get(id(op))
-                if (ints.maybe_int_tensor(op.left) and ints.maybe_float(op.right)) or (
-                    ints.maybe_int_tensor(op.right) and ints.maybe_float(op.left)
-                ):
-                    return True
-        return False
+        return next(_candidates(facts), None) is not None
+
+    @classmethod
+    def candidates(cls, facts: Facts) -> list[ast.AST]:
+        """Every operator and call the precondition lets through: the rule reports at such a node only."""
+        return list(_candidates(facts))
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -388,6 +376,28 @@ _KERAS_INPUTS = ("keras.Input", "keras.layers.Input")
 def _number(expr: ast.expr) -> bool:
     """An int or float literal (LibCST's `Integer`, `Float`)."""
     return type(expr) is ast.Constant and type(expr.value) in (int, float)
+
+
+def _candidates(facts: Facts) -> Iterator[ast.AST]:
+    """The sigmoid losses, `tf.matmul` calls and operators that may have an integer operand meeting a float (see
+    `IntegerFloatOperands.can_fire`), each a place the rule may report at."""
+    ints = facts.derived(_Integers, lambda: _Integers(facts))
+    for call in facts.calls_of(*SIGMOID_CE):
+        ints.scope = facts.scopes.get(id(call))
+        if ints.maybe_int(ast_argument(call, "labels", 0)) and ast_argument(call, "logits", 1) is not None:
+            yield call
+    for call in facts.calls_of(*MATMUL):
+        ints.scope = facts.scopes.get(id(call))
+        a, b = ast_argument(call, "a", 0), ast_argument(call, "b", 1)
+        if a is not None and b is not None and (ints.maybe_int(a) or ints.maybe_int_tensor(b)):
+            yield call
+    for op in facts.binary:
+        if type(op.op) in _AST_OPERATORS:
+            ints.scope = facts.scopes.get(id(op))
+            if (ints.maybe_int_tensor(op.left) and ints.maybe_float(op.right)) or (
+                ints.maybe_int_tensor(op.right) and ints.maybe_float(op.left)
+            ):
+                yield op
 
 
 class _Integers:

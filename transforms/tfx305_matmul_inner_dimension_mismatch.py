@@ -35,6 +35,7 @@ typed as 748), for which no transposition is offered and the finding stands alon
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -139,17 +140,12 @@ class MatmulInnerDimensionMismatch(Rule):
     def can_fire(cls, facts: Facts) -> bool:
         """A finding is an `@` or a `tf.matmul(a, b)` of two values whose static shapes are matrices with known
         inner dimensions (so each has a known dimension)."""
-        shaped = Shaped(facts, known=True)
-        for call in facts.calls_of(*MATMUL):
-            shaped.scope = facts.scopes.get(id(call))
-            if shaped.maybe(ast_argument(call, "a", 0)) and shaped.maybe(ast_argument(call, "b", 1)):
-                return True
-        for op in facts.binary:
-            if type(op.op) is ast.MatMult:
-                shaped.scope = facts.scopes.get(id(op))
-                if shaped.maybe(op.left) and shaped.maybe(op.right):
-                    return True
-        return False
+        return next(_candidates(facts), None) is not None
+
+    @classmethod
+    def candidates(cls, facts: Facts) -> list[ast.AST]:
+        """Every product the precondition lets through: the rule reports at such a node only."""
+        return list(_candidates(facts))
 
     def __init__(self, context) -> None:
         super().__init__(context)
@@ -235,3 +231,17 @@ class MatmulInnerDimensionMismatch(Rule):
 def _matrix(shape: Shape | None) -> bool:
     return shape is not None and shape.dims is not None and len(shape.dims) >= 2
 
+
+def _candidates(facts: Facts) -> Iterator[ast.AST]:
+    """The `tf.matmul` calls and `@` operators whose operands may both be matrices of known inner dimensions (see
+    `MatmulInnerDimensionMismatch.can_fire`), each a place the rule may report at."""
+    shaped = facts.derived((Shaped, "known"), lambda: Shaped(facts, known=True))
+    for call in facts.calls_of(*MATMUL):
+        shaped.scope = facts.scopes.get(id(call))
+        if shaped.maybe(ast_argument(call, "a", 0)) and shaped.maybe(ast_argument(call, "b", 1)):
+            yield call
+    for op in facts.binary:
+        if type(op.op) is ast.MatMult:
+            shaped.scope = facts.scopes.get(id(op))
+            if shaped.maybe(op.left) and shaped.maybe(op.right):
+                yield op
