@@ -161,7 +161,8 @@ class _Unit:
     attribute_defs: set[str] = field(default_factory=set)  # `self.x` stored, or the method's own name
     members: list[_Unit] = field(default_factory=list)  # of a split class
     leaves: set[str] = field(default_factory=set)  # the API leaves it references (a split class: header and body)
-    stores: set[str] = field(default_factory=set)  # plain names it assigns (in a function: its locals, mostly)
+    stores: set[str] = field(default_factory=set)  # plain names it assigns or deletes (in a function: its locals)
+    nested: set[str] = field(default_factory=set)  # the names of the functions and classes it defines (itself too)
     mutates: set[str] = field(default_factory=set)  # `x` of `x.m(...)`, `x.a = v`, `x[k] = v`: what it may change
     whole_class: bool = False  # a class not split: its header references an anchor
 
@@ -239,7 +240,8 @@ class _Index:
                 return
         unit = _Unit(statement, isinstance(statement, _DEFINITIONS), whole_class=isinstance(statement, ast.ClassDef))
         unit.anchored = self._scan(statement, unit)
-        unit.binds |= _module_bindings(statement)
+        # What it binds at module level: `_module_bindings`, from what the scan recorded (one walk less).
+        unit.binds |= {statement.name} if unit.definition else unit.stores | unit.nested  # type: ignore[union-attr]
         self.units.append(unit)
 
     def _add_split_class(self, cls: ast.ClassDef, header: list[ast.expr]) -> None:
@@ -274,7 +276,7 @@ class _Index:
             kind = type(child)
             if kind is ast.Name:
                 unit.names.add(child.id)  # type: ignore[attr-defined]
-                if type(child.ctx) is ast.Store:  # type: ignore[attr-defined]
+                if type(child.ctx) is not ast.Load:  # type: ignore[attr-defined]
                     unit.stores.add(child.id)  # type: ignore[attr-defined]
                 if child.id in self.roots:  # type: ignore[attr-defined]
                     anchored |= self._resolve(child, child.id, (), builder, unit)  # type: ignore[attr-defined]
@@ -307,6 +309,8 @@ class _Index:
             elif kind is ast.Global:
                 unit.binds.update(child.names)  # type: ignore[attr-defined]
             if kind in RECORDED:
+                if kind in _DEFINITIONS:
+                    unit.nested.add(child.name)  # type: ignore[attr-defined]
                 if kind is ast.Call:
                     called = child.func  # type: ignore[attr-defined]
                     if type(called) is ast.Attribute and type(called.value) is ast.Name:
