@@ -128,12 +128,25 @@ _REJECTED = {
     "TFX604": "import keras\nworkers = 4\nmodel.fit(x, y)\n",
     "TFX605": "import keras\nmodel.predict(x)  # predict_classes is gone\n",
     "TFX606": "import tensorflow as tf\nopt = tf.keras.optimizers.SGD(0.1)\ndecay = 0.9\n",
-    "TFX607": "import numpy as np\nimport tensorflow as tf\nx = np.zeros(3, dtype=np.float32)\ny = int(x[0])\n",
-    "TFX608": "import numpy as np\nimport tensorflow as tf\nx = np.prod(np.zeros(3)) + np.inf\n",
+    "TFX607": "import numpy as np\nimport pandas as pd\nx = np.zeros(3, dtype=np.float32)\ny = pd.Series(['a']).str\n",
+    "TFX608": "import numpy as np\nimport tensorflow as tf\nx = tf.cast(np.prod(np.zeros(3)) + np.inf, tf.int32)\n",
     "TFX609": "import tensorflow as tf\nh = tf.keras.layers.Dense(4)(tf.compat.v1.placeholder(tf.float32))\n",
     "TFX610": "import tensorflow as tf\nclass L(tf.keras.layers.Layer):\n    def build(self, s):\n        w = tf.Variable(1.0)\n",
     "TFX611": "import tensorflow as tf\nunits = 64\nh = tf.keras.layers.Dense(units)(x)\ne = tf.keras.layers.Embedding(1000, 64)\n",
 }
+
+
+def test_a_trigger_pattern_rejects_what_its_words_let_through():
+    """TFX607's findings are `numpy.NAME` attributes: its words (`numpy`) pass any file that imports NumPy, its
+    pattern only one with `.NAME` in it (however Python lets it be spelled)."""
+    rule = next(r for r in all_rules() if r.code == "TFX607")
+    assert rule.trigger_pattern is not None
+    plain = "import numpy as np\nx = np.zeros(3, dtype=np.float64)\ny = float(x[0])  # np . float64\n"
+    assert screen([rule], plain) == ()
+    for spelled in ("np.float", "np . float", "(np.\n    float)", "np.\\\nfloat", "(np.  # why\n    float)"):
+        source = f"import numpy as np\nx = {spelled}\n"
+        assert screen([rule], source) == (rule,), spelled
+        assert [f.code for f in Engine(rules=[rule]).check(source, "t.py").findings] == ["TFX607"], spelled
 
 
 def _precondition_rules() -> list[type[Rule]]:

@@ -8,7 +8,9 @@ miss. In order, each run once per file:
 
 1. **Words.** A rule fires only where one of its `required_words()` occurs in the text: its `triggers` when it
    declares some (a word narrower than its anchors: `set_soft_device_placement`), else its `anchors` (a
-   reference to an API leaf name spells that name).
+   reference to an API leaf name spells that name); and, for a rule that declares one, where its
+   `trigger_pattern` matches (TFX607 and TFX608 report `numpy.NAME` attributes only: the text must have a dot
+   before one of their names, which `numpy` alone, in nearly every file, does not tell).
 2. **Imports.** Rules see TensorFlow only through API names, which need an import of (or a binding named)
    `tensorflow`, `keras` or `tf_keras` that is not their internals (`tffix.prefilter`). A rule on another
    library's names (NumPy's removals) says so with `import_gate = False`.
@@ -55,7 +57,11 @@ def required_words(rule: type[Rule]) -> tuple[str, ...]:
 def screen(rules: Sequence[type[Rule]], source: str) -> tuple[type[Rule], ...]:
     """Gates 1 and 2: the rules whose words occur in `source`; when nothing in it imports the API, only those
     that match names of other libraries (`Rule.import_gate` False)."""
-    passed = tuple(r for r in rules if not (words := required_words(r)) or any(w in source for w in words))
+    passed = tuple(
+        r for r in rules
+        if (not (words := required_words(r)) or any(w in source for w in words))
+        and (r.trigger_pattern is None or r.trigger_pattern.search(source) is not None)
+    )
     if not passed or imports_user_api(source):
         return passed
     return tuple(r for r in passed if not r.import_gate)

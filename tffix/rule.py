@@ -194,6 +194,10 @@ class Rule(cst.BatchableCSTVisitor):
     # Words of which one must occur in a file's text for this rule to fire, when narrower than its anchors
     # (which serve otherwise). Both are gates: how the engine uses them is in `tffix.gates`.
     triggers: ClassVar[tuple[str, ...]] = ()
+    # A regular expression that must match a file's text for this rule to fire, checked once a word matched: for
+    # a rule whose every finding spells something a word cannot pin down (TFX607's `.float` attribute, where
+    # `float` alone is in nearly every file). None: the words suffice.
+    trigger_pattern: ClassVar[re.Pattern[str] | None] = None
     # False for a rule that matches names outside TensorFlow and Keras (NumPy's): its findings need no import of
     # them, so the import gate does not hold it back.
     import_gate: ClassVar[bool] = True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -17,6 +19,17 @@ def numpy_attribute(rule: Rule, node: cst.Attribute, names: frozenset[str]) -> s
     if name not in names:
         return None
     return name if f"numpy.{name}" in rule.qualified_names(node) else None
+
+
+def attribute_pattern(names: Iterable[str]) -> re.Pattern[str]:
+    """What the text of a file with a `numpy.NAME` attribute for one of `names` contains: a dot, then the name as a
+    whole word, with nothing between but what Python allows there (spaces, line breaks inside brackets, a line
+    continuation, a comment). The rules report only such attributes (`numpy_attribute`), so a file without a
+    match cannot give a finding (`Rule.trigger_pattern`)."""
+    alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    # Possessive: each stretch between the dot and the name can be read one way only, so a line of `#####` after
+    # a dot costs one pass, not one per way of cutting it into comments.
+    return re.compile(rf"\.(?:\s++|\\|#[^\r\n]*+)*+(?:{alternatives})\b")
 
 
 def shadowed(rule: Rule, node: cst.CSTNode, name: str) -> bool:

@@ -36,7 +36,7 @@ from tffix.ast_facts import Facts
 from tffix.model import Applicability
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._numpy2 import numpy_attribute, numpy_attributes_on_ast, shadowed, shadowed_on_ast
+from ._numpy2 import attribute_pattern, numpy_attribute, numpy_attributes_on_ast, shadowed, shadowed_on_ast
 
 BUILTIN_OF = {"float": "float", "int": "int", "object": "object", "str": "str", "complex": "complex", "unicode": "str"}
 
@@ -61,6 +61,7 @@ class NumpyBuiltinAlias(Rule):
     # Its names resolve to `numpy.X`, which needs an import naming numpy: the one word every finding needs
     # (the removed names themselves, `int`, `float`, `product`, are in nearly every file).
     triggers = ("numpy",)
+    trigger_pattern = attribute_pattern(BUILTIN_OF)  # a finding is a `numpy.NAME` attribute: `.NAME` is in the text
     import_gate = False  # NumPy names: a file that imports no TensorFlow still has them
 
     VALID = (

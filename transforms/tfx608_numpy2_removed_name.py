@@ -36,7 +36,7 @@ from tffix.ast_facts import Facts
 from tffix.model import Applicability
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid
 
-from ._numpy2 import numpy_attribute, numpy_attributes_on_ast
+from ._numpy2 import attribute_pattern, numpy_attribute, numpy_attributes_on_ast
 
 RENAMED = {
     "float_": "float64", "complex_": "complex128", "cfloat": "complex128", "singlecomplex": "complex64",
@@ -82,6 +82,7 @@ class Numpy2RemovedName(Rule):
     # Its names resolve to `numpy.X`, which needs an import naming numpy: the one word every finding needs
     # (the removed names themselves, `int`, `float`, `product`, are in nearly every file).
     triggers = ("numpy",)
+    trigger_pattern = attribute_pattern(REMOVED)  # a finding is a `numpy.NAME` attribute: `.NAME` is in the text
     import_gate = False  # NumPy names: a file that imports no TensorFlow still has them
 
     VALID = (
