@@ -23,6 +23,8 @@ bare LibCST parse, warm at most 0.3 s wall on a 500-file tree, `tffix --version`
                       a rule that reports every TensorFlow/Keras user-API name finds none in them.
 --verify-slices       checks the anchor gate and the slices (tffix.slicing) on every file the prefilter lets
                       through: the findings equal those of the engine with every rule's anchors removed.
+--verify-parts        checks the editor's part-by-part analysis (tffix.parts) on every file the prefilter lets
+                      through: the findings equal those of the whole file.
 --breakdown           where cold time goes on the files the prefilter lets through: parse, LibCST metadata,
                       and each rule (in this process; slow).
 --no-timing           only the checks above.
@@ -188,6 +190,30 @@ def verify_slices(files: list[Path]) -> None:
           + "".join(f"\n  DIFFERS {p}: {a} findings with anchors, {b} without" for p, a, b in differing[:20]))
 
 
+def verify_parts(files: list[Path]) -> None:
+    """The editor's part-by-part analysis (`tffix.parts`) must find exactly what the whole file shows: findings,
+    messages and fixes' titles, with every rule's results (the local rules' come from the parts)."""
+    from tffix.parts import PartsMemo
+
+    engine = Engine(Settings(select=("ALL", "TFX103")))
+    checked, by_parts, differing = 0, 0, []
+    for path, text in sources(files, passing=True):
+        memo = PartsMemo()
+        ours, reference = engine.check(text, str(path), memo=memo), engine.check(text, str(path))
+        checked += 1
+        by_parts += len(memo) > 0
+        if _comparable(ours) != _comparable(reference):
+            differing.append(path)
+    print(f"parts: {checked} files checked part by part and whole ({by_parts} analysed by parts); "
+          f"{len(differing)} differ" + "".join(f"\n  DIFFERS {p}" for p in differing[:20]))
+
+
+def _comparable(result) -> list:  # noqa: ANN001
+    return [
+        (f.code, f.start, f.end, f.message, f.fix and (f.fix.title, f.fix.applicability)) for f in result.findings
+    ] + sorted(map(str, result.problems))
+
+
 def breakdown(files: list[Path]) -> None:
     from tffix.fastvisit import CopyFreeMetadataWrapper as MetadataWrapper  # the engine's own visits
     from tffix.analysis import FileAnalysis
@@ -242,6 +268,7 @@ def main() -> None:
     parser.add_argument("--no-parallel", action="store_true", help="leave out the cold run on all cores")
     parser.add_argument("--verify-prefilter", type=int, default=0, metavar="N")
     parser.add_argument("--verify-slices", action="store_true")
+    parser.add_argument("--verify-parts", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--no-timing", action="store_true", help="only --verify-prefilter / --breakdown")
     args = parser.parse_args()
@@ -319,6 +346,8 @@ def main() -> None:
         verify_prefilter(files, args.verify_prefilter)
     if args.verify_slices:
         verify_slices(files)
+    if args.verify_parts:
+        verify_parts(files)
     if args.breakdown:
         breakdown(files)
 
