@@ -10,15 +10,18 @@ and the key, never silently ignored: a typo in `ignore` must not quietly turn a 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-
-import pathspec
+from typing import TYPE_CHECKING
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024  # LibCST needs ~0.7 GB to parse 1 MB; no hand-written file here comes close
@@ -45,6 +48,12 @@ class Settings:
     source: Path | None = None  # that pyproject.toml
     _exclude_spec: pathspec.PathSpec | None = field(default=None, compare=False, repr=False)
 
+    def exclude_spec(self) -> pathspec.PathSpec:
+        """The `exclude` patterns, compiled (pathspec is imported only by settings that have some)."""
+        if self._exclude_spec is not None:
+            return self._exclude_spec
+        return _gitignore_spec(self.exclude)
+
     def is_selected(self, rule: str | type, path: str | None = None) -> bool:
         """Is `rule` (a Rule class, or a code) selected, for `path` when given? A rule whose
         `default_selected` is False only when a select entry is its full code: no prefix or ALL selects it."""
@@ -62,7 +71,7 @@ class Settings:
         if path is not None:
             relative = self._relative(path)
             for pattern, codes in self.per_file_ignores:
-                if pathspec.PathSpec.from_lines("gitignore", [pattern]).match_file(relative):
+                if _gitignore_spec([pattern]).match_file(relative):
                     if _most_specific(code, codes) is not None:
                         return False
         return True
@@ -195,8 +204,14 @@ def settings_from_table(table: dict, *, source: Path | None = None) -> Settings:
         source=source,
     )
     if exclude:
-        settings = replace(settings, _exclude_spec=pathspec.PathSpec.from_lines("gitignore", exclude))
+        settings = replace(settings, _exclude_spec=_gitignore_spec(exclude))
     return settings
+
+
+def _gitignore_spec(patterns: Iterable[str]) -> pathspec.PathSpec:
+    import pathspec  # 60 ms of start-up that a run without patterns (a warm one, say) does not need
+
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 
 def _looks_like_code(code: str) -> bool:

@@ -21,11 +21,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from collections.abc import Sequence
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .model import Problem, ProblemKind
+
+if TYPE_CHECKING:
+    import pathspec
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules"})
@@ -49,7 +51,11 @@ def _read_ignore_file(directory: Path, *names: str) -> _IgnoreFile | None:
             lines += (directory / name).read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             continue
-    return _IgnoreFile(directory, pathspec.GitIgnoreSpec.from_lines(lines)) if lines else None
+    if not lines:
+        return None
+    import pathspec  # only where an ignore file is: a tree without one (and a warm run) never loads it
+
+    return _IgnoreFile(directory, pathspec.GitIgnoreSpec.from_lines(lines))
 
 
 def _ignore_files_of(directory: Path) -> list[_IgnoreFile]:
@@ -82,11 +88,7 @@ def _is_ignored(path: Path, is_dir: bool, ignore_files: Sequence[_IgnoreFile]) -
 class _Walker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.exclude = (
-            settings._exclude_spec or pathspec.PathSpec.from_lines("gitignore", settings.exclude)
-            if settings.exclude
-            else None
-        )
+        self.exclude = settings.exclude_spec() if settings.exclude else None
         self.root = (settings.root or Path.cwd()).resolve()
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
