@@ -12,8 +12,10 @@ file an edit changed.
 
 The event loop never runs the engine: checks run on a worker thread (`tffix.lsp_worker`), one at a time, so the
 loop answers requests at once. A change abandons the check of the version it replaces (and the work done ahead
-for it). A change that follows the last one by more than `DEBOUNCE_SECONDS` is checked at once; one that
-follows closer (a burst of typing, a paste sent in pieces) waits that long, so that the burst makes one check. A
+for it). A change to a document whose last check is done, and that follows the last change by more than
+`DEBOUNCE_SECONDS`, is checked at once; one that comes while an older version is being checked or waits, or
+closer behind the last (a burst of typing, a paste sent in pieces), waits that long, so that the burst makes one
+check. A
 version whose text equals the last one checked takes that analysis as it is: the engine's result is a function
 of the text and the configuration. Each analysis is kept with what its code actions need: where an ignore
 comment goes on its findings' lines, the first fixes' edits, the refactorings and the fix-all, computed from it
@@ -102,15 +104,16 @@ class TffixLanguageServer(LanguageServer):
         """A new version: what was being done for the older one is stale; check this one soon."""
         uri = document.uri
         self.documents[uri] = document
+        # Typing goes on: the check of an older version is under way or waiting, or it changed a moment ago.
+        loop = asyncio.get_running_loop()
+        now, last = loop.time(), self._changed_at.get(uri)
+        typing = uri in self._checking or uri in self._scheduled or (last is not None and now - last < DEBOUNCE_SECONDS)
+        self._changed_at[uri] = now
         self._checks.abandon(uri, interrupt=self._warm)
         self.cancel_scheduled(uri)
         if self._ahead is not None:
             self._ahead.cancel()
-        loop = asyncio.get_running_loop()
-        now, last = loop.time(), self._changed_at.get(uri)
-        self._changed_at[uri] = now
-        delay = DEBOUNCE_SECONDS if last is not None and now - last < DEBOUNCE_SECONDS else 0
-        self._scheduled[uri] = loop.call_later(delay, self._spawn_publish, uri)
+        self._scheduled[uri] = loop.call_later(DEBOUNCE_SECONDS if typing else 0, self._spawn_publish, uri)
 
     def _spawn_publish(self, uri: str) -> None:
         task = asyncio.ensure_future(_logged_call(f"checking {uri}", self.publish(uri)))
