@@ -130,7 +130,14 @@ class NamesOnAst:
             elif kind is ast.MatchMapping:
                 if node.rest:  # type: ignore[attr-defined]
                     self.other_bindings.add(node.rest)  # type: ignore[attr-defined]
-            for child in reversed(list(ast.iter_child_nodes(node))):
+            children: list[ast.AST] = []
+            for name in _child_fields(kind):  # `ast.iter_child_nodes`, without the contexts and operators
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    children.extend(item for item in value if isinstance(item, ast.AST))
+                elif isinstance(value, ast.AST):
+                    children.append(value)
+            for child in reversed(children):
                 stack.append((child, nested, in_fstring))
 
     def _import(self, node: ast.Import | ast.ImportFrom, module_level: bool) -> None:
@@ -248,3 +255,16 @@ def _dotted_prefixes(path: str) -> Iterator[str]:
     parts = path.split(".")
     for end in range(2, len(parts) + 1):
         yield ".".join(parts[:end])
+
+
+# The fields of each node type that can hold other nodes, in `_fields` order: all but the expression contexts and
+# operators (singletons without children: a tenth of the nodes `ast.iter_child_nodes` yields on real code).
+_SINGLETON_FIELDS = frozenset({"ctx", "op", "ops"})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _SINGLETON_FIELDS)
+    return fields
