@@ -304,7 +304,8 @@ def test_a_rule_with_candidates_seeds_the_slice_with_their_units_only():
     assert _keys(engine.check(source, "case.py").findings) == _keys(
         Engine(rules=[rule], max_kept_share=0.0).check(source, "case.py").findings
     )
-    assert [f.start.line for f in engine.check(source, "case.py").findings] == [source.split("\n").index("    return images / 255.0") + 1]
+    reported = [f.start.line for f in engine.check(source, "case.py").findings]
+    assert reported == [source.split("\n").index("    return images / 255.0") + 1]
 
 
 @pytest.mark.parametrize("rule", ANCHORED, ids=lambda rule: rule.code)

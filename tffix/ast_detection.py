@@ -36,6 +36,7 @@ from functools import cached_property
 
 from .edits import NEWLINE
 from .model import Applicability, Position
+from .slicing import child_fields
 
 # LibCST's qualified names of a class-level binding start with the class's name: a class named like one of these
 # could make a local name look like a module path.
@@ -131,7 +132,7 @@ class NamesOnAst:
                 if node.rest:  # type: ignore[attr-defined]
                     self.other_bindings.add(node.rest)  # type: ignore[attr-defined]
             children: list[ast.AST] = []
-            for name in _child_fields(kind):  # `ast.iter_child_nodes`, without the contexts and operators
+            for name in child_fields(kind):  # `ast.iter_child_nodes`, without the fields that hold no node it needs
                 value = getattr(node, name, None)
                 if type(value) is list:
                     children.extend(item for item in value if isinstance(item, ast.AST))
@@ -256,15 +257,3 @@ def _dotted_prefixes(path: str) -> Iterator[str]:
     for end in range(2, len(parts) + 1):
         yield ".".join(parts[:end])
 
-
-# The fields of each node type that can hold other nodes, in `_fields` order: all but the expression contexts and
-# operators (singletons without children: a tenth of the nodes `ast.iter_child_nodes` yields on real code).
-_SINGLETON_FIELDS = frozenset({"ctx", "op", "ops"})
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    fields = _FIELDS.get(kind)
-    if fields is None:
-        fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _SINGLETON_FIELDS)
-    return fields

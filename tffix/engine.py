@@ -185,8 +185,8 @@ class Engine:
         rules, found = focused.rules, []
         if on_ast and focused.tree is not None:
             found, rules = self._detect_on_ast(focused.tree, source, path, rules)
-        if memo is not None and focused.focus is not None and any(rule.local and rule.anchors for rule in rules):
-            local = tuple(rule for rule in rules if rule.local and rule.anchors)
+        local = tuple(rule for rule in rules if rule.local and rule.anchors) if memo is not None else ()
+        if local and focused.focus is not None:
             by_parts = self._analyse_parts(focused.focus, source, path, local, memo)
             if by_parts is not None:
                 found.extend(by_parts)
@@ -258,6 +258,7 @@ class Engine:
         reports: list[_Report] = []
         seen: set[tuple] = set()
         file_lines = None
+        whole: _FixesOnCst | None = None  # the fixes made on the whole file, for edits a part cannot place
         for part in parts:
             key = (codes, path, part.text)
             analysed = memo.get(key)
@@ -279,19 +280,13 @@ class Engine:
                 seen.add(found_key)
                 fix = finding.fix
                 if fix is not None:
-                    edits = functools.partial(self._part_edits, mapping, fix, found_key, path)
+                    if whole is None:
+                        whole = _FixesOnCst(self, source, path)
+                        whole.rules.update(rules)
+                    edits = functools.partial(_part_edits, mapping, fix, found_key, whole)
                     fix = Fix(fix.title, fix.applicability, compute=edits)
                 reports.append(_Report(dataclasses.replace(finding, start=start, end=end, fix=fix), None, ()))
         return reports
-
-    def _part_edits(self, mapping: PartMap, fix: Fix, key: tuple, path: str) -> tuple[TextEdit, ...]:
-        """The edits of a part's fix in the file; made on the whole file when one has no single place there."""
-        edits = [mapping.edit(edit) for edit in fix.edits]
-        if all(edit is not None for edit in edits):
-            return tuple(edits)  # type: ignore[arg-type]
-        whole = _FixesOnCst(self, mapping.file.source, path)
-        whole.rules.update(rule for rule in self.rules if rule.code == key[0])
-        return whole.edits(key)
 
     def _analyse_text(self, source: str, path: str, active: Sequence[type[Rule]]) -> _Analysis:
         parsed = parse(source, path)
@@ -427,6 +422,15 @@ class _FixesOnCst:
         if finding is None or finding.fix is None:  # a rule's `detect` and its visitor disagree: a tffix bug
             raise RuntimeError(f"rule {key[0]} found on ast what LibCST does not show at {key[1]}; please report it")
         return finding.fix.edits
+
+
+def _part_edits(mapping: PartMap, fix: Fix, key: tuple, whole: _FixesOnCst) -> tuple[TextEdit, ...]:
+    """The edits of a part's fix in the file; those of the same finding on the whole file (one analysis for all
+    the file's findings) when an edit has no single place there."""
+    edits = [mapping.edit(edit) for edit in fix.edits]
+    if all(edit is not None for edit in edits):
+        return tuple(edits)  # type: ignore[arg-type]
+    return whole.edits(key)
 
 
 def _report_order(report: _Report) -> tuple:

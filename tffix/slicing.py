@@ -97,8 +97,7 @@ class Focus:
         index = self._index
         if not index.anchored:
             return []
-        lines = NEWLINE.split(self._source)
-        separators = [m.group() for m in NEWLINE.finditer(self._source)] + [""]
+        lines, separators = _lines_and_separators(self._source)
         always = {n for unit in index.units if not unit.definition for n in unit.lines}
         parts = []
         for kept in index.parts():
@@ -118,11 +117,10 @@ class Focus:
         if not index.anchored:
             return source, 1.0
         index.keep_connected()
-        lines = NEWLINE.split(source)
         blank = index.blanked_lines()
         if not blank:
             return source, 1.0
-        separators = [m.group() for m in NEWLINE.finditer(source)] + [""]
+        lines, separators = _lines_and_separators(source)
         text = "".join(("" if number in blank else line) + sep for number, (line, sep) in
                        enumerate(zip(lines, separators), start=1))
         return text, 1 - len(blank) / len(lines)
@@ -137,6 +135,11 @@ class Part:
 
     text: str
     lines: tuple[int, ...]
+
+
+def _lines_and_separators(source: str) -> tuple[list[str], list[str]]:
+    """The lines LibCST counts (`NEWLINE`), and the line break that ends each ("" for the last)."""
+    return NEWLINE.split(source), [m.group() for m in NEWLINE.finditer(source)] + [""]
 
 
 def focus(source: str, anchors: Iterable[str]) -> Focus | None:
@@ -453,6 +456,15 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
 _STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of an `ast` node type that can hold nodes the walks need, in `_fields` order: not the contexts,
+    operators and import aliases, nor a field that only holds names or numbers."""
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = _CHILD_FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS)
+    return names
+
+
 def _walk(node: ast.AST) -> list[ast.AST]:
     """Every node under `node` (itself included) except the expression contexts, operators and import aliases,
     depth first."""
@@ -469,7 +481,7 @@ def _walk(node: ast.AST) -> list[ast.AST]:
         kind = type(node)
         names = fields.get(kind)
         if names is None:
-            names = fields[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS)
+            names = child_fields(kind)
         for name in names:
             value = getattr(node, name, None)
             if type(value) is list:
