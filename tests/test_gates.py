@@ -261,6 +261,18 @@ _SHARPER = [
                "    def out(self):\n        return tf.identity(self.drop(tf.constant([1, 2]))) * tf.ones(2)\n", True),
     ("TFX303", "import tensorflow as tf\ndef tile(x):\n    reps = tf.constant([2, 2], dtype='int32')\n"
                "    return tf.cast(x, tf.float32) * reps\n", True),
+    # ... a call of the module's function gives an integer value only when one of its returns may: whatever the
+    # call passes, or with its parameters holding what the call passes (an integer, or an integer default)
+    ("TFX303", "import tensorflow as tf\ndef attend(q, k):\n    w = tf.nn.softmax(tf.matmul(q, k, transpose_b=True))\n"
+               "    return w\ndef layer(q, k, v):\n    weights = attend(q, k)\n    return tf.matmul(weights, v)\n", False),
+    ("TFX303", "import tensorflow as tf\ndef flat(x):\n    return tf.reshape(x, [-1, 2])\n"
+               "def layer(q, v):\n    h = flat(tf.nn.softmax(q))\n    return tf.matmul(h, v)\n", False),
+    ("TFX303", "import tensorflow as tf\ndef flat(x):\n    return tf.reshape(x, [-1, 2])\n"
+               "h = tf.reshape(flat(tf.constant([1, 2])), [-1, 2])\ny = tf.matmul(h, tf.ones((2, 2)))\n", True),
+    ("TFX303", "import tensorflow as tf\ndef ids(x=((1, 2),)):\n    return tf.constant(x)\n"
+               "y = tf.matmul(tf.reshape(ids(), [1, 2]), tf.ones((2, 2)))\n", True),
+    ("TFX303", "import tensorflow as tf\ndef scale(x):\n    return x * 0.5\n"
+               "y = tf.constant([1, 2]) * tf.reshape(scale(tf.ones((2,))), [2])\n", True),
     # TFX304: the float cast must take the integer cast (or a name bound to one), not just sit beside one
     ("TFX304", "import tensorflow as tf\nw = tf.Variable([1.0])\nwith tf.GradientTape() as tape:\n"
                "    ids = tf.cast(w * 3, tf.int32)\n    loss = tf.reduce_sum(tf.cast(w > 0, tf.float32) * w)\n"

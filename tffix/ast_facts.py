@@ -14,8 +14,9 @@ everything an import of it anywhere in the file may bind (and the bare words `te
 - `with_items`: the API names called as `with` items (`with tf.GradientTape() as tape`).
 - `operators`: the binary operators used (`ast.MatMult`, `ast.Div`...), and `binary` the operations; `floats`: a
   float literal occurs; `strings`: the string constants; `functions`: the names of the functions the file
-  defines; `self_assigned`: the calls stored as `self.x = call(...)` (by id); `class_bases`: the API names the
-  file's classes derive from (`keras.layers.Layer`).
+  defines, and `function_defs` the definitions of each with the scope of their body's code; `self_assigned`:
+  the calls stored as `self.x = call(...)` (by id); `class_bases`: the API names the file's classes derive from
+  (`keras.layers.Layer`).
 - `bound`: for each name, every value an assignment (`x = v`, `x: T = v`, `a, x = u, v`) gives it, in any scope;
   `attributes_bound`: the same for attribute names (`self.x = v`, `obj.x = v`). A superset of the one binding
   `_shapes.StaticValues` follows. `bindings` and `attribute_bindings` give each the scope of the code that
@@ -54,6 +55,7 @@ class Facts:
     floats: bool = False
     strings: set[str] = field(default_factory=set)
     functions: set[str] = field(default_factory=set)
+    function_defs: dict[str, list[tuple[ast.AST, int | None]]] = field(default_factory=lambda: defaultdict(list))
     self_assigned: set[int] = field(default_factory=set)
     class_bases: set[str] = field(default_factory=set)  # the API names classes of the file derive from
     names: dict[int, list[str]] = field(default_factory=dict)  # id(Name or Attribute) -> canonical API names
@@ -224,6 +226,7 @@ class FactsBuilder:
             self._with_calls.extend(i.context_expr for i in node.items if type(i.context_expr) is ast.Call)  # type: ignore[attr-defined]
         elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             facts.functions.add(node.name)  # type: ignore[attr-defined]
+            facts.function_defs[node.name].append((node, self.scope))  # type: ignore[attr-defined]
             args = node.args  # type: ignore[attr-defined]
             facts.parameters.update(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
             if args.vararg is not None:
@@ -274,6 +277,7 @@ class FactsBuilder:
         facts.calls = dict(facts.calls)
         facts.methods = dict(facts.methods)
         facts.name_calls = dict(facts.name_calls)
+        facts.function_defs = dict(facts.function_defs)
         if self._globals:  # `global x` in a function: its bindings of x are the module's
             facts.bindings = [(n, v, None if (s, n) in self._globals else s) for n, v, s in facts.bindings]
         facts.bound = dict(facts.bound)

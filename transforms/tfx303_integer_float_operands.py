@@ -409,21 +409,80 @@ class _Integers:
 
     INT, TF, TENSOR, FLOAT = 0, 1, 2, 3
 
-    def __init__(self, facts: Facts) -> None:
+    def __init__(self, facts: Facts, *, called: bool = False) -> None:
+        """`called`: read the code as `StaticValues` does inside a call of the module's function that it follows
+        (`_shapes.StaticValues._called`), where each parameter holds what the call passes: here, any value. Only
+        INT and FLOAT are asked of it (`_may_return`)."""
         self.facts = facts
+        self.called = called
         self.scope: int | None = None
         # (name, scope of the binding) that may hold each kind of value; attribute names, whatever binds them
         self.names: tuple[set[tuple[str, int | None]], ...] = (set(), set(), set(), set())
         self.attributes: tuple[set[str], ...] = (set(), set(), set(), set())
-        for kind in (self.INT, self.TF, self.TENSOR):  # TENSOR reads INT and TF: after them
+        # the module's functions (by name) one of whose `return`s may give an INT, a FLOAT, read as the code is
+        self.returns: tuple[set[str], ...] = (set(), set(), set(), set())
+        self._callee: _Integers | None = None
+        for kind in (self.INT,) if called else (self.INT, self.TF, self.TENSOR):  # TENSOR reads INT and TF
             self._fixpoint(kind)
         self._floats = False  # FLOAT (which reads INT) only once asked: most files have no integer tensor to meet one
 
     def _fixpoint(self, kind: int) -> None:
         scope = self.scope
-        least_fixpoint(self.facts, lambda value, in_scope: self._in(in_scope, value, kind),
-                       self.names[kind], self.attributes[kind])
+        while True:
+            least_fixpoint(self.facts, lambda value, in_scope: self._in(in_scope, value, kind),
+                           self.names[kind], self.attributes[kind])
+            if kind not in (self.INT, self.FLOAT) or not self._grow_returns(kind):
+                break
         self.scope = scope
+
+    def _grow_returns(self, kind: int) -> bool:
+        """Add to `returns` the functions one of whose `return` values may now be of `kind`; whether any was."""
+        grown = False
+        for name, returned in _returns_by_function(self.facts).items():
+            if name not in self.returns[kind] and any(self._in(scope, value, kind) for value, scope in returned):
+                self.returns[kind].add(name)
+                grown = True
+        return grown
+
+    def _may_return(self, call: ast.Call, kind: int) -> bool:
+        """Whether `call` (no API name, not `opaque_call`) may give a value of `kind` (INT or FLOAT). A call of
+        the module's function `f(...)` (a name the file binds only with `def`) may when a `return` of a `def f`
+        may: whatever the call passes, or (read as `StaticValues` does inside the call, each parameter holding
+        what the call passes) when it passes a value of that kind, or of INT for FLOAT (`/`), or a default of
+        `f` is one. Any other call (a method, a class, a parameter) may."""
+        facts = self.facts
+        func = call.func
+        if type(func) is not ast.Name:
+            return True
+        name = func.id
+        if name not in facts.function_defs or name in facts.bound or name in facts.classes or name in facts.parameters:
+            return True
+        if name in self.returns[kind]:
+            return True
+        if self.called:
+            return False
+        if self._callee is None:
+            self._callee = facts.derived(_CalledIntegers, lambda: _Integers(facts, called=True))
+        callee = self._callee
+        if kind == self.FLOAT and not callee._floats:
+            callee._floats = True
+            callee._fixpoint(self.FLOAT)
+        if name not in callee.returns[kind]:
+            return False
+        kinds = (kind,) if kind == self.INT else (kind, self.INT)
+        passed = [a.value if type(a) is ast.Starred else a for a in call.args] + [k.value for k in call.keywords]
+        if any(self._is(value, k) for value in passed for k in kinds):
+            return True
+        scope = self.scope
+        try:
+            return any(
+                default is not None and self._in(where, default, k)
+                for function, where in facts.function_defs[name]
+                for default in (*function.args.defaults, *function.args.kw_defaults)  # type: ignore[attr-defined]
+                for k in kinds
+            )
+        finally:
+            self.scope = scope
 
     def _in(self, scope: int | None, expr: ast.expr, kind: int) -> bool:
         self.scope = scope
@@ -444,6 +503,8 @@ class _Integers:
     def _is(self, expr: ast.expr, kind: int) -> bool:
         node = type(expr)
         if node is ast.Name:
+            if self.called and expr.id in self.facts.parameters:  # type: ignore[attr-defined]
+                return True  # inside a call StaticValues follows, a parameter holds what the call passes
             names = self.names[kind]
             if (expr.id, self.scope) not in names and (expr.id, None) not in names:  # type: ignore[attr-defined]
                 return False
@@ -511,7 +572,7 @@ class _Integers:
         facts = self.facts
         names = facts.api_names(call.func)
         if not names:
-            return not opaque_call(facts, call)
+            return not opaque_call(facts, call) and self._may_return(call, self.FLOAT)
         if self._shadowed(call):
             return True
         return self._made(call, names, self.FLOAT, lambda d: maybe_float_dtype(facts, d, self.maybe_float), True)
@@ -529,10 +590,10 @@ class _Integers:
             return True
         if tensor:
             return False  # only a `tf.*` maker makes a tensor StaticValues knows the dtype of
-        if self._shadowed(call):
-            return True
-        # a Keras layer or another API: no integer value; the module's own functions, NumPy's: maybe
-        return not names and not opaque_call(facts, call)
+        if names:  # a Keras layer or another API: no integer value, unless the module binds its name too
+            return self._shadowed(call)
+        # NumPy's functions: maybe; the module's own: when one of their returns may be
+        return not opaque_call(facts, call) and self._may_return(call, self.INT)
 
     def _made(self, call: ast.Call, names: Iterable[str], kind: int, dtype_of_kind: Callable[[ast.expr], bool],
               by_default: bool) -> bool:
@@ -562,6 +623,36 @@ class _Integers:
             positional = [a.value if type(a) is ast.Starred else a for a in call.args]  # `_tf_range`: its bounds
             return positional or [k.value for k in call.keywords if k.arg in ("start", "limit", "delta")]
         return [ast_argument(call, k, p) for k, p in slots]
+
+
+class _CalledIntegers:
+    """The key of `_Integers(facts, called=True)` among a file's derived facts."""
+
+
+def _returns_by_function(facts: Facts) -> dict[str, list[tuple[ast.expr, int | None]]]:
+    """For each name the file defines a function by, the values its `return`s give, each with its scope."""
+    return facts.derived(_returns_by_function, lambda: {
+        name: [(value, scope) for function, scope in definitions for value in _returned(function)]
+        for name, definitions in facts.function_defs.items()
+    })
+
+
+def _returned(function: ast.AST) -> Iterator[ast.expr]:
+    """The values `function`'s own `return` statements give (not those of the functions and classes in it)."""
+    todo: list[ast.AST] = list(function.body)  # type: ignore[attr-defined]
+    while todo:
+        node = todo.pop()
+        kind = type(node)
+        if kind is ast.Return:
+            if node.value is not None:  # type: ignore[attr-defined]
+                yield node.value  # type: ignore[attr-defined]
+        elif kind not in _NESTED_SCOPES:  # a statement (or handler, case) of this function: the blocks in it
+            for name in _BLOCKS:
+                todo.extend(getattr(node, name, ()))
+
+
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _dtype_argument(call: ast.Call, maker: str) -> ast.expr | None:
