@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import runner
+from .frame_room import with_room
 from .gc_policy import tune_for_analysis
 from .config import EXECUTORS
 from .discovery import display_path
@@ -223,7 +224,7 @@ def _worker_task(index: int, path: Path):
         return index, None  # the run was interrupted: this file is left untouched
     _IN_TASK[0] = True
     try:
-        outcome = runner.process_file(path, _JOB[0])
+        outcome = with_room(runner.process_file, path, _JOB[0])
     except _Interrupted:
         if not _STOP[0].value:
             os._exit(0)  # stopped by pebble (its time was up): the file is unwound, whole and unwritten
@@ -457,6 +458,10 @@ def _warm_up() -> tuple[str, tuple[str, ...]]:
 
 def analyse_batch(items, settings, mode: str, unsafe: bool, with_edits: bool):
     """A Dask task: check or fix files given as bytes; returns (index, FileOutcome | Fixed) for each."""
+    return with_room(_analyse_items, items, settings, mode, unsafe, with_edits)
+
+
+def _analyse_items(items, settings, mode: str, unsafe: bool, with_edits: bool):
     from .engine import Engine
 
     results = []

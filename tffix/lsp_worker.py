@@ -23,6 +23,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .frame_room import with_room
+
 logger = logging.getLogger("tffix.lsp")
 
 
@@ -56,7 +58,8 @@ class Worker:
         self._wake = threading.Condition(self._lock)
         self._queue: list[Job] = []
         self._running: Job | None = None
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        # The checks run with room on the frame stack (`tffix.frame_room`): the loop never returns, so its chunk stays.
+        self._thread = threading.Thread(target=with_room, args=(self._serve,), name=name, daemon=True)
         self._thread.start()
 
     def submit(
