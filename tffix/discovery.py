@@ -17,6 +17,7 @@ The result is sorted and free of duplicates, so output never depends on the file
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -146,10 +147,21 @@ def display_path(path: Path) -> str:
     text, here = str(path), os.getcwd()
     if text.startswith(here) and text[len(here):len(here) + 1] == os.sep and ".." not in path.parts:
         return Path(text[len(here) + 1:]).as_posix()
-    try:
-        return Path(os.path.relpath(path)).as_posix()
-    except ValueError:  # another drive on Windows
+    folder, _, name = text.rpartition(os.sep)
+    shown = _shown_folder(folder or os.sep, here)
+    if shown is None:  # another drive on Windows
         return path.as_posix()
+    return name if shown == "." else f"{shown}/{name}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _shown_folder(folder: str, here: str) -> str | None:
+    """`folder` relative to `here`, with `/`: once per folder of a run (the files of a tree outside the working
+    directory share few folders, and `os.path.relpath` made a tenth of a run's own work)."""
+    try:
+        return Path(os.path.relpath(folder, here)).as_posix()
+    except ValueError:
+        return None
 
 
 def discover(
