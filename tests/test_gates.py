@@ -273,6 +273,17 @@ _SHARPER = [
                "y = tf.matmul(tf.reshape(ids(), [1, 2]), tf.ones((2, 2)))\n", True),
     ("TFX303", "import tensorflow as tf\ndef scale(x):\n    return x * 0.5\n"
                "y = tf.constant([1, 2]) * tf.reshape(scale(tf.ones((2,))), [2])\n", True),
+    # ... a layer applied where it is made keeps its input's dtype (Dense: float32); one bound to a name or an
+    # attribute too, so a Flatten of floats gives no integer
+    ("TFX303", "import tensorflow as tf\ny = tf.identity(tf.keras.layers.Dropout(0.5)(tf.constant([1, 2]))) * tf.ones(2)\n",
+     True),
+    ("TFX303", "import tensorflow as tf\nx = tf.ones((2, 3))\ny = tf.constant([1, 2]) * tf.identity(tf.keras.layers.Dense(2)(x))\n",
+     True),
+    ("TFX303", "import tensorflow as tf\ny = tf.identity(tf.keras.Sequential([tf.keras.layers.Dropout(0.5)])(tf.constant([1, 2])))"
+               " * tf.ones(2)\n", True),
+    ("TFX303", "import tensorflow as tf\nclass Net(tf.keras.Model):\n    def __init__(self):\n"
+               "        super().__init__()\n        self.flatten = tf.keras.layers.Flatten()\n    def call(self, state):\n"
+               "        x = tf.cast(state, tf.float32)\n        x = self.flatten(x)\n        return 2.0 * x - 1.0\n", False),
     # TFX304: the float cast must take the integer cast (or a name bound to one), not just sit beside one
     ("TFX304", "import tensorflow as tf\nw = tf.Variable([1.0])\nwith tf.GradientTape() as tape:\n"
                "    ids = tf.cast(w * 3, tf.int32)\n    loss = tf.reduce_sum(tf.cast(w > 0, tf.float32) * w)\n"
@@ -296,6 +307,11 @@ _SHARPER = [
                "    yt = tf.reshape(y, [tf.shape(y)[0], -1])\n    return tf.matmul(xt, yt)\n", False),
     ("TFX305", "import tensorflow as tf\ndef dot(x, y):\n    xt = tf.reshape(x, [-1, 4])\n"
                "    yt = tf.reshape(y, [3, -1])\n    return tf.matmul(xt, yt)\n", True),
+    # ... and `@` is TensorFlow's product only with a TensorFlow tensor on one side (NumPy's, Keras' otherwise)
+    ("TFX305", "import numpy as np\nimport tensorflow as tf\nw = tf.Variable(tf.ones((3, 2)))\na = np.ones((2, 3))\n"
+               "c = a @ np.ones((4, 2))\n", False),
+    ("TFX305", "import numpy as np\nimport tensorflow as tf\na = np.ones((2, 3))\nt = tf.ones((4, 2))\nc = a @ t\n",
+     True),
     # TFX306: the labels must be literal integer data
     ("TFX306", "import tensorflow as tf\nloss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)\n"
                "def step(batch):\n    return loss_fn(batch['label'], tf.zeros((2, 3)))\n", False),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from tffix.ast_facts import Facts, argument
 
@@ -124,10 +124,35 @@ _SHAPE_SLOTS = {name: _SHAPE_SLOTS_BY_MAKER.get(make.__name__) for name, make in
 
 # The APIs whose call `StaticValues` makes a value it can call in turn (`_keras_models.layer_of`, `sequential_of`,
 # a functional model); a call of any other API (`Conv2D(...)`, `tf.constant(...)`) is nothing it calls.
-CALLABLE_MAKERS = frozenset({
-    "keras.layers.Dense", "keras.layers.Flatten", *SHAPE_PRESERVING, "keras.Sequential", "keras.models.Sequential",
-    "keras.Model", "keras.models.Model",
-})
+LAYER_MAKERS = frozenset({"keras.layers.Dense", "keras.layers.Flatten", *SHAPE_PRESERVING})  # `_keras_models.layer_of`
+CALLABLE_MAKERS = LAYER_MAKERS | {"keras.Sequential", "keras.models.Sequential", "keras.Model", "keras.models.Model"}
+
+
+def layer_makers(facts: Facts, func: ast.expr) -> frozenset[str] | None:
+    """The layers `StaticValues` knows (`LAYER_MAKERS`) that a call of `func` may apply: `Dense(4)(x)`, or `d(x)` and
+    `self.d(x)` where every assignment of `d` makes one of them. None when `func` may be anything else (a model, a
+    function, a parameter...)."""
+    kind = type(func)
+    if kind is ast.Call:
+        values: Iterable[ast.expr] = (func,)
+    elif kind is ast.Name:
+        name = func.id  # type: ignore[attr-defined]
+        if name in facts.functions or name in facts.classes or name in facts.parameters:
+            return None
+        values = facts.bound.get(name, ())
+    elif kind is ast.Attribute and func.attr not in VALUE_METHODS:  # type: ignore[attr-defined]
+        values = facts.attributes_bound.get(func.attr, ())  # type: ignore[attr-defined]
+    else:
+        return None
+    makers: set[str] = set()
+    for value in values:
+        if type(value) is not ast.Call or type(value.func) not in (ast.Name, ast.Attribute):  # type: ignore[attr-defined]
+            return None
+        names = facts.api_names(value)
+        if not names or not names <= LAYER_MAKERS:
+            return None
+        makers |= names
+    return frozenset(makers) or None
 
 
 def _may_be_callable(facts: Facts, value: ast.expr, depth: int) -> bool:
@@ -147,17 +172,13 @@ def _may_be_callable(facts: Facts, value: ast.expr, depth: int) -> bool:
     return False
 
 
-class Shaped:
-    """Which expressions may have a static shape (`StaticValues.shape_of`), on Python's `ast`: a superset. What
-    StaticValues gives no shape: a subscript, a number, a comparison...; a call of a TensorFlow API that is not
-    one of its makers (`tf.nn.conv2d(...)`); a function parameter (no binding). Names are read in `scope`."""
+class NamedValues:
+    """Which expressions may be of one kind of value (`maybe`, a superset of what `StaticValues` shows), with the
+    names and attribute names any assignment binds to such a value (`least_fixpoint`). Names are read in `scope`
+    (the scope of the expression asked about, `Facts.scopes`): its bindings there and module-level ones."""
 
-    def __init__(self, facts: Facts, known: bool = False) -> None:
-        """`known`: only a static shape with a known dimension (`Shape.dims` holding an int) counts: a matmul
-        needs its inner dimensions known. A shape argument all of whose dimensions are unknown (`[-1, n]` with
-        `n` a parameter, `[-1, x_shape[-1]]`) gives none; a number (shape ()) has none."""
+    def __init__(self, facts: Facts) -> None:
         self.facts = facts
-        self.known = known
         self.scope: int | None = None
         self.names: set[tuple[str, int | None]] = set()
         self.attributes: set[str] = set()
@@ -168,12 +189,52 @@ class Shaped:
         self.scope = scope
         return self.maybe(expr)
 
+    def _named(self, name: ast.Name) -> bool:
+        """`name`, read in `scope`, has a binding to such a value there or at module level."""
+        return (name.id, self.scope) in self.names or (name.id, None) in self.names
+
+    def maybe(self, expr: ast.expr | None) -> bool:
+        raise NotImplementedError
+
+
+class FromTensorflow(NamedValues):
+    """Which expressions may be made by a TensorFlow op (`_dtypes.from_tensorflow`): a call of a `tf.*` API (its
+    callee a name or an attribute chain), a name or attribute name bound to one, arithmetic with one on a side."""
+
     def maybe(self, expr: ast.expr | None) -> bool:
         kind = type(expr)
         if kind is ast.Name:
-            if (expr.id, self.scope) not in self.names and (expr.id, None) not in self.names:  # type: ignore[union-attr]
-                return False
-            return not self.facts.reads_parameter(self.scope, expr)  # type: ignore[arg-type]
+            return self._named(expr)  # type: ignore[arg-type]
+        if kind is ast.Attribute:
+            return expr.attr in self.attributes  # type: ignore[union-attr]
+        if kind is ast.Call:
+            func = expr.func  # type: ignore[union-attr]
+            return type(func) in (ast.Name, ast.Attribute) and any(
+                name.startswith("tf.") for name in self.facts.api_names(func)
+            )
+        if kind is ast.BinOp:
+            return self.maybe(expr.left) or self.maybe(expr.right)  # type: ignore[union-attr]
+        if kind is ast.UnaryOp:
+            return self.maybe(expr.operand)  # type: ignore[union-attr]
+        return False
+
+
+class Shaped(NamedValues):
+    """Which expressions may have a static shape (`StaticValues.shape_of`). What StaticValues gives no shape: a
+    subscript, a number, a comparison...; a call of a TensorFlow API that is not one of its makers
+    (`tf.nn.conv2d(...)`); a function parameter (no binding)."""
+
+    def __init__(self, facts: Facts, known: bool = False) -> None:
+        """`known`: only a static shape with a known dimension (`Shape.dims` holding an int) counts: a matmul
+        needs its inner dimensions known. A shape argument all of whose dimensions are unknown (`[-1, n]` with
+        `n` a parameter, `[-1, x_shape[-1]]`) gives none; a number (shape ()) has none."""
+        self.known = known
+        super().__init__(facts)
+
+    def maybe(self, expr: ast.expr | None) -> bool:
+        kind = type(expr)
+        if kind is ast.Name:
+            return self._named(expr) and not self.facts.reads_parameter(self.scope, expr)  # type: ignore[arg-type]
         if kind is ast.Attribute:
             return expr.attr in self.attributes  # type: ignore[union-attr]
         if kind is ast.UnaryOp:

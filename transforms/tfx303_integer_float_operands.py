@@ -67,7 +67,9 @@ from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._ast_values import first_argument, least_fixpoint, maybe_float_dtype, maybe_int_dtype, opaque_call
+from ._ast_values import (
+    CALLABLE_MAKERS, first_argument, layer_makers, least_fixpoint, maybe_float_dtype, maybe_int_dtype, opaque_call,
+)
 from ._constructors import TF_CONSTRUCTORS
 from ._cst_utils import TF
 from ._dtypes import Operand, describe, operand
@@ -569,6 +571,9 @@ class _Integers:
         keeping the dtype of float data (`tf.reshape(floats, ...)`, `tf.maximum(0, floats)`, `tf.range(0.5)`)."""
         if type(call.func) is ast.Attribute and call.func.attr in ("astype", "numpy"):
             return False  # a NumPy array: converted to the other side's dtype, no error
+        layer = self._layer_output(call, self.FLOAT)
+        if layer is not None:
+            return layer
         facts = self.facts
         names = facts.api_names(call.func)
         if not names:
@@ -582,6 +587,9 @@ class _Integers:
         (`tf.constant([1, 2])`, `tf.reshape(ints, ...)`); NumPy's and the module's own functions (not `tensor`)."""
         if type(call.func) is ast.Attribute and call.func.attr in ("astype", "numpy"):
             return not tensor  # a NumPy array: of any dtype, never a TensorFlow tensor
+        layer = self._layer_output(call, self.INT) if not tensor else None  # a layer's output is no TensorFlow op's
+        if layer is not None:
+            return layer
         facts = self.facts
         names = facts.api_names(call.func)
         # a KerasTensor is no tensor of a fixed dtype (Keras converts), but `tf.reshape(inputs)` is one of its dtype
@@ -594,6 +602,23 @@ class _Integers:
             return self._shadowed(call)
         # NumPy's functions: maybe; the module's own: when one of their returns may be
         return not opaque_call(facts, call) and self._may_return(call, self.INT)
+
+    def _layer_output(self, call: ast.Call, kind: int) -> bool | None:
+        """Whether applying a layer `StaticValues` knows (`layer_makers`) may give a value of `kind` (INT or FLOAT):
+        a Dense layer's output is float32, a Flatten's or a shape-preserving layer's has its input's dtype
+        (`_values.apply_layer`); a model made in place (`Sequential([...])(x)`) may give anything. None when the
+        callee may be something else."""
+        makers = layer_makers(self.facts, call.func)
+        if makers is None:
+            made_in_place = type(call.func) is ast.Call and not self.facts.api_names(call.func).isdisjoint(CALLABLE_MAKERS)
+            return True if made_in_place else None
+        if "keras.layers.Dense" in makers:
+            if kind == self.FLOAT:
+                return True
+            if len(makers) == 1:
+                return False
+        passed = [a.value if type(a) is ast.Starred else a for a in call.args] + [k.value for k in call.keywords]
+        return any(self._is(value, kind) for value in passed)
 
     def _made(self, call: ast.Call, names: Iterable[str], kind: int, dtype_of_kind: Callable[[ast.expr], bool],
               by_default: bool) -> bool:

@@ -43,7 +43,7 @@ from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
 
-from ._ast_values import Shaped
+from ._ast_values import FromTensorflow, Shaped
 from ._cst_utils import TF, unparenthesized
 from ._dtypes import describe, from_tensorflow, is_true, with_keyword, without_keyword
 from ._shapes import StaticValues, VALUE_SOURCES
@@ -139,7 +139,7 @@ class MatmulInnerDimensionMismatch(Rule):
     @classmethod
     def can_fire(cls, facts: Facts) -> bool:
         """A finding is an `@` or a `tf.matmul(a, b)` of two values whose static shapes are matrices with known
-        inner dimensions (so each has a known dimension)."""
+        inner dimensions (so each has a known dimension); an `@` with a TensorFlow tensor on one side."""
         return next(_candidates(facts), None) is not None
 
     @classmethod
@@ -243,5 +243,10 @@ def _candidates(facts: Facts) -> Iterator[ast.AST]:
     for op in facts.binary:
         if type(op.op) is ast.MatMult:
             shaped.scope = facts.scopes.get(id(op))
-            if shaped.maybe(op.left) and shaped.maybe(op.right):
+            if not (shaped.maybe(op.left) and shaped.maybe(op.right)):
+                continue
+            # TensorFlow's product only where an operand is a TensorFlow tensor (NumPy's, Keras' otherwise)
+            made = facts.derived(FromTensorflow, lambda: FromTensorflow(facts))
+            made.scope = shaped.scope
+            if made.maybe(op.left) or made.maybe(op.right):
                 yield op
