@@ -150,7 +150,12 @@ def test_a_trigger_pattern_rejects_what_its_words_let_through():
 
 
 def _precondition_rules() -> list[type[Rule]]:
-    return [r for r in all_rules() if r.can_fire.__func__ is not Rule.can_fire.__func__]  # type: ignore[attr-defined]
+    """The rules with a precondition of their own: `can_fire`, or `candidates` (whose default `can_fire` asks)."""
+    return [
+        r for r in all_rules()
+        if r.can_fire.__func__ is not Rule.can_fire.__func__  # type: ignore[attr-defined]
+        or r.candidates.__func__ is not Rule.candidates.__func__  # type: ignore[attr-defined]
+    ]
 
 
 @pytest.mark.parametrize("rule", _precondition_rules(), ids=lambda r: r.code)
@@ -273,6 +278,14 @@ _SHARPER = [
                "y = tf.matmul(tf.reshape(ids(), [1, 2]), tf.ones((2, 2)))\n", True),
     ("TFX303", "import tensorflow as tf\ndef scale(x):\n    return x * 0.5\n"
                "y = tf.constant([1, 2]) * tf.reshape(scale(tf.ones((2,))), [2])\n", True),
+    # ... but a parameter its function assigns too holds no value StaticValues reads, what the call passes included
+    # (a parameter of a nested function of the same name is the nested function's)
+    ("TFX303", "import tensorflow as tf\ndef widen(x, w):\n    x = tf.nn.conv2d(x, w, 1, 'SAME')\n"
+               "    return tf.reshape(x, [-1, 2])\nh = tf.reshape(widen(tf.constant([1, 2]), tf.ones(3)), [-1, 2])\n"
+               "y = tf.matmul(h, tf.ones((2, 2)))\n", False),
+    ("TFX303", "import tensorflow as tf\ndef outer(x, w):\n    x = tf.nn.conv2d(x, w, 1, 'SAME')\n    def inner(x):\n"
+               "        return tf.reshape(x, [-1, 2])\n"
+               "    return tf.matmul(tf.reshape(inner(tf.constant([1, 2])), [-1, 2]), tf.ones((2, 2)))\n", True),
     # ... a layer applied where it is made keeps its input's dtype (Dense: float32); one bound to a name or an
     # attribute too, so a Flatten of floats gives no integer
     ("TFX303", "import tensorflow as tf\ny = tf.identity(tf.keras.layers.Dropout(0.5)(tf.constant([1, 2]))) * tf.ones(2)\n",

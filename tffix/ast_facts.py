@@ -146,14 +146,19 @@ def _parameters(function: ast.AST | None) -> tuple[frozenset[str], tuple[int, in
 
 
 def _rebound(function: ast.AST) -> frozenset[str]:
-    """The names a scope nested in `function` binds, and those a `global`/`nonlocal` statement in it names."""
+    """The names a scope nested in `function` binds (its parameters included), and those a `global`/`nonlocal`
+    statement in it names."""
     rebound: set[str] = set()
     for node in ast.walk(function):
         kind = type(node)
         if kind is ast.Global or kind is ast.Nonlocal:
             rebound.update(node.names)  # type: ignore[attr-defined]
         elif node is not function and kind in _NESTED:
-            rebound.update(n.id for n in ast.walk(node) if type(n) is ast.Name and type(n.ctx) is not ast.Load)  # type: ignore[attr-defined]
+            for inner in ast.walk(node):
+                if type(inner) is ast.Name and type(inner.ctx) is not ast.Load:  # type: ignore[attr-defined]
+                    rebound.add(inner.id)  # type: ignore[attr-defined]
+                elif type(inner) is ast.arg:
+                    rebound.add(inner.arg)  # type: ignore[attr-defined]
     return frozenset(rebound)
 
 

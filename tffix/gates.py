@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .prefilter import imports_user_api, nesting_problem
-from .rule import Rule
+from .rule import Rule, candidates_of
 from .slicing import Focus, focus
 
 
@@ -95,7 +95,7 @@ def focus_rules(rules: Sequence[type[Rule]], source: str, max_kept_share: float)
     needed: frozenset[str] = frozenset()
     lines: set[int] = set()
     for rule in kept:
-        candidates = rule.candidates(found.facts)
+        candidates = candidates_of(rule, found.facts)
         if candidates is None:
             needed |= rule.anchors
         else:  # where the precondition found the rule's only possible findings

@@ -239,16 +239,18 @@ class Rule(cst.BatchableCSTVisitor):
         findings need nothing sharper than its anchors keeps this default. The facts over-approximate what
         LibCST resolves (any import of a name anywhere in the file counts), so a condition on them errs towards
         running the rule. `tests/test_gates.py` checks every fixture and rule example gives the same findings
-        with the gates off, and that each precondition rejects something."""
-        return True
+        with the gates off, and that each precondition rejects something. A rule that defines `candidates` has,
+        by default, the precondition that there is one."""
+        found = candidates_of(cls, facts)
+        return found is None or bool(found)
 
     @classmethod
     def candidates(cls, facts: Facts) -> list[ast.AST] | None:
         """Where the rule's findings can be, when its precondition can tell: `ast` nodes such that every finding
         is reported at a node inside a top-level statement (or method) holding one of them. The slice analysed
         before the whole file (`tffix.slicing`) then starts from the units holding them instead of every unit
-        that uses an anchor, which is most of a file for a rule anchored on common names. Called only when
-        `can_fire` is True. None (the default): wherever the anchors are used."""
+        that uses an anchor, which is most of a file for a rule anchored on common names. Ask through
+        `candidates_of` (once per file). None (the default): wherever the anchors are used."""
         return None
 
     @classmethod
@@ -342,3 +344,8 @@ __all__ = [
     "argument",
     "literal_int",
 ]
+
+
+def candidates_of(rule: type[Rule], facts: Facts) -> list[ast.AST] | None:
+    """`rule.candidates(facts)`, worked out once per file: the default precondition and the slice both ask."""
+    return facts.derived((candidates_of, rule), lambda: rule.candidates(facts))

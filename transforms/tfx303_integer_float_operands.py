@@ -218,15 +218,11 @@ class IntegerFloatOperands(Rule):
     )
 
     @classmethod
-    def can_fire(cls, facts: Facts) -> bool:
-        """A finding needs an integer operand: an integer tensor a TensorFlow op makes (a `tf.*` maker of
-        `StaticValues` given an integer dtype or integer data) meeting a float in an operator; integer data as
-        `tf.matmul`'s first operand (or such a tensor as its second); integer labels of the sigmoid loss."""
-        return next(_candidates(facts), None) is not None
-
-    @classmethod
     def candidates(cls, facts: Facts) -> list[ast.AST]:
-        """Every operator and call the precondition lets through: the rule reports at such a node only."""
+        """Where a finding can be (the rule reports at such a node only), and so its precondition: an integer
+        operand, an integer tensor a TensorFlow op makes (a `tf.*` maker of `StaticValues` given an integer dtype
+        or integer data) meeting a float in an operator; integer data as `tf.matmul`'s first operand (or such a
+        tensor as its second); integer labels of the sigmoid loss."""
         return list(_candidates(facts))
 
     def __init__(self, context) -> None:
@@ -424,6 +420,7 @@ class _Integers:
         # the module's functions (by name) one of whose `return`s may give an INT, a FLOAT, read as the code is
         self.returns: tuple[set[str], ...] = (set(), set(), set(), set())
         self._callee: _Integers | None = None
+        self._assigned: set[tuple[str, int | None]] | None = None  # (name, scope) of every assignment
         for kind in (self.INT,) if called else (self.INT, self.TF, self.TENSOR):  # TENSOR reads INT and TF
             self._fixpoint(kind)
         self._floats = False  # FLOAT (which reads INT) only once asked: most files have no integer tensor to meet one
@@ -486,6 +483,16 @@ class _Integers:
         finally:
             self.scope = scope
 
+    def _rebound_parameter(self, name: ast.Name) -> bool:
+        """`name` reads a parameter of its scope's function that the function also assigns: StaticValues reads no
+        value for it (a binding list with a parameter in it), the argument passed included. A parameter of a
+        nested function, or one no assignment rebinds: False."""
+        if not self.facts.reads_parameter(self.scope, name):
+            return False
+        if self._assigned is None:
+            self._assigned = {(bound, scope) for bound, _, scope in self.facts.bindings}
+        return (name.id, self.scope) in self._assigned
+
     def _in(self, scope: int | None, expr: ast.expr, kind: int) -> bool:
         self.scope = scope
         return self._is(expr, kind)
@@ -505,7 +512,7 @@ class _Integers:
     def _is(self, expr: ast.expr, kind: int) -> bool:
         node = type(expr)
         if node is ast.Name:
-            if self.called and expr.id in self.facts.parameters:  # type: ignore[attr-defined]
+            if self.called and expr.id in self.facts.parameters and not self._rebound_parameter(expr):  # type: ignore
                 return True  # inside a call StaticValues follows, a parameter holds what the call passes
             names = self.names[kind]
             if (expr.id, self.scope) not in names and (expr.id, None) not in names:  # type: ignore[attr-defined]

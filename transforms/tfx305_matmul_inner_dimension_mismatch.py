@@ -137,14 +137,10 @@ class MatmulInnerDimensionMismatch(Rule):
     )
 
     @classmethod
-    def can_fire(cls, facts: Facts) -> bool:
-        """A finding is an `@` or a `tf.matmul(a, b)` of two values whose static shapes are matrices with known
-        inner dimensions (so each has a known dimension); an `@` with a TensorFlow tensor on one side."""
-        return next(_candidates(facts), None) is not None
-
-    @classmethod
     def candidates(cls, facts: Facts) -> list[ast.AST]:
-        """Every product the precondition lets through: the rule reports at such a node only."""
+        """Where a finding can be (the rule reports at such a node only), and so its precondition: an `@` or a
+        `tf.matmul(a, b)` of two values whose static shapes are matrices with known inner dimensions (so each has
+        a known dimension); an `@` with a TensorFlow tensor on one side."""
         return list(_candidates(facts))
 
     def __init__(self, context) -> None:

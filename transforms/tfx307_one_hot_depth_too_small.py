@@ -119,12 +119,13 @@ class OneHotDepthTooSmall(Rule):
         self.values = StaticValues(self)
 
     @classmethod
-    def can_fire(cls, facts: Facts) -> bool:
-        """A finding is a `tf.one_hot(indices, depth)` whose indices `literal_ints` reads: literal integers."""
-        return any(
-            ast_argument(call, "depth", 1) is not None and _maybe_literal_ints(facts, ast_argument(call, "indices", 0))
-            for call in facts.calls_of("tf.one_hot")
-        )
+    def candidates(cls, facts: Facts) -> list[ast.AST]:
+        """Where a finding can be, and so its precondition: a `tf.one_hot(indices, depth)` whose indices
+        `literal_ints` reads, literal integers (the rule reports at that call)."""
+        return [
+            call for call in facts.calls_of("tf.one_hot")
+            if ast_argument(call, "depth", 1) is not None and _maybe_literal_ints(facts, ast_argument(call, "indices", 0))
+        ]
 
     def visit_Call(self, node: cst.Call) -> None:
         if not (isinstance(node.func, (cst.Name, cst.Attribute)) and self.is_api(node.func, "tf.one_hot")):
