@@ -256,4 +256,3 @@ def _dotted_prefixes(path: str) -> Iterator[str]:
     parts = path.split(".")
     for end in range(2, len(parts) + 1):
         yield ".".join(parts[:end])
-

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, KeysView
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -54,7 +54,6 @@ class Facts:
     operators: set[type] = field(default_factory=set)
     floats: bool = False
     strings: set[str] = field(default_factory=set)
-    functions: set[str] = field(default_factory=set)
     function_defs: dict[str, list[tuple[ast.AST, int | None]]] = field(default_factory=lambda: defaultdict(list))
     self_assigned: set[int] = field(default_factory=set)
     class_bases: set[str] = field(default_factory=set)  # the API names classes of the file derive from
@@ -77,6 +76,11 @@ class Facts:
     _unbound: dict[int, tuple[frozenset[str], tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
     _rebound: dict[int, frozenset[str]] = field(default_factory=dict)
     _derived: dict[object, object] = field(default_factory=dict)
+
+    @property
+    def functions(self) -> KeysView[str]:
+        """The names of the functions the file defines."""
+        return self.function_defs.keys()
 
     def derived(self, key: object, compute: Callable[[], T]) -> T:
         """`compute()`, once per file for `key`: what several rules' preconditions work out from the same facts
@@ -230,7 +234,6 @@ class FactsBuilder:
         elif kind is ast.With or kind is ast.AsyncWith:
             self._with_calls.extend(i.context_expr for i in node.items if type(i.context_expr) is ast.Call)  # type: ignore[attr-defined]
         elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            facts.functions.add(node.name)  # type: ignore[attr-defined]
             facts.function_defs[node.name].append((node, self.scope))  # type: ignore[attr-defined]
             args = node.args  # type: ignore[attr-defined]
             facts.parameters.update(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))

@@ -13,6 +13,7 @@ CPython gives it a chunk of its own, of 128 KiB: `function` and its calls have t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -20,21 +21,22 @@ T = TypeVar("T")
 
 SLOTS = 8200  # 8 bytes each; with CPython's minimum overhead of 1,000 slots a frame this big needs a 128 KiB chunk
 
-_ROOMY: list[Callable] = []
-
-
 def with_room(function: Callable[..., T], *args) -> T:
     """`function(*args)`, called with about 64 KiB of frame stack free above it (see the module docstring)."""
-    if not _ROOMY:
-        # The local variables are never assigned (the branch is never taken); they only size the frame.
-        targets = " = ".join(f"_{i}" for i in range(SLOTS))
-        source = "\n".join((
-            "def roomy(function, args):",
-            "    if function is None:",
-            f"        {targets} = None",
-            "    return function(*args)\n",
-        ))
-        namespace: dict = {}
-        exec(compile(source, __name__, "exec"), namespace)  # noqa: S102 - generated here, from nothing but SLOTS
-        _ROOMY.append(namespace["roomy"])
-    return _ROOMY[0](function, args)
+    return _roomy()(function, args)
+
+
+@functools.cache
+def _roomy() -> Callable:
+    """The caller with a frame of `SLOTS` local variables, compiled on first use. The variables are never
+    assigned (the branch is never taken); they only size the frame."""
+    targets = " = ".join(f"_{i}" for i in range(SLOTS))
+    source = "\n".join((
+        "def roomy(function, args):",
+        "    if function is None:",
+        f"        {targets} = None",
+        "    return function(*args)\n",
+    ))
+    namespace: dict = {}
+    exec(compile(source, __name__, "exec"), namespace)  # noqa: S102 - generated here, from nothing but SLOTS
+    return namespace["roomy"]

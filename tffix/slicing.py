@@ -453,7 +453,7 @@ _LEAF_FIELDS = frozenset({
     "simple", "kwd_attrs", "rest", "name", "names",
 })
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
-_STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")  # where statements hold statements
 
 
 def child_fields(kind: type) -> tuple[str, ...]:
@@ -497,7 +497,7 @@ def _statements(tree: ast.Module) -> Iterable[ast.AST]:
     while todo:
         node = todo.pop()
         yield node
-        for name in _STATEMENT_FIELDS:
+        for name in STATEMENT_FIELDS:
             value = getattr(node, name, None)
             if value:
                 todo.extend(value)

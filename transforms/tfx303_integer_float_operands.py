@@ -66,6 +66,7 @@ import libcst as cst
 from tffix.ast_facts import Facts, argument as ast_argument
 from tffix.names import leaves
 from tffix.rule import FailureKind, Fix, Invalid, Rewrite, Rule, Severity, Valid, argument
+from tffix.slicing import STATEMENT_FIELDS
 
 from ._ast_values import (
     CALLABLE_MAKERS, first_argument, layer_makers, least_fixpoint, maybe_float_dtype, maybe_int_dtype, opaque_call,
@@ -419,7 +420,6 @@ class _Integers:
         self.attributes: tuple[set[str], ...] = (set(), set(), set(), set())
         # the module's functions (by name) one of whose `return`s may give an INT, a FLOAT, read as the code is
         self.returns: tuple[set[str], ...] = (set(), set(), set(), set())
-        self._callee: _Integers | None = None
         self._assigned: set[tuple[str, int | None]] | None = None  # (name, scope) of every assignment
         for kind in (self.INT,) if called else (self.INT, self.TF, self.TENSOR):  # TENSOR reads INT and TF
             self._fixpoint(kind)
@@ -460,17 +460,13 @@ class _Integers:
             return True
         if self.called:
             return False
-        if self._callee is None:
-            self._callee = facts.derived(_CalledIntegers, lambda: _Integers(facts, called=True))
-        callee = self._callee
-        if kind == self.FLOAT and not callee._floats:
-            callee._floats = True
-            callee._fixpoint(self.FLOAT)
+        callee = facts.derived((_Integers, "called"), lambda: _Integers(facts, called=True))
+        if kind == self.FLOAT:
+            callee._floats_known()
         if name not in callee.returns[kind]:
             return False
         kinds = (kind,) if kind == self.INT else (kind, self.INT)
-        passed = [a.value if type(a) is ast.Starred else a for a in call.args] + [k.value for k in call.keywords]
-        if any(self._is(value, k) for value in passed for k in kinds):
+        if any(self._is(value, k) for value in _passed(call) for k in kinds):
             return True
         scope = self.scope
         try:
@@ -504,10 +500,14 @@ class _Integers:
         return expr is not None and self._is(expr, self.TENSOR)
 
     def maybe_float(self, expr: ast.expr | None) -> bool:
+        self._floats_known()
+        return expr is not None and self._is(expr, self.FLOAT)
+
+    def _floats_known(self) -> None:
+        """Work out FLOAT, once (a query of it while it is being worked out reads what is known so far)."""
         if not self._floats:
             self._floats = True
             self._fixpoint(self.FLOAT)
-        return expr is not None and self._is(expr, self.FLOAT)
 
     def _is(self, expr: ast.expr, kind: int) -> bool:
         node = type(expr)
@@ -624,8 +624,7 @@ class _Integers:
                 return True
             if len(makers) == 1:
                 return False
-        passed = [a.value if type(a) is ast.Starred else a for a in call.args] + [k.value for k in call.keywords]
-        return any(self._is(value, kind) for value in passed)
+        return any(self._is(value, kind) for value in _passed(call))
 
     def _made(self, call: ast.Call, names: Iterable[str], kind: int, dtype_of_kind: Callable[[ast.expr], bool],
               by_default: bool) -> bool:
@@ -657,10 +656,6 @@ class _Integers:
         return [ast_argument(call, k, p) for k, p in slots]
 
 
-class _CalledIntegers:
-    """The key of `_Integers(facts, called=True)` among a file's derived facts."""
-
-
 def _returns_by_function(facts: Facts) -> dict[str, list[tuple[ast.expr, int | None]]]:
     """For each name the file defines a function by, the values its `return`s give, each with its scope."""
     return facts.derived(_returns_by_function, lambda: {
@@ -679,12 +674,16 @@ def _returned(function: ast.AST) -> Iterator[ast.expr]:
             if node.value is not None:  # type: ignore[attr-defined]
                 yield node.value  # type: ignore[attr-defined]
         elif kind not in _NESTED_SCOPES:  # a statement (or handler, case) of this function: the blocks in it
-            for name in _BLOCKS:
+            for name in STATEMENT_FIELDS:
                 todo.extend(getattr(node, name, ()))
 
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _passed(call: ast.Call) -> list[ast.expr]:
+    """The values `call` passes, positionally (`*xs` as `xs`) or by keyword (`**kw` as `kw`)."""
+    return [a.value if type(a) is ast.Starred else a for a in call.args] + [k.value for k in call.keywords]
 
 
 def _dtype_argument(call: ast.Call, maker: str) -> ast.expr | None:
