@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import tempfile
 import threading
 from pathlib import Path
 
@@ -82,17 +81,19 @@ def test_two_runs_on_one_file_never_overwrite_each_other(tmp_path, monkeypatch):
     path = tmp_path / "m.py"
     engine = Engine(Settings(), rules=TOY_RULES)
     in_window, go = threading.Event(), threading.Event()
-    real_mkstemp = tempfile.mkstemp
+    import tffix.source as source_module
+
+    real_temporary = source_module._temporary
     calls = []
 
-    def slow_mkstemp(*args, **kwargs):  # A pauses just before it writes its fix
+    def slow_temporary(*args, **kwargs):  # A pauses just before it writes its fix
         calls.append(1)
         if len(calls) == 1:
             in_window.set()
             go.wait(10)
-        return real_mkstemp(*args, **kwargs)
+        return real_temporary(*args, **kwargs)
 
-    monkeypatch.setattr(tempfile, "mkstemp", slow_mkstemp)
+    monkeypatch.setattr(source_module, "_temporary", slow_temporary)
     outcomes = {}
     a = threading.Thread(target=lambda: outcomes.setdefault("A", process_file(path, Job(engine, Mode.FIX, False))))
     b = threading.Thread(target=lambda: outcomes.setdefault("B", process_file(path, Job(engine, Mode.FIX, True))))
@@ -127,3 +128,70 @@ def test_an_interrupted_apply_counts_the_file_it_wrote(tmp_path, monkeypatch):
     assert written == ["a.py"] and (tmp_path / "a.py").read_text() == SAFE_FIXED
     assert (tmp_path / "b.py").read_text() == SAFE == (tmp_path / "c.py").read_text()
     assert summary_lines(report, applying=True)[1].startswith("Fixed 1 finding in 1 file")
+
+
+def test_a_killed_writers_leftover_is_cleared_by_the_next_write_of_that_file(tmp_path, monkeypatch):
+    """SIGKILL (or a power cut) between filling the temporary file and the replace leaves the temporary file;
+    the file itself still holds its old bytes. The next run that writes that file takes the leftover's place."""
+    from tffix.source import unfinished_write
+
+    monkeypatch.chdir(tmp_path)
+    use_toy_rules(monkeypatch)
+    write(tmp_path, {"a.py": SAFE, "b.py": SAFE})
+    unfinished_write(tmp_path / "a.py").write_text(SAFE_FIXED[:7])  # a half-written fix
+    report = run([Path(".")], Settings(), Mode.FIX)
+    assert [o.written for o in report.outcomes] == [True, True] and not report.all_problems
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.py", "b.py"]
+    assert (tmp_path / "a.py").read_text() == SAFE_FIXED == (tmp_path / "b.py").read_text()
+
+
+def test_a_worker_killed_mid_write_leaves_no_temporary_file_and_its_file_is_fixed_on_the_retry(
+    tmp_path, monkeypatch
+):
+    import tffix.source as source_module
+
+    monkeypatch.chdir(tmp_path)
+    use_toy_rules(monkeypatch)
+    write(tmp_path, {f"m{i}.py": SAFE for i in range(4)})
+    died = tmp_path.parent / f"{tmp_path.name}-died"  # outside the tree: the worker's one death, on record
+    fill = source_module._fill
+
+    def fill_then_die_once(fd: int, data: bytes) -> None:
+        try:
+            os.close(os.open(died, os.O_CREAT | os.O_EXCL))  # the first writer only
+        except FileExistsError:
+            return fill(fd, data)
+        fill(fd, data[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would, with the temporary file half full
+
+    monkeypatch.setattr(source_module, "_fill", fill_then_die_once)  # inherited by the forked workers
+    report = run([Path(".")], Settings(), Mode.FIX, jobs=2, timeout=20)
+    assert died.exists()  # a worker did die mid-write
+    assert not report.all_problems and all(o.written for o in report.outcomes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"m{i}.py" for i in range(4)]  # no temporary file
+    assert all((tmp_path / f"m{i}.py").read_text() == SAFE_FIXED for i in range(4))
+
+
+def test_a_file_whose_worker_dies_mid_write_twice_is_reported_unchanged_with_no_temporary_file(
+    tmp_path, monkeypatch
+):
+    import tffix.source as source_module
+
+    monkeypatch.chdir(tmp_path)
+    use_toy_rules(monkeypatch)
+    write(tmp_path, {"doomed.py": SAFE.replace("x", "doomed"), "fine.py": SAFE})
+    fill = source_module._fill
+
+    def die_on_doomed(fd: int, data: bytes) -> None:
+        if b"doomed" not in data:
+            return fill(fd, data)
+        fill(fd, data[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(source_module, "_fill", die_on_doomed)
+    report = run([Path(".")], Settings(), Mode.FIX, jobs=2, timeout=20)
+    (problem,) = report.all_problems
+    assert problem.path == "doomed.py" and "died on this file twice (killed by SIGKILL)" in problem.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["doomed.py", "fine.py"]
+    assert (tmp_path / "doomed.py").read_text() == SAFE.replace("x", "doomed")
+    assert (tmp_path / "fine.py").read_text() == SAFE_FIXED

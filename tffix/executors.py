@@ -43,6 +43,7 @@ from .config import EXECUTORS
 from .discovery import display_path
 from .model import ProblemKind
 from .runner import _INTACT, _PENDING, _WRITING, FileOutcome, Fixed, Job, Looked, Mode, _Interrupted, _failed
+from .source import discard_unfinished_write
 
 Finished = Callable[[int, FileOutcome], None]
 
@@ -91,6 +92,7 @@ class LocalExecutor:
                            initargs=(job, stop), context=context)
         pending: dict = {}
         attempts: dict[int, int] = {}
+        died: list[int] = []  # files whose worker died with them in hand (perhaps mid-write)
         # Futures as they finish. Waiting on the whole pending set instead (concurrent.futures.wait) registers a
         # waiter on every pending future per finished file: quadratic, 90 s of CPU over 8,000 files.
         finishing: queue.SimpleQueue = queue.SimpleQueue()
@@ -109,6 +111,7 @@ class LocalExecutor:
                 finished(index, _failed(shown, ProblemKind.INTERNAL,
                                         f"gave up after {timeout:g} s (is it huge, or generated?); {_INTACT}"))
             except ProcessExpired as exc:  # the worker died with the file in hand: once more, then reported
+                died.append(index)
                 if attempts[index] == 1:
                     submit(index)
                 else:
@@ -142,6 +145,10 @@ class LocalExecutor:
         finally:
             pool.stop()
             pool.join()
+            # Only now, with no worker left to fork: a process forked while this one held a file's lock would
+            # inherit the lock and keep it for its life. A retry that wrote its file has cleared it already.
+            for index in died:
+                discard_unfinished_write(files[index])
 
 
 def _fork_context():

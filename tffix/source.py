@@ -110,7 +110,7 @@ def write_file(path: Path, data: bytes, *, expected: bytes | None = None) -> Non
         _replace(target, data, None)
         return
     try:
-        _lock(fd)
+        locked = _lock(fd)
         info = os.fstat(fd)
         if not info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK):
             raise WriteRefused("read-only file; not written (make it writable to let tffix fix it)")
@@ -124,7 +124,7 @@ def write_file(path: Path, data: bytes, *, expected: bytes | None = None) -> Non
         if info.st_nlink > 1:
             _write_in_place(target, data)
         else:
-            _replace(target, data, info.st_mode & 0o7777)
+            _replace(target, data, info.st_mode & 0o7777, locked=locked)
     finally:
         os.close(fd)  # releases the lock
 
@@ -134,15 +134,18 @@ def atomic_write(path: Path, data: bytes) -> None:
     write_file(path, data)
 
 
-def _lock(fd: int) -> None:
+def _lock(fd: int) -> bool:
+    """An exclusive `flock` on the open file; False where there is none (not POSIX, a file system without
+    locks), and then nothing may rely on being the file's only writer."""
     try:
         import fcntl
     except ImportError:  # not on POSIX: the byte comparison alone
-        return
+        return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
     except OSError:  # a file system without locks
-        pass
+        return False
+    return True
 
 
 def _read_all(fd: int) -> bytes:
@@ -153,13 +156,35 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _replace(target: Path, data: bytes, mode: int | None) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tffix-tmp", dir=target.parent)
+def unfinished_write(path: Path) -> Path:
+    """The temporary file a write of `path` fills while it holds the file's lock. A writer killed outright
+    (SIGKILL, the OOM killer, a power cut) leaves it behind; the next write of the same file, or
+    `discard_unfinished_write`, removes it. One name per file, so that a leftover is found without listing the
+    directory."""
+    target = Path(os.path.realpath(path))
+    return target.with_name(f".{target.name}.tffix-tmp")
+
+
+def discard_unfinished_write(path: Path) -> None:
+    """Remove what a writer of `path` killed mid-write left behind, under the file's lock (so never the
+    temporary file of a write under way). The file itself is untouched: the replace had not happened."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = os.open(os.path.realpath(path), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        if _lock(fd):
+            os.unlink(unfinished_write(path))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _replace(target: Path, data: bytes, mode: int | None, *, locked: bool = False) -> None:
+    fd, tmp = _temporary(target, locked)
+    try:
+        _fill(fd, data)
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, target)
@@ -171,6 +196,28 @@ def _replace(target: Path, data: bytes, mode: int | None) -> None:
         if isinstance(exc, OSError):
             exc.filename = exc.filename2 = None  # the temporary file is no business of the user's
         raise
+
+
+def _temporary(target: Path, locked: bool) -> tuple[int, str]:
+    """A new temporary file beside `target`. Holding the file's lock, its one fixed name: no other writer of
+    this file is under way, so one found there is a killed writer's leftover, and goes. Without the lock (a
+    new file, a file system without locks) a unique name, since two writers may meet."""
+    if locked:
+        tmp = str(unfinished_write(target))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            os.unlink(tmp)
+            return os.open(tmp, flags, 0o600), tmp
+    return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tffix-tmp", dir=target.parent)
+
+
+def _fill(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _write_in_place(target: Path, data: bytes) -> None:
