@@ -182,7 +182,11 @@ def discard_unfinished_write(path: Path) -> None:
 
 
 def _replace(target: Path, data: bytes, mode: int | None, *, locked: bool = False) -> None:
-    fd, tmp = _temporary(target, locked)
+    try:
+        fd, tmp = _temporary(target, locked)
+    except OSError as exc:
+        exc.filename = exc.filename2 = None  # the temporary file is no business of the user's
+        raise
     try:
         _fill(fd, data)
         if mode is not None:
