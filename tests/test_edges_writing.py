@@ -195,3 +195,13 @@ def test_a_file_whose_worker_dies_mid_write_twice_is_reported_unchanged_with_no_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["doomed.py", "fine.py"]
     assert (tmp_path / "doomed.py").read_text() == SAFE.replace("x", "doomed")
     assert (tmp_path / "fine.py").read_text() == SAFE_FIXED
+
+
+def test_a_file_whose_name_leaves_no_room_for_a_temporary_name_is_fixed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    use_toy_rules(monkeypatch)
+    name = "m" * 250 + ".py"  # 253 bytes: ".<name>.tffix-tmp" would pass the 255-byte limit
+    write(tmp_path, {name: SAFE})
+    report = run([Path(".")], Settings(), Mode.FIX)
+    assert not report.all_problems and [o.written for o in report.outcomes] == [True]
+    assert [p.name for p in tmp_path.iterdir()] == [name] and (tmp_path / name).read_text() == SAFE_FIXED

@@ -8,6 +8,7 @@ Anything it cannot represent faithfully is refused with a clear message instead 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import os
 import signal
@@ -162,7 +163,14 @@ def unfinished_write(path: Path) -> Path:
     `discard_unfinished_write`, removes it. One name per file, so that a leftover is found without listing the
     directory."""
     target = Path(os.path.realpath(path))
-    return target.with_name(f".{target.name}.tffix-tmp")
+    return target.with_name(f".{_temporary_stem(target)}.tffix-tmp")
+
+
+def _temporary_stem(target: Path) -> str:
+    """The file's own name, or for a name too long to take the affixes (names are at most 255 bytes), a hash
+    of it."""
+    name = os.fsencode(target.name)
+    return target.name if len(name) <= 200 else hashlib.blake2b(name, digest_size=16).hexdigest()
 
 
 def discard_unfinished_write(path: Path) -> None:
@@ -214,7 +222,7 @@ def _temporary(target: Path, locked: bool) -> tuple[int, str]:
         except FileExistsError:
             os.unlink(tmp)
             return os.open(tmp, flags, 0o600), tmp
-    return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tffix-tmp", dir=target.parent)
+    return tempfile.mkstemp(prefix=f".{_temporary_stem(target)}.", suffix=".tffix-tmp", dir=target.parent)
 
 
 def _fill(fd: int, data: bytes) -> None:
