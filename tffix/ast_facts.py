@@ -90,6 +90,16 @@ class Facts:
         return self._derived[key]  # type: ignore[return-value]
 
     # --- questions a precondition asks -------------------------------------------------------------------------
+    def defines(self, name: str) -> bool:
+        """`name` is bound by a `def`, a `class` or as a parameter somewhere in the file: what it holds is not
+        (only) what assignments give it."""
+        return name in self.function_defs or name in self.classes or name in self.parameters
+
+    def only_a_function(self, name: str) -> bool:
+        """`name` is bound by `def` alone: never assigned, never a class or a parameter."""
+        return name in self.function_defs and name not in self.bound and name not in self.classes \
+            and name not in self.parameters
+
     def references(self, *names: str) -> bool:
         """One of the canonical API `names` is referenced (called or not)."""
         return any(name in self.api for name in names)

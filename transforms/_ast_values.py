@@ -80,7 +80,7 @@ def opaque_call(facts: Facts, call: ast.Call, depth: int = 0) -> bool:
     kind = type(func)
     if kind is ast.Name:
         name = func.id  # type: ignore[attr-defined]
-        if name in facts.functions or name in facts.classes or name in facts.parameters:
+        if facts.defines(name):
             return False
         if any(_may_be_callable(facts, v, depth) for v in facts.bound.get(name, ())):
             return False
@@ -137,7 +137,7 @@ def layer_makers(facts: Facts, func: ast.expr) -> frozenset[str] | None:
         values: Iterable[ast.expr] = (func,)
     elif kind is ast.Name:
         name = func.id  # type: ignore[attr-defined]
-        if name in facts.functions or name in facts.classes or name in facts.parameters:
+        if facts.defines(name):
             return None
         values = facts.bound.get(name, ())
     elif kind is ast.Attribute and func.attr not in VALUE_METHODS:  # type: ignore[attr-defined]

@@ -454,7 +454,7 @@ class _Integers:
         if type(func) is not ast.Name:
             return True
         name = func.id
-        if name not in facts.function_defs or name in facts.bound or name in facts.classes or name in facts.parameters:
+        if not facts.only_a_function(name):
             return True
         if name in self.returns[kind]:
             return True
