@@ -21,6 +21,7 @@ T = TypeVar("T")
 
 SLOTS = 8200  # 8 bytes each; with CPython's minimum overhead of 1,000 slots a frame this big needs a 128 KiB chunk
 
+
 def with_room(function: Callable[..., T], *args) -> T:
     """`function(*args)`, called with about 64 KiB of frame stack free above it (see the module docstring)."""
     return _roomy()(function, args)

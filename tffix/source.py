@@ -162,7 +162,11 @@ def unfinished_write(path: Path) -> Path:
     (SIGKILL, the OOM killer, a power cut) leaves it behind; the next write of the same file, or
     `discard_unfinished_write`, removes it. One name per file, so that a leftover is found without listing the
     directory."""
-    target = Path(os.path.realpath(path))
+    return _unfinished_name(Path(os.path.realpath(path)))
+
+
+def _unfinished_name(target: Path) -> Path:
+    """`unfinished_write` of a path already resolved (as `write_file` holds it)."""
     return target.with_name(f".{_temporary_stem(target)}.tffix-tmp")
 
 
@@ -176,13 +180,14 @@ def _temporary_stem(target: Path) -> str:
 def discard_unfinished_write(path: Path) -> None:
     """Remove what a writer of `path` killed mid-write left behind, under the file's lock (so never the
     temporary file of a write under way). The file itself is untouched: the replace had not happened."""
+    target = Path(os.path.realpath(path))
     try:
-        fd = os.open(os.path.realpath(path), os.O_RDONLY)
+        fd = os.open(target, os.O_RDONLY)
     except OSError:
         return
     try:
         if _lock(fd):
-            os.unlink(unfinished_write(path))
+            os.unlink(_unfinished_name(target))
     except OSError:
         pass
     finally:
@@ -215,8 +220,8 @@ def _temporary(target: Path, locked: bool) -> tuple[int, str]:
     this file is under way, so one found there is a killed writer's leftover, and goes. Without the lock (a
     new file, a file system without locks) a unique name, since two writers may meet."""
     if locked:
-        tmp = str(unfinished_write(target))
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        tmp = str(_unfinished_name(target))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL  # os.open's descriptors are not inherited (PEP 446)
         try:
             return os.open(tmp, flags, 0o600), tmp
         except FileExistsError:
